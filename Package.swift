@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+// The on-host agent suite of a ProVision managed DNS/DHCP server.
+//
+// Shape: C libraries as system library targets, one thin Swift wrapper target
+// per C library or protocol (so an executable links only what it uses), a core
+// library without any C dependency, and ~20-line executables.
+import PackageDescription
+
+let strict: [SwiftSetting] = []
+
+let package = Package(
+    name: "provision-agent",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "pv_verify", targets: ["pv_verify"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries (Debian -dev packages; see Scripts/deps).
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl"),
+        .systemLibrary(name: "CLDNS", path: "Sources/CLDNS", pkgConfig: "ldns"),
+        .systemLibrary(name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive"),
+
+        // Core: configuration, root paths, errors, output. No C library.
+        .target(name: "PVCore", swiftSettings: strict),
+
+        // One wrapper per C library / protocol.
+        .target(name: "PVDNS", dependencies: ["PVCore", "CLDNS"], swiftSettings: strict),
+        .target(name: "CPacket", path: "Sources/CPacket"),
+        .target(name: "PVDHCP", dependencies: ["PVCore", "CPacket"], swiftSettings: strict),
+
+        // Shared command-line pieces (root option, error reporting).
+        .target(
+            name: "PVCLI",
+            dependencies: ["PVCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+
+        // Commands.
+        .target(
+            name: "PVVerify",
+            dependencies: [
+                "PVCore", "PVCLI", "PVDNS", "PVDHCP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], swiftSettings: strict),
+
+        // Executables.
+        .executableTarget(name: "pv_verify", dependencies: ["PVVerify"], swiftSettings: strict),
+
+        // Tests: unit tests never touch the host; integration tests need the lab.
+        .testTarget(name: "PVCoreTests", dependencies: ["PVCore"]),
+        .testTarget(name: "PVVerifyTests", dependencies: ["PVVerify", "PVDNS", "PVDHCP", "PVCore"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["PVCore"]),
+    ]
+)

@@ -1,0 +1,51 @@
+#!/bin/sh
+# Entrypoint of the lab DNS component: Knot serving pvverify.test.
+# PV_DNS_LISTEN: one or more knot listen addresses (addr@port), separated by spaces
+# or commas; default 127.0.0.1@5353 so that tests stay off port 53.
+set -eu
+
+listen=${PV_DNS_LISTEN:-127.0.0.1@5353}
+listen=$(echo "$listen" | tr ',' ' ')
+case "$listen" in
+    *[!0-9A-Fa-f.:@\ ]* | "" | " ")
+        echo "start.sh: PV_DNS_LISTEN must be addr@port[,addr@port...], got: $listen" >&2
+        exit 2 ;;
+esac
+list=
+for addr in $listen; do
+    list="${list:+$list, }\"$addr\""
+done
+
+# A restarted container keeps its filesystem: drop the previous run's socket and state.
+rm -rf /run/knot
+mkdir -p /run/knot /var/lib/knot
+
+cat > /run/knot/knot.conf <<EOF
+server:
+    rundir: "/run/knot"
+    listen: [ $list ]
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+
+database:
+    storage: "/var/lib/knot"
+
+log:
+  - target: stderr
+    any: info
+
+template:
+  - id: default
+    storage: "/etc/knot"
+    zonefile-sync: -1
+    zonefile-load: whole
+    journal-content: none
+
+zone:
+  - domain: pvverify.test.
+    file: "pvverify.test.zone"
+EOF
+
+echo "pv-dns $(cat /pv-version): knotd listening on $listen" >&2
+exec /usr/sbin/knotd -c /run/knot/knot.conf

@@ -1,0 +1,56 @@
+import ArgumentParser
+import PVCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--root DIR`, shared by every tool. Falls back to `PV_ROOT`, then `/provision`.
+public struct RootOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Install root (default: $PV_ROOT, else /provision).", valueName: "DIR"))
+    public var root: String?
+
+    public init() {}
+
+    public func resolve(environment: [String: String] = ProcessEnvironment.current) -> InstallRoot {
+        InstallRoot.resolve(option: root, environment: environment)
+    }
+}
+
+public enum ProcessEnvironment {
+    /// The process environment as a dictionary, read once.
+    public static var current: [String: String] {
+        var result: [String: String] = [:]
+        var p = environ
+        while let entry = p.pointee {
+            let s = String(cString: entry)
+            if let eq = s.firstIndex(of: "=") { result[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
+            p += 1
+        }
+        return result
+    }
+}
+
+/// Turns a PVError into the tool's message and exit code. Messages go to
+/// stderr so that `--json` output on stdout stays machine-readable.
+public enum ErrorReporting {
+    public static func exit(_ error: PVError) -> ExitCode {
+        Output.error("Error: \(error)")
+        return ExitCode(error.code.rawValue)
+    }
+}
+
+/// Unbuffered line output: progress must reach a pipe (the management
+/// application's popup, a log) as it happens, not when a buffer fills.
+public enum Output {
+    public static func line(_ text: String) { writeAll(STDOUT_FILENO, text + "\n") }
+    public static func error(_ text: String) { writeAll(STDERR_FILENO, text + "\n") }
+
+    static func writeAll(_ fd: Int32, _ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue } else { return } }
+            bytes = bytes.dropFirst(n)
+        }
+    }
+}

@@ -1,0 +1,185 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A configuration problem, always naming the file and, where there is one,
+/// the line and the key, so an operator can go straight to it.
+public struct ConfigError: Error, Equatable, CustomStringConvertible, Sendable {
+    public var file: String
+    public var line: Int?
+    public var key: String?
+    public var problem: String
+
+    public var description: String {
+        var where_ = file
+        if let line { where_ += ":\(line)" }
+        if let key { return "\(where_): key '\(key)': \(problem)" }
+        return "\(where_): \(problem)"
+    }
+
+    public var asPVError: PVError {
+        PVError(.config, "invalid configuration: \(description)",
+                hint: "fix \(file) (the commented example is Bundle/provision.conf.example), then run the command again")
+    }
+}
+
+public enum ConfigParser {
+    /// Every key the file may hold. Anything else is a typo or a leftover and is refused.
+    static let required: [String] = [
+        "resource_id", "management_url", "management_token", "registry",
+        "image_dns", "image_dhcp", "image_monitoring", "docker_host",
+        "dns_verify_server", "dns_verify_port", "dhcp_verify_interface", "rabbitmq_uri",
+    ]
+    static let optional: [String] = ["dns_listen", "dhcp_server_interface", "management_ca_file"]
+
+    public static func load(root: InstallRoot) throws(PVError) -> ServerConfig {
+        let path = root.configFile
+        let text: String
+        do { text = try FileIO.readText(path, limit: 1 << 20) } catch {
+            throw PVError(.config, "cannot read the configuration \(path)", hint: "create it from Bundle/provision.conf.example, or pass --root / PV_ROOT pointing at the install root", cause: error.message)
+        }
+        do { return try parse(text, file: path) } catch { throw error.asPVError }
+    }
+
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> ServerConfig {
+        var values: [String: (value: String, line: Int)] = [:]
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let lineNo = index + 1
+            let line = rawLine.trimmingWhitespace()
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard let eq = line.firstIndex(of: "=") else {
+                throw ConfigError(file: file, line: lineNo, key: nil, problem: "expected 'key = value', found '\(line.prefix(40))'")
+            }
+            let key = String(line[..<eq]).trimmingWhitespace()
+            let value = String(line[line.index(after: eq)...]).trimmingWhitespace()
+            guard !key.isEmpty else {
+                throw ConfigError(file: file, line: lineNo, key: nil, problem: "missing key before '='")
+            }
+            guard required.contains(key) || optional.contains(key) else {
+                throw ConfigError(file: file, line: lineNo, key: key, problem: "unknown key (known keys: \((required + optional).joined(separator: ", ")))")
+            }
+            if let previous = values[key] {
+                throw ConfigError(file: file, line: lineNo, key: key, problem: "set twice (first on line \(previous.line))")
+            }
+            guard !value.isEmpty else {
+                throw ConfigError(file: file, line: lineNo, key: key, problem: "empty value")
+            }
+            values[key] = (value, lineNo)
+        }
+        for key in required where values[key] == nil {
+            throw ConfigError(file: file, line: nil, key: key, problem: "required key is missing")
+        }
+
+        func check(_ key: String, _ valid: (String) -> Bool, _ expectation: String) throws(ConfigError) -> String {
+            let (value, line) = values[key]!
+            guard valid(value) else {
+                // Never echo secrets back, even when they are malformed.
+                let shown = (key == "management_token" || key == "rabbitmq_uri") ? "the value" : "'\(value)'"
+                throw ConfigError(file: file, line: line, key: key, problem: "\(shown) is not \(expectation)")
+            }
+            return value
+        }
+        func optionalValue(_ key: String, _ valid: (String) -> Bool, _ expectation: String) throws(ConfigError) -> String? {
+            values[key] == nil ? nil : try check(key, valid, expectation)
+        }
+
+        let resourceID = try check("resource_id", Syntax.isIdentifier, "a resource ID (letters, digits, '.', '_', '-'; at most 64)")
+        let url = try check("management_url", Syntax.isHTTPURL, "an http:// or https:// URL with a host")
+        let token = try check("management_token", Syntax.isToken, "a token (printable, no spaces)")
+        let ca = try optionalValue("management_ca_file", { $0.hasPrefix("/") }, "an absolute path")
+        let registry = try check("registry", Syntax.isRegistry, "a registry host[:port]")
+        var images: [Component: String] = [:]
+        for component in Component.allCases {
+            images[component] = try check("image_\(component.rawValue)", Syntax.isImageName, "an image repository name (lowercase letters, digits, '.', '_', '-', '/')")
+        }
+        let dockerHost = try check("docker_host", Syntax.isDockerHost, "unix:///absolute/path or tcp://host:port")
+        let server = try check("dns_verify_server", Syntax.isIPAddress, "an IPv4 or IPv6 address")
+        let portText = try check("dns_verify_port", { Syntax.port($0) != nil }, "a port number (1-65535)")
+        let listen = try optionalValue("dns_listen", Syntax.isKnotListen, "address@port")
+        let serverIf = try optionalValue("dhcp_server_interface", Syntax.isInterfaceName, "an interface name (1-15 characters)")
+        let clientIf = try check("dhcp_verify_interface", Syntax.isInterfaceName, "an interface name (1-15 characters)")
+        let amqp = try check("rabbitmq_uri", Syntax.isAMQPURI, "an amqp:// or amqps:// URI with a host")
+        let port = Syntax.port(portText)!
+
+        return ServerConfig(
+            resourceID: resourceID, managementURL: url, managementToken: token, managementCAFile: ca,
+            registry: registry, images: images, dockerHost: dockerHost,
+            dnsListen: listen ?? "\(server)@\(port)", dnsVerifyServer: server, dnsVerifyPort: port,
+            dhcpServerInterface: serverIf, dhcpVerifyInterface: clientIf, rabbitmqURI: amqp)
+    }
+}
+
+/// Value syntaxes, shared by the parser and the tools that take the same values on the command line.
+public enum Syntax {
+    static func allChars(_ s: String, _ allowed: (Character) -> Bool) -> Bool { s.allSatisfy(allowed) }
+    static func isAlnum(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber) }
+
+    public static func isIdentifier(_ s: String) -> Bool {
+        !s.isEmpty && s.count <= 64 && allChars(s) { isAlnum($0) || "._-".contains($0) }
+    }
+    public static func isToken(_ s: String) -> Bool {
+        !s.isEmpty && allChars(s) { $0.isASCII && !$0.isWhitespace && $0.asciiValue! >= 0x21 && $0.asciiValue! < 0x7f }
+    }
+    public static func isHTTPURL(_ s: String) -> Bool {
+        for scheme in ["http://", "https://"] where s.hasPrefix(scheme) {
+            let host = s.dropFirst(scheme.count).prefix { $0 != "/" && $0 != ":" }
+            return !host.isEmpty && isToken(s)
+        }
+        return false
+    }
+    public static func isRegistry(_ s: String) -> Bool {
+        let parts = s.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let host = parts.first, !host.isEmpty,
+              allChars(String(host), { isAlnum($0) || ".-".contains($0) }) else { return false }
+        return parts.count == 1 || port(String(parts[1])) != nil
+    }
+    public static func isImageName(_ s: String) -> Bool {
+        guard !s.isEmpty, s.count <= 128 else { return false }
+        return s.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { part in
+            guard let f = part.first, let l = part.last else { return false }
+            let lowerOrDigit: (Character) -> Bool = { $0.isASCII && ($0.isLowercase || $0.isNumber) }
+            return lowerOrDigit(f) && lowerOrDigit(l) && part.allSatisfy { lowerOrDigit($0) || "._-".contains($0) }
+        }
+    }
+    public static func isDockerHost(_ s: String) -> Bool {
+        if s.hasPrefix("unix:///") { return isToken(s) }
+        if s.hasPrefix("tcp://") {
+            let rest = s.dropFirst(6)
+            guard let colon = rest.lastIndex(of: ":") else { return false }
+            return !rest[..<colon].isEmpty && port(String(rest[rest.index(after: colon)...])) != nil
+        }
+        return false
+    }
+    public static func isIPAddress(_ s: String) -> Bool {
+        var v4 = in_addr(), v6 = in6_addr()
+        return inet_pton(AF_INET, s, &v4) == 1 || inet_pton(AF_INET6, s, &v6) == 1
+    }
+    public static func port(_ s: String) -> UInt16? {
+        guard !s.isEmpty, s.count <= 5, s.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(s), n >= 1, n <= 65535 else { return nil }
+        return UInt16(n)
+    }
+    public static func isKnotListen(_ s: String) -> Bool {
+        guard let at = s.lastIndex(of: "@") else { return false }
+        return isIPAddress(String(s[..<at])) && port(String(s[s.index(after: at)...])) != nil
+    }
+    public static func isInterfaceName(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= 15 && allChars(s) { isAlnum($0) || "._-".contains($0) }
+    }
+    public static func isAMQPURI(_ s: String) -> Bool {
+        guard s.hasPrefix("amqp://") || s.hasPrefix("amqps://"), isToken(s) else { return false }
+        let rest = s.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
+        guard rest.count >= 3 else { return false }
+        let authority = rest[2]
+        let hostPart = authority.split(separator: "@").last ?? ""
+        return !hostPart.isEmpty && !hostPart.hasPrefix(":")
+    }
+}
+
+extension StringProtocol {
+    func trimmingWhitespace() -> String {
+        let scalars = unicodeScalars
+        guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
+        return String(String.UnicodeScalarView(scalars[start...end]))
+    }
+}

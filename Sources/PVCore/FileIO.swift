@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct FileIOError: Error, Sendable {
+    public var path: String
+    public var operation: String
+    public var errno: Int32
+    public var message: String { "\(operation) \(path): \(String(cString: strerror(errno)))" }
+}
+
+/// Small POSIX file helpers. No Foundation: these run in every tool,
+/// including the 30-second heartbeat, and must stay cheap and explicit.
+public enum FileIO {
+    /// Reads a whole file, refusing anything larger than `limit` bytes.
+    public static func readText(_ path: String, limit: Int) throws(FileIOError) -> String {
+        let bytes = try readBytes(path, limit: limit)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    public static func readBytes(_ path: String, limit: Int) throws(FileIOError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileIOError(path: path, operation: "open", errno: errno) }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileIOError(path: path, operation: "read", errno: errno)
+            }
+            if n == 0 { break }
+            result.append(contentsOf: buffer[0..<n])
+            if result.count > limit { throw FileIOError(path: path, operation: "read (file too large)", errno: EFBIG) }
+        }
+        return result
+    }
+
+    /// Writes a file so that a crash leaves either the old or the new
+    /// content, never a mix: temp file in the same directory, fsync, rename,
+    /// fsync of the directory.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(FileIOError) {
+        let tmp = "\(path).tmp.\(getpid())"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw FileIOError(path: tmp, operation: "create", errno: errno) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let e = errno; close(fd); unlink(tmp)
+                throw FileIOError(path: tmp, operation: "write", errno: e)
+            }
+            offset += n
+        }
+        fchmod(fd, mode)
+        if fsync(fd) != 0 { let e = errno; close(fd); unlink(tmp); throw FileIOError(path: tmp, operation: "fsync", errno: e) }
+        close(fd)
+        if rename(tmp, path) != 0 { let e = errno; unlink(tmp); throw FileIOError(path: path, operation: "rename", errno: e) }
+        let dir = directoryName(path)
+        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 { fsync(dfd); close(dfd) }
+    }
+
+    public static func writeAtomically(_ path: String, _ text: String, mode: mode_t = 0o644) throws(FileIOError) {
+        try writeAtomically(path, Array(text.utf8), mode: mode)
+    }
+
+    /// `mkdir -p`.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(FileIOError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, mode) != 0 && errno != EEXIST {
+                throw FileIOError(path: current, operation: "mkdir", errno: errno)
+            }
+        }
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Permission bits and owner, for checks such as "a config holding a token must not be world-readable".
+    public static func modeAndOwner(_ path: String) -> (mode: mode_t, uid: uid_t)? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return (st.st_mode & 0o7777, st.st_uid)
+    }
+
+    public static func directoryName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let dir = String(path[..<slash])
+        return dir.isEmpty ? "/" : dir
+    }
+}

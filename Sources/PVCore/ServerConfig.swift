@@ -1,0 +1,50 @@
+/// The server's configuration: one `key = value` file under the install root
+/// (`<root>/etc/provision.conf`). Parsing is strict on purpose: a typo in a key
+/// would otherwise silently fall back to a default on a production server.
+public struct ServerConfig: Sendable, Equatable {
+    public var resourceID: String
+    public var managementURL: String
+    public var managementToken: String
+    public var managementCAFile: String?
+    public var registry: String
+    public var images: [Component: String]
+    public var dockerHost: String
+    /// Where the DNS component listens, in Knot's `address@port` form.
+    public var dnsListen: String
+    public var dnsVerifyServer: String
+    public var dnsVerifyPort: UInt16
+    /// Server end of the verification link; the DHCP component serves on it.
+    public var dhcpServerInterface: String?
+    /// Client end of the verification link; `pv_verify` sends DHCP from it.
+    public var dhcpVerifyInterface: String
+    public var rabbitmqURI: String
+
+    public func image(for component: Component) -> String { images[component]! }
+
+    /// Values that must never reach output, logs or archives.
+    public var secrets: [String] {
+        var s = [managementToken]
+        if let password = AMQPURI.password(in: rabbitmqURI), !password.isEmpty { s.append(password) }
+        return s
+    }
+}
+
+public enum Component: String, CaseIterable, Sendable, Codable, Comparable {
+    case dns, dhcp, monitoring
+    public static func < (a: Component, b: Component) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// Helpers for the parts of an AMQP URI we must treat as secret.
+public enum AMQPURI {
+    /// The password of `amqp://user:password@host...`, if any.
+    public static func password(in uri: String) -> String? {
+        guard let schemeEnd = uri.firstRange(of: "://") else { return nil }
+        let rest = uri[schemeEnd.upperBound...]
+        guard let at = rest.lastIndex(of: "@") else { return nil }
+        let userinfo = rest[..<at]
+        guard let colon = userinfo.firstIndex(of: ":") else { return nil }
+        return String(userinfo[userinfo.index(after: colon)...])
+    }
+}

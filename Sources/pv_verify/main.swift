@@ -1,0 +1,3 @@
+import PVVerify
+
+VerifyCommand.main()
