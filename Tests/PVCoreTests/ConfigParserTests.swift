@@ -1,0 +1,155 @@
+import Testing
+@testable import PVCore
+
+/// A complete, valid configuration; each test breaks one thing in it.
+let validConfig = """
+    # comment
+    resource_id = srv-42
+    management_url = https://provision.example.com/api
+    management_token = s3cr3t-t0ken
+    registry = 127.0.0.1:5000
+    image_dns = pv-dns
+    image_dhcp = pv-dhcp
+    image_monitoring = provision/pv-monitoring
+    docker_host = unix:///var/run/docker.sock
+    dns_verify_server = 127.0.0.1
+    dns_verify_port = 5353
+    dhcp_verify_interface = pvv-cli
+    rabbitmq_uri = amqp://pv:hunter2@127.0.0.1:5672/%2F
+
+    """
+
+func replacing(_ key: String, with line: String?) -> String {
+    validConfig.split(separator: "\n", omittingEmptySubsequences: false).compactMap { l -> String? in
+        l.hasPrefix(key + " ") ? line : String(l)
+    }.joined(separator: "\n")
+}
+
+@Suite struct ConfigParserTests {
+    @Test func parsesEveryKey() throws {
+        let c = try ConfigParser.parse(validConfig, file: "/p/etc/provision.conf")
+        #expect(c.resourceID == "srv-42")
+        #expect(c.managementURL == "https://provision.example.com/api")
+        #expect(c.registry == "127.0.0.1:5000")
+        #expect(c.image(for: .monitoring) == "provision/pv-monitoring")
+        #expect(c.dnsVerifyPort == 5353)
+        #expect(c.dnsListen == "127.0.0.1@5353", "dns_listen defaults to the verification target")
+        #expect(c.dhcpVerifyInterface == "pvv-cli")
+        #expect(c.dhcpServerInterface == nil)
+        #expect(c.secrets == ["s3cr3t-t0ken", "hunter2"])
+    }
+
+    @Test func unknownKeyNamesFileLineAndKey() {
+        let text = validConfig + "dns_verfy_port = 53\n"
+        #expect(throws: ConfigError(file: "f.conf", line: 14, key: "dns_verfy_port", problem: "unknown key (known keys: \((ConfigParser.required + ConfigParser.optional).joined(separator: ", ")))")) {
+            try ConfigParser.parse(text, file: "f.conf")
+        }
+    }
+
+    @Test(arguments: ConfigParser.required)
+    func missingRequiredKey(key: String) {
+        do {
+            _ = try ConfigParser.parse(replacing(key, with: nil), file: "f.conf")
+            Issue.record("accepted a file without \(key)")
+        } catch {
+            #expect(error.key == key)
+            #expect(error.line == nil)
+            #expect(error.description == "f.conf: key '\(key)': required key is missing")
+        }
+    }
+
+    @Test(arguments: [
+        ("resource_id", "srv 42"), ("resource_id", String(repeating: "a", count: 65)),
+        ("management_url", "ftp://x"), ("management_url", "https://"), ("management_token", "two words"),
+        ("registry", "host:99999"), ("registry", "bad_host!"), ("image_dns", "PV-DNS"), ("image_dhcp", "pv-dhcp:1.0"),
+        ("image_monitoring", "-bad"), ("docker_host", "/var/run/docker.sock"), ("docker_host", "tcp://host"),
+        ("dns_verify_server", "localhost"), ("dns_verify_server", "300.1.1.1"), ("dns_verify_port", "0"),
+        ("dns_verify_port", "65536"), ("dns_verify_port", "53x"), ("dhcp_verify_interface", "a-very-long-interface0"),
+        ("rabbitmq_uri", "http://x"), ("rabbitmq_uri", "amqp://"),
+    ])
+    func malformedValue(key: String, value: String) {
+        let text = replacing(key, with: "\(key) = \(value)")
+        do {
+            _ = try ConfigParser.parse(text, file: "f.conf")
+            Issue.record("accepted \(key) = \(value)")
+        } catch {
+            #expect(error.key == key)
+            #expect(error.line != nil)
+            #expect(error.description.hasPrefix("f.conf:\(error.line!): key '\(key)': "))
+        }
+    }
+
+    @Test func malformedSecretsAreNotEchoed() {
+        for (key, value) in [("management_token", "leaky secret"), ("rabbitmq_uri", "http://u:leakypw@h/")] {
+            do {
+                _ = try ConfigParser.parse(replacing(key, with: "\(key) = \(value)"), file: "f")
+                Issue.record("accepted \(key)")
+            } catch {
+                #expect(!error.description.contains("leaky"))
+            }
+        }
+    }
+
+    @Test func lineWithoutEquals() {
+        #expect(throws: ConfigError(file: "f", line: 14, key: nil, problem: "expected 'key = value', found 'just words'")) {
+            try ConfigParser.parse(validConfig + "just words\n", file: "f")
+        }
+    }
+
+    @Test func duplicateKey() {
+        #expect(throws: ConfigError(file: "f", line: 14, key: "registry", problem: "set twice (first on line 5)")) {
+            try ConfigParser.parse(validConfig + "registry = other:5000\n", file: "f")
+        }
+    }
+
+    @Test func emptyValueAndEmptyKey() {
+        #expect(throws: ConfigError(file: "f", line: 14, key: "dns_listen", problem: "empty value")) {
+            try ConfigParser.parse(validConfig + "dns_listen =\n", file: "f")
+        }
+        #expect(throws: ConfigError(file: "f", line: 14, key: nil, problem: "missing key before '='")) {
+            try ConfigParser.parse(validConfig + " = x\n", file: "f")
+        }
+    }
+
+    @Test func optionalKeysAreValidated() throws {
+        let c = try ConfigParser.parse(validConfig + "dns_listen = 0.0.0.0@53\ndhcp_server_interface = pvv-srv\n", file: "f")
+        #expect(c.dnsListen == "0.0.0.0@53")
+        #expect(c.dhcpServerInterface == "pvv-srv")
+        #expect(throws: ConfigError.self) { try ConfigParser.parse(validConfig + "dns_listen = 127.0.0.1\n", file: "f") }
+        #expect(throws: ConfigError.self) { try ConfigParser.parse(validConfig + "management_ca_file = ca.pem\n", file: "f") }
+    }
+
+    @Test func ipv6AndTCPDockerHost() throws {
+        let text = replacing("dns_verify_server", with: "dns_verify_server = ::1")
+            .replacingOccurrences("docker_host = unix:///var/run/docker.sock", "docker_host = tcp://10.0.0.1:2375")
+        let c = try ConfigParser.parse(text, file: "f")
+        #expect(c.dnsVerifyServer == "::1")
+        #expect(c.dockerHost == "tcp://10.0.0.1:2375")
+    }
+
+    @Test func loadReportsMissingFileWithRoot() {
+        do {
+            _ = try ConfigParser.load(root: InstallRoot(path: "/nonexistent-pv-root"))
+            Issue.record("loaded a missing file")
+        } catch {
+            #expect(error.code == .config)
+            #expect(error.message.contains("/nonexistent-pv-root/etc/provision.conf"))
+            #expect(error.hint?.contains("--root") == true)
+        }
+    }
+}
+
+@Suite struct InstallRootTests {
+    @Test func precedence() {
+        #expect(InstallRoot.resolve(option: "/a/", environment: ["PV_ROOT": "/b"]).path == "/a")
+        #expect(InstallRoot.resolve(option: nil, environment: ["PV_ROOT": "/b"]).path == "/b")
+        #expect(InstallRoot.resolve(option: nil, environment: [:]).path == "/provision")
+        #expect(InstallRoot(path: "/r").configFile == "/r/etc/provision.conf")
+    }
+}
+
+extension String {
+    func replacingOccurrences(_ a: String, _ b: String) -> String {
+        split(separator: "\n", omittingEmptySubsequences: false).map { $0 == a ? b : String($0) }.joined(separator: "\n")
+    }
+}
