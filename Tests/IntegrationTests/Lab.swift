@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+
+/// The lab that `Scripts/lab up` brings up: a real Docker engine, registry,
+/// RabbitMQ, Knot and Kea. Integration tests fail (not skip) without it, so a
+/// missing lab can never look like a green run.
+enum Lab {
+    static let repo: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var dir: URL { repo.appendingPathComponent(".lab") }
+    static var root: String { dir.appendingPathComponent("root").path }
+    static var config: String { root + "/etc/provision.conf" }
+    static var binDir: String { ProcessInfo.processInfo.environment["PV_BIN_DIR"] ?? repo.appendingPathComponent(".build/debug").path }
+    static var dockerHost: String { "unix://" + dir.appendingPathComponent("docker/docker.sock").path }
+
+    static func requireUp() throws {
+        guard FileManager.default.fileExists(atPath: config) else {
+            throw LabError("the lab is not up (\(config) missing): run Scripts/lab up, or Scripts/test which does")
+        }
+    }
+
+    static func configText() throws -> String { try String(contentsOfFile: config, encoding: .utf8) }
+
+    /// A scratch install root whose configuration is the lab's with some keys replaced.
+    static func scratchRoot(_ name: String, overriding: [String: String] = [:]) throws -> String {
+        try requireUp()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pvit-\(name)-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir + "/etc", withIntermediateDirectories: true)
+        var lines: [String] = []
+        for line in try configText().split(separator: "\n", omittingEmptySubsequences: false) {
+            let key = line.split(separator: "=").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            if let value = overriding[key] { lines.append("\(key) = \(value)") } else { lines.append(String(line)) }
+        }
+        _ = FileManager.default.createFile(atPath: dir + "/etc/provision.conf", contents: Data(lines.joined(separator: "\n").utf8),
+                                       attributes: [.posixPermissions: 0o600])
+        return dir
+    }
+}
+
+struct LabError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+struct RunResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var output: String { stdout + stderr }
+}
+
+/// Runs a program with a hard time bound; a hung tool fails the test instead of hanging CI.
+@discardableResult
+func run(_ path: String, _ arguments: [String], environment: [String: String] = [:], timeout: Double = 60) throws -> RunResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env.removeValue(forKey: "PV_ROOT")
+    for (k, v) in environment { env[k] = v }
+    p.environment = env
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    // Drain both pipes concurrently so a chatty child cannot block on a full pipe.
+    nonisolated(unsafe) var outData = Data(), errData = Data()
+    let group = DispatchGroup()
+    group.enter(); DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    group.enter(); DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    let deadline = Date().addingTimeInterval(timeout)
+    while p.isRunning && Date() < deadline { usleep(5_000) }
+    if p.isRunning {
+        p.terminate()
+        usleep(200_000)
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        throw LabError("\(path) \(arguments.joined(separator: " ")) did not finish within \(timeout) s")
+    }
+    group.wait()
+    return RunResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                     stderr: String(decoding: errData, as: UTF8.self))
+}
+
+func tool(_ name: String, _ arguments: [String], environment: [String: String] = [:], timeout: Double = 60) throws -> RunResult {
+    try run(Lab.binDir + "/" + name, arguments, environment: environment, timeout: timeout)
+}
+
+/// A server process owned by a test: started, waited for, and always ended.
+final class Server {
+    let process = Process()
+    let stdout = Pipe()
+    let name: String
+
+    init(_ name: String, _ path: String, _ arguments: [String]) throws {
+        self.name = name
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Waits (bounded) for a line on stdout.
+    func waitForLine(_ expected: String, timeout: Double = 10) throws {
+        let handle = stdout.fileHandleForReading
+        let deadline = Date().addingTimeInterval(timeout)
+        var buffer = ""
+        while Date() < deadline {
+            var pfd = pollfd(fd: handle.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            if poll(&pfd, 1, 100) > 0 {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                buffer += String(decoding: data, as: UTF8.self)
+                if buffer.contains(expected) { return }
+            }
+        }
+        throw LabError("\(name) did not print '\(expected)' within \(timeout) s (got: \(buffer.prefix(200)))")
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(3)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    }
+
+    deinit { stop() }
+}
+
+func freeUDPPort() -> UInt16 {
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return UInt16(bigEndian: addr.sin_port)
+}
