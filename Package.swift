@@ -29,6 +29,7 @@ let package = Package(
         // One wrapper per C library / protocol.
         .target(name: "PVDNS", dependencies: ["PVCore", "CLDNS"], swiftSettings: strict),
         .target(name: "CPacket", path: "Sources/CPacket"),
+        .target(name: "PVDocker", dependencies: ["PVCore"], swiftSettings: strict),
         .target(name: "PVDHCP", dependencies: ["PVCore", "CPacket"], swiftSettings: strict),
 
         // Shared command-line pieces (root option, error reporting).

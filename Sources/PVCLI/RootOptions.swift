@@ -17,17 +17,7 @@ public struct RootOptions: ParsableArguments {
 }
 
 public enum ProcessEnvironment {
-    /// The process environment as a dictionary, read once.
-    public static var current: [String: String] {
-        var result: [String: String] = [:]
-        var p = environ
-        while let entry = p.pointee {
-            let s = String(cString: entry)
-            if let eq = s.firstIndex(of: "=") { result[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
-            p += 1
-        }
-        return result
-    }
+    public static var current: [String: String] { ProcessEnvironmentBlock.current }
 }
 
 /// Turns a PVError into the tool's message and exit code. Messages go to

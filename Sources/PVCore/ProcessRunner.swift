@@ -1,0 +1,162 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A program invocation as a value: tests assert the argv without running
+/// anything, and nothing ever goes through a shell.
+public struct Command: Sendable, Equatable, CustomStringConvertible {
+    public var executable: String
+    public var arguments: [String]
+    /// Variables added to (or replacing) the inherited environment.
+    public var environment: [String: String]
+
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) {
+        self.executable = executable
+        self.arguments = arguments
+        self.environment = environment
+    }
+
+    public var argv: [String] { [executable] + arguments }
+    public var description: String { argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ") }
+}
+
+public struct ProcessOutput: Sendable, Equatable {
+    /// Exit status, or 128 + signal number when the process was killed.
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+    public var timedOut: Bool
+
+    public init(status: Int32, stdout: String = "", stderr: String = "", timedOut: Bool = false) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+        self.timedOut = timedOut
+    }
+
+    public var succeeded: Bool { status == 0 && !timedOut }
+}
+
+/// The seam through which every tool starts other programs.
+public protocol ProcessRunner: Sendable {
+    /// Runs to completion or until `timeout` seconds pass (then SIGTERM, and SIGKILL 2 s later).
+    func run(_ command: Command, timeout: Double) throws(PVError) -> ProcessOutput
+    /// Replaces the current process (for interactive sessions that need the real terminal).
+    func exec(_ command: Command) throws(PVError) -> Never
+}
+
+/// The real runner: posix_spawnp with pipes, a poll loop and a hard deadline.
+public struct SystemProcessRunner: ProcessRunner {
+    /// Output beyond this many bytes per stream is discarded (a runaway child must not exhaust memory).
+    public var outputLimit: Int
+
+    public init(outputLimit: Int = 4 << 20) { self.outputLimit = outputLimit }
+
+    public func run(_ command: Command, timeout: Double) throws(PVError) -> ProcessOutput {
+        var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
+        guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else {
+            throw PVError(.osError, "cannot create a pipe to run \(command.executable)", cause: String(cString: strerror(errno)))
+        }
+        // Close-on-exec so that only the dup2'ed ends reach the child.
+        for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+
+        let pid = try spawn(command, actions: &actions)
+        close(outPipe[1]); close(errPipe[1])
+        defer { close(outPipe[0]); close(errPipe[0]) }
+
+        var out: [UInt8] = [], err: [UInt8] = []
+        var open = (out: true, err: true)
+        let deadline = Deadline(secondsFromNow: timeout)
+        var timedOut = false
+        var killAt: Deadline? = nil
+        var status: Int32? = nil
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while open.out || open.err || status == nil {
+            if status == nil {
+                var raw: Int32 = 0
+                if waitpid(pid, &raw, WNOHANG) == pid { status = Self.decode(raw) }
+            }
+            if !timedOut && deadline.hasPassed && status == nil {
+                timedOut = true
+                kill(pid, SIGTERM)
+                killAt = Deadline(secondsFromNow: 2)
+            }
+            if let k = killAt, k.hasPassed, status == nil { kill(pid, SIGKILL); killAt = nil }
+            if !open.out && !open.err {
+                if status == nil { usleep(2000) }
+                continue
+            }
+            var fds: [pollfd] = []
+            if open.out { fds.append(pollfd(fd: outPipe[0], events: Int16(POLLIN), revents: 0)) }
+            if open.err { fds.append(pollfd(fd: errPipe[0], events: Int16(POLLIN), revents: 0)) }
+            let wait = timedOut ? 50 : max(1, min(deadline.remainingMilliseconds, 50))
+            if poll(&fds, nfds_t(fds.count), Int32(wait)) <= 0 { continue }
+            for f in fds where f.revents != 0 {
+                let n = buffer.withUnsafeMutableBytes { read(f.fd, $0.baseAddress, $0.count) }
+                if n <= 0 {
+                    if n < 0 && errno == EINTR { continue }
+                    if f.fd == outPipe[0] { open.out = false } else { open.err = false }
+                    continue
+                }
+                if f.fd == outPipe[0] {
+                    if out.count < outputLimit { out += buffer[0..<min(n, outputLimit - out.count)] }
+                } else if err.count < outputLimit {
+                    err += buffer[0..<min(n, outputLimit - err.count)]
+                }
+            }
+            // A child that exits but leaves a grandchild holding the pipes must not hang us.
+            if status != nil && timedOut { break }
+        }
+        return ProcessOutput(status: status ?? 137, stdout: String(decoding: out, as: UTF8.self),
+                             stderr: String(decoding: err, as: UTF8.self), timedOut: timedOut)
+    }
+
+    public func exec(_ command: Command) throws(PVError) -> Never {
+        for (k, v) in command.environment { setenv(k, v, 1) }
+        var cargs = command.argv.map { strdup($0) } + [nil]
+        execvp(command.executable, &cargs)
+        throw PVError(.osError, "cannot run \(command.executable)", hint: "check that it is installed and on PATH",
+                      cause: String(cString: strerror(errno)))
+    }
+
+    private func spawn(_ command: Command, actions: inout posix_spawn_file_actions_t) throws(PVError) -> pid_t {
+        var env = ProcessEnvironmentBlock.current
+        for (k, v) in command.environment { env[k] = v }
+        let cenv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let cargs = command.argv.map { strdup($0) } + [nil]
+        defer { cenv.forEach { free($0) }; cargs.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawnp(&pid, command.executable, &actions, nil, cargs, cenv)
+        guard rc == 0 else {
+            throw PVError(rc == ENOENT ? .unavailable : .osError, "cannot run \(command.executable)",
+                          hint: rc == ENOENT ? "install \(command.executable) or put it on PATH" : nil,
+                          cause: String(cString: strerror(rc)))
+        }
+        return pid
+    }
+
+    static func decode(_ raw: Int32) -> Int32 {
+        let signal = raw & 0x7f
+        return signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+    }
+}
+
+/// The inherited environment, read from `environ`.
+public enum ProcessEnvironmentBlock {
+    public static var current: [String: String] {
+        var result: [String: String] = [:]
+        var p = environ
+        while let entry = p.pointee {
+            let s = String(cString: entry)
+            if let eq = s.firstIndex(of: "=") { result[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
+            p += 1
+        }
+        return result
+    }
+}

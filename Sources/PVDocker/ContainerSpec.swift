@@ -1,0 +1,69 @@
+import PVCore
+
+/// How one component runs as a container: everything `docker run` needs,
+/// derived from the configuration, the install root and the version.
+public struct ContainerSpec: Sendable, Equatable {
+    public var component: Component
+    public var version: Version
+    public var image: String
+    public var name: String
+    public var environment: [(String, String)]
+    /// host path -> container path (and read-only flag)
+    public var mounts: [(host: String, container: String, readOnly: Bool)]
+
+    public static func == (a: ContainerSpec, b: ContainerSpec) -> Bool {
+        a.runArguments == b.runArguments
+    }
+
+    public static func containerName(_ component: Component) -> String { "pv-\(component.rawValue)" }
+
+    public static func imageReference(config: ServerConfig, component: Component, version: Version) -> String {
+        "\(config.registry)/\(config.image(for: component)):\(version)"
+    }
+
+    public init(config: ServerConfig, root: InstallRoot, component: Component, version: Version) {
+        self.component = component
+        self.version = version
+        image = Self.imageReference(config: config, component: component, version: version)
+        name = Self.containerName(component)
+        switch component {
+        case .dns:
+            environment = [("PV_DNS_LISTEN", config.dnsListen)]
+        case .dhcp:
+            environment = config.dhcpServerInterface.map { [("PV_DHCP_INTERFACE", $0)] } ?? []
+        case .monitoring:
+            environment = []
+        }
+        // Config read-only, data writable, both under the root so a reinstall
+        // or a sandbox keeps everything in one place.
+        mounts = [
+            (root.join("config", component.rawValue), "/etc/provision", true),
+            (root.join("data", component.rawValue), "/var/lib/provision", false),
+        ]
+    }
+
+    var labels: [String] {
+        ["--label", "org.provision.component=\(component.rawValue)", "--label", "org.provision.version=\(version)",
+         "--label", "org.provision.managed=true"]
+    }
+
+    var common: [String] {
+        var args = ["--network", "host"] + labels
+        for (k, v) in environment { args += ["--env", "\(k)=\(v)"] }
+        for m in mounts { args += ["--volume", "\(m.host):\(m.container)\(m.readOnly ? ":ro" : "")"] }
+        return args
+    }
+
+    /// `docker run` for the service: detached, restarted by the engine after a crash or a reboot.
+    public var runArguments: [String] {
+        ["run", "--detach", "--name", name, "--restart", "unless-stopped", "--log-opt", "max-size=10m", "--log-opt", "max-file=3"]
+            + common + [image]
+    }
+
+    /// `docker run` for a debug shell: same image, networking, mounts and
+    /// environment, but `/bin/sh` instead of `/start.sh`, removed on exit.
+    public func debugArguments(tty: Bool) -> [String] {
+        ["run", "--rm", "--interactive"] + (tty ? ["--tty"] : []) + ["--name", name + "-debug", "--entrypoint", "/bin/sh"]
+            + common + [image]
+    }
+}

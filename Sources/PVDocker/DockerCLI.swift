@@ -1,0 +1,145 @@
+import PVCore
+
+/// Builds and runs `docker` CLI invocations against one engine. Every
+/// invocation is a `Command` value (tests assert the argv) and every run
+/// has a time bound.
+public struct DockerCLI: Sendable {
+    public var host: String
+    public var runner: any ProcessRunner
+    public var binary: String
+
+    public init(host: String, runner: any ProcessRunner, binary: String = "docker") {
+        self.host = host
+        self.runner = runner
+        self.binary = binary
+    }
+
+    /// `docker --host H <args>`: the engine is always explicit, never taken from the caller's environment.
+    public func command(_ arguments: [String]) -> Command {
+        Command(binary, ["--host", host] + arguments)
+    }
+
+    public func run(_ arguments: [String], timeout: Double) throws(PVError) -> ProcessOutput {
+        try runner.run(command(arguments), timeout: timeout)
+    }
+
+    /// Fails with a clear "Docker is not running" error when the engine does not answer.
+    public func requireEngine(timeout: Double = 10) throws(PVError) {
+        let out = try run(["version", "--format", "{{.Server.Version}}"], timeout: timeout)
+        guard out.succeeded, !out.stdout.trimmingSpaces().isEmpty else {
+            let why = out.timedOut ? "no answer within \(Int(timeout)) s" : out.stderr.firstLine
+            throw PVError(.unavailable, "the Docker engine at \(host) is not running", 
+                          hint: "start it (systemctl start docker, or install_docker.sh from the bundle), or fix docker_host in the configuration",
+                          cause: why)
+        }
+    }
+
+    /// Inspects containers by name; names that do not exist are simply absent from the result.
+    public func inspect(_ names: [String], timeout: Double = 10) throws(PVError) -> [ContainerInfo] {
+        let out = try run(["container", "inspect", "--format", ContainerInfo.inspectFormat] + names, timeout: timeout)
+        if out.timedOut { throw PVError(.unavailable, "docker container inspect did not answer within \(Int(timeout)) s") }
+        // Exit 1 with "No such container" for missing names is normal; other errors are not.
+        let unexpected = out.stderr.split(separator: "\n").filter { !$0.contains("No such container") && !$0.isEmpty }
+        if !out.succeeded && !unexpected.isEmpty {
+            throw PVError(.unavailable, "docker container inspect failed", cause: String(unexpected[0]))
+        }
+        return out.stdout.split(separator: "\n").compactMap { ContainerInfo(inspectLine: String($0)) }
+    }
+
+    public func imageExists(_ reference: String, timeout: Double = 10) throws(PVError) -> Bool {
+        try run(["image", "inspect", "--format", "{{.Id}}", reference], timeout: timeout).succeeded
+    }
+
+    /// The registry digest of a local image (`repo@sha256:...`), if it came from a registry.
+    public func repoDigest(ofImage id: String, timeout: Double = 10) throws(PVError) -> String? {
+        let out = try run(["image", "inspect", "--format", "{{range .RepoDigests}}{{println .}}{{end}}", id], timeout: timeout)
+        return out.succeeded ? out.stdout.split(separator: "\n").first.map(String.init) : nil
+    }
+}
+
+/// The facts about one container the tools need, read with a Go template so
+/// that no JSON parser is needed and the fields are unambiguous.
+public struct ContainerInfo: Sendable, Equatable {
+    public var name: String
+    public var status: String  // created, running, paused, restarting, exited, dead
+    public var startedAt: String
+    public var pid: Int
+    public var imageID: String
+    public var imageReference: String
+    public var component: String?
+    public var version: String?
+    public var exitCode: Int
+
+    public var isRunning: Bool { status == "running" }
+
+    static let separator = "\u{1f}"
+    static let inspectFormat = [
+        "{{.Name}}", "{{.State.Status}}", "{{.State.StartedAt}}", "{{.State.Pid}}", "{{.Image}}", "{{.Config.Image}}",
+        "{{index .Config.Labels \"org.provision.component\"}}", "{{index .Config.Labels \"org.provision.version\"}}",
+        "{{.State.ExitCode}}",
+    ].joined(separator: separator)
+
+    public init(name: String, status: String, startedAt: String, pid: Int, imageID: String, imageReference: String,
+                component: String?, version: String?, exitCode: Int) {
+        self.name = name
+        self.status = status
+        self.startedAt = startedAt
+        self.pid = pid
+        self.imageID = imageID
+        self.imageReference = imageReference
+        self.component = component
+        self.version = version
+        self.exitCode = exitCode
+    }
+
+    init?(inspectLine line: String) {
+        let f = line.split(separator: Character(Self.separator), omittingEmptySubsequences: false).map(String.init)
+        guard f.count == 9 else { return nil }
+        let name = f[0].hasPrefix("/") ? String(f[0].dropFirst()) : f[0]
+        func label(_ s: String) -> String? { s.isEmpty || s == "<no value>" ? nil : s }
+        self.init(name: name, status: f[1], startedAt: f[2], pid: Int(f[3]) ?? 0, imageID: f[4], imageReference: f[5],
+                  component: label(f[6]), version: label(f[7]), exitCode: Int(f[8]) ?? 0)
+    }
+
+    /// Seconds since the epoch of `startedAt` (RFC 3339, as Docker prints it).
+    public var startedEpoch: Int? { RFC3339.epochSeconds(startedAt) }
+}
+
+public enum RFC3339 {
+    /// Parses `2026-11-26T02:03:04.123456789Z` (or with a numeric offset) to whole epoch seconds.
+    public static func epochSeconds(_ s: String) -> Int? {
+        let u = Array(s.utf8)
+        guard u.count >= 20 else { return nil }
+        func num(_ a: Int, _ b: Int) -> Int? {
+            var v = 0
+            for i in a..<b { guard u[i] >= 48 && u[i] <= 57 else { return nil }; v = v * 10 + Int(u[i] - 48) }
+            return v
+        }
+        guard let y = num(0, 4), let mo = num(5, 7), let d = num(8, 10), let h = num(11, 13), let mi = num(14, 16),
+              let sec = num(17, 19), (1...12).contains(mo), y > 1970 else { return nil }
+        var i = 19
+        if i < u.count && u[i] == 46 { i += 1; while i < u.count && u[i] >= 48 && u[i] <= 57 { i += 1 } }
+        var offset = 0
+        if i < u.count && (u[i] == 43 || u[i] == 45), i + 6 <= u.count, let oh = num(i + 1, i + 3), let om = num(i + 4, i + 6) {
+            offset = (oh * 3600 + om * 60) * (u[i] == 43 ? 1 : -1)
+        }
+        // Days from the civil date (Howard Hinnant's algorithm).
+        let yy = mo <= 2 ? y - 1 : y
+        let era = yy / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146097 + doe - 719468
+        return days * 86400 + h * 3600 + mi * 60 + sec - offset
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+    var firstLine: String { split(separator: "\n").first.map(String.init) ?? "" }
+}
