@@ -13,6 +13,9 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "pv_verify", targets: ["pv_verify"]),
+        .executable(name: "pv_start", targets: ["pv_start"]),
+        .executable(name: "pv_stop", targets: ["pv_stop"]),
+        .executable(name: "pv_status", targets: ["pv_status"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -46,8 +49,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
 
+        .target(
+            name: "PVLifecycle",
+            dependencies: [
+                "PVCore", "PVCLI", "PVDocker", "PVDNS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], swiftSettings: strict),
+
         // Executables.
         .executableTarget(name: "pv_verify", dependencies: ["PVVerify"], swiftSettings: strict),
+        .executableTarget(name: "pv_start", dependencies: ["PVLifecycle"], swiftSettings: strict),
+        .executableTarget(name: "pv_stop", dependencies: ["PVLifecycle"], swiftSettings: strict),
+        .executableTarget(name: "pv_status", dependencies: ["PVLifecycle"], swiftSettings: strict),
 
         // Tests: unit tests never touch the host; integration tests need the lab.
         .testTarget(name: "PVCoreTests", dependencies: ["PVCore"]),

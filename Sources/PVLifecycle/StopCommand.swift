@@ -1,0 +1,35 @@
+import ArgumentParser
+import PVCLI
+import PVCore
+
+/// `pv_stop <component>` (behind stop_pv_<component>.sh).
+public struct StopCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "pv_stop",
+        abstract: "Stop a component's container (SIGTERM, then SIGKILL after the grace period) and remove it.",
+        discussion: "Stopping a stopped component succeeds. Exit status: 0 ok, 64 unknown component, 69 Docker unavailable, 78 bad configuration.")
+
+    @Argument(help: "dns, dhcp or monitoring.")
+    public var component: String
+
+    @Option(name: [.short, .customLong("time")], help: "Grace period in seconds before the container is killed.")
+    public var grace: Int = 10
+
+    @OptionGroup public var rootOptions: RootOptions
+
+    public init() {}
+
+    public func run() throws {
+        do { try execute() } catch { throw ErrorReporting.exit(error) }
+    }
+
+    func execute() throws(PVError) {
+        let component = try parseComponent(component)
+        guard (0...300).contains(grace) else { throw PVError(.usage, "--time must be between 0 and 300 seconds") }
+        let context = try LifecycleContext.live(root: rootOptions.resolve())
+        switch try ComponentStop(context: context).stop(component, grace: grace) {
+        case .wasNotRunning: Output.line("\(component.rawValue) is not running; nothing to stop")
+        case .stopped(let v): Output.line("\(component.rawValue)\(v.map { " \($0)" } ?? "") stopped")
+        }
+    }
+}

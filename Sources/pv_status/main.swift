@@ -1,0 +1,3 @@
+import PVLifecycle
+
+StatusCommand.main()

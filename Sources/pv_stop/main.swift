@@ -1,0 +1,3 @@
+import PVLifecycle
+
+StopCommand.main()
