@@ -65,6 +65,7 @@ let package = Package(
         // Tests: unit tests never touch the host; integration tests need the lab.
         .testTarget(name: "PVCoreTests", dependencies: ["PVCore"]),
         .testTarget(name: "PVVerifyTests", dependencies: ["PVVerify", "PVDNS", "PVDHCP", "PVCore"]),
+        .testTarget(name: "PVLifecycleTests", dependencies: ["PVLifecycle", "PVDocker", "PVCore"]),
         .testTarget(name: "IntegrationTests", dependencies: ["PVCore"]),
     ]
 )
