@@ -139,3 +139,7 @@ func freeUDPPort() -> UInt16 {
     _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
     return UInt16(bigEndian: addr.sin_port)
 }
+
+/// Every lab test lives under this suite: the lab is one shared machine
+/// (one DNS port, one verification link), so its tests run one at a time.
+@Suite(.serialized) struct LabIntegration {}

@@ -1,116 +1,118 @@
 import Foundation
 import Testing
 
-/// pv_verify against the lab's real Knot and Kea containers, and against
-/// real servers misconfigured in each way an operator may meet.
-@Suite(.serialized) struct VerifyIntegrationTests {
-    @Test func labComponentsPass() throws {
-        try Lab.requireUp()
-        let r = try tool("pv_verify", ["all", "--root", Lab.root])
-        #expect(r.status == 0, "\(r.output)")
-        #expect(r.stdout.contains("TXT pvverify.test. = \"PVOK\""))
-        #expect(r.stdout.contains("leased 198.51.100."))
-        #expect(r.stdout.contains("released"))
-        #expect(r.stdout.contains("all 2 checks passed"))
-    }
+extension LabIntegration {
+    /// pv_verify against the lab's real Knot and Kea containers, and against
+    /// real servers misconfigured in each way an operator may meet.
+    @Suite struct VerifyIntegrationTests {
+        @Test func labComponentsPass() throws {
+            try Lab.requireUp()
+            let r = try tool("pv_verify", ["all", "--root", Lab.root])
+            #expect(r.status == 0, "\(r.output)")
+            #expect(r.stdout.contains("TXT pvverify.test. = \"PVOK\""))
+            #expect(r.stdout.contains("leased 198.51.100."))
+            #expect(r.stdout.contains("released"))
+            #expect(r.stdout.contains("all 2 checks passed"))
+        }
 
-    @Test func jsonOutputAndPVRootEnvironment() throws {
-        try Lab.requireUp()
-        let r = try tool("pv_verify", ["--json"], environment: ["PV_ROOT": Lab.root])
-        #expect(r.status == 0, "\(r.output)")
-        let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
-        #expect(doc["ok"] as? Bool == true)
-        let checks = doc["checks"] as! [[String: Any]]
-        #expect(checks.map { $0["name"] as! String } == ["dns", "dhcp"])
-        #expect(checks.allSatisfy { $0["status"] as? String == "ok" })
-    }
+        @Test func jsonOutputAndPVRootEnvironment() throws {
+            try Lab.requireUp()
+            let r = try tool("pv_verify", ["--json"], environment: ["PV_ROOT": Lab.root])
+            #expect(r.status == 0, "\(r.output)")
+            let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+            #expect(doc["ok"] as? Bool == true)
+            let checks = doc["checks"] as! [[String: Any]]
+            #expect(checks.map { $0["name"] as! String } == ["dns", "dhcp"])
+            #expect(checks.allSatisfy { $0["status"] as? String == "ok" })
+        }
 
-    @Test(arguments: [
-        ("lowercase", "pvverify.test.", ["@ TXT \"pvok\""], "TXT is \"pvok\", expected \"PVOK\""),
-        ("two strings", "pvverify.test.", ["@ TXT \"PV\" \"OK\""], "TXT has 2 strings"),
-        ("two records", "pvverify.test.", ["@ TXT \"PVOK\"", "@ TXT \"PVOK2\""], "has 2 TXT records"),
-        ("no TXT", "pvverify.test.", [], "has no TXT record"),
-        ("NXDOMAIN", "test.", ["other TXT \"PVOK\""], "answered NXDOMAIN"),
-    ])
-    func brokenDNSServersFail(name: String, origin: String, records: [String], expected: String) throws {
-        let knot = try KnotFixture(origin: origin, records: records)
-        let root = try Lab.scratchRoot("dns", overriding: ["dns_verify_port": "\(knot.port)"])
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let r = try tool("pv_verify", ["dns", "--root", root])
-        #expect(r.status == 1, "\(name): \(r.output)")
-        #expect(r.stdout.contains(expected), "\(name): \(r.stdout)")
-        #expect(r.stdout.contains("next step:"))
-    }
+        @Test(arguments: [
+            ("lowercase", "pvverify.test.", ["@ TXT \"pvok\""], "TXT is \"pvok\", expected \"PVOK\""),
+            ("two strings", "pvverify.test.", ["@ TXT \"PV\" \"OK\""], "TXT has 2 strings"),
+            ("two records", "pvverify.test.", ["@ TXT \"PVOK\"", "@ TXT \"PVOK2\""], "has 2 TXT records"),
+            ("no TXT", "pvverify.test.", [], "has no TXT record"),
+            ("NXDOMAIN", "test.", ["other TXT \"PVOK\""], "answered NXDOMAIN"),
+        ])
+        func brokenDNSServersFail(name: String, origin: String, records: [String], expected: String) throws {
+            let knot = try KnotFixture(origin: origin, records: records)
+            let root = try Lab.scratchRoot("dns", overriding: ["dns_verify_port": "\(knot.port)"])
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let r = try tool("pv_verify", ["dns", "--root", root])
+            #expect(r.status == 1, "\(name): \(r.output)")
+            #expect(r.stdout.contains(expected), "\(name): \(r.stdout)")
+            #expect(r.stdout.contains("next step:"))
+        }
 
-    @Test func nothingListeningTimesOutWithinBound() throws {
-        let root = try Lab.scratchRoot("dns", overriding: ["dns_verify_port": "\(freeUDPPort())"])
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let start = Date()
-        let r = try tool("pv_verify", ["dns", "--timeout", "0.3", "--root", root])
-        #expect(r.status == 1)
-        #expect(r.stdout.contains("no answer from 127.0.0.1"), "\(r.stdout)")
-        #expect(Date().timeIntervalSince(start) < 5, "two tries of 0.3 s must not take seconds")
-    }
+        @Test func nothingListeningTimesOutWithinBound() throws {
+            let root = try Lab.scratchRoot("dns", overriding: ["dns_verify_port": "\(freeUDPPort())"])
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let start = Date()
+            let r = try tool("pv_verify", ["dns", "--timeout", "0.3", "--root", root])
+            #expect(r.status == 1)
+            #expect(r.stdout.contains("no answer from 127.0.0.1"), "\(r.stdout)")
+            #expect(Date().timeIntervalSince(start) < 5, "two tries of 0.3 s must not take seconds")
+        }
 
-    @Test func noDHCPServerOnTheLink() throws {
-        let root = try Lab.scratchRoot("dhcp", overriding: ["dhcp_verify_interface": "pvx-cli"])
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let r = try tool("pv_verify", ["dhcp", "--timeout", "0.5", "--root", root])
-        #expect(r.status == 1)
-        #expect(r.stdout.contains("no DHCP offer within"), "\(r.stdout)")
-    }
+        @Test func noDHCPServerOnTheLink() throws {
+            let root = try Lab.scratchRoot("dhcp", overriding: ["dhcp_verify_interface": "pvx-cli"])
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let r = try tool("pv_verify", ["dhcp", "--timeout", "0.5", "--root", root])
+            #expect(r.status == 1)
+            #expect(r.stdout.contains("no DHCP offer within"), "\(r.stdout)")
+        }
 
-    @Test(arguments: [
-        ("nak", "refused the request (DHCPNAK"),
-        ("outside", "leased 203.0.113.7 from 198.51.100.1, outside the verification pool 198.51.100.0/24"),
-        ("wrongxid", "with another transaction id"),
-        ("wrongchaddr", "for another hardware address"),
-        ("badcookie", "malformed repl"),
-        ("truncated", "malformed repl"),
-        ("overrun", "runs past the end"),
-        ("silent", "no DHCP offer within"),
-    ])
-    func brokenDHCPServersFail(mode: String, expected: String) throws {
-        try Lab.requireUp()
-        let fake = try Server("fake dhcp \(mode)", "/usr/sbin/ip", ["netns", "exec", "pvlab-fake", "python3", "-u",
-                                                                     Lab.repo.path + "/Tests/Fixtures/fake_dhcp_server.py", mode, "--iface", "pvx-srv"])
-        defer { fake.stop() }
-        try fake.waitForLine("ready")
-        let root = try Lab.scratchRoot("dhcp", overriding: ["dhcp_verify_interface": "pvx-cli"])
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let r = try tool("pv_verify", ["dhcp", "--timeout", "0.5", "--root", root])
-        #expect(r.status == 1, "\(mode): \(r.output)")
-        #expect(r.stdout.contains(expected), "\(mode): \(r.stdout)")
-    }
+        @Test(arguments: [
+            ("nak", "refused the request (DHCPNAK"),
+            ("outside", "leased 203.0.113.7 from 198.51.100.1, outside the verification pool 198.51.100.0/24"),
+            ("wrongxid", "with another transaction id"),
+            ("wrongchaddr", "for another hardware address"),
+            ("badcookie", "malformed repl"),
+            ("truncated", "malformed repl"),
+            ("overrun", "runs past the end"),
+            ("silent", "no DHCP offer within"),
+        ])
+        func brokenDHCPServersFail(mode: String, expected: String) throws {
+            try Lab.requireUp()
+            let fake = try Server("fake dhcp \(mode)", "/usr/sbin/ip", ["netns", "exec", "pvlab-fake", "python3", "-u",
+                                                                         Lab.repo.path + "/Tests/Fixtures/fake_dhcp_server.py", mode, "--iface", "pvx-srv"])
+            defer { fake.stop() }
+            try fake.waitForLine("ready")
+            let root = try Lab.scratchRoot("dhcp", overriding: ["dhcp_verify_interface": "pvx-cli"])
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let r = try tool("pv_verify", ["dhcp", "--timeout", "0.5", "--root", root])
+            #expect(r.status == 1, "\(mode): \(r.output)")
+            #expect(r.stdout.contains(expected), "\(mode): \(r.stdout)")
+        }
 
-    @Test func fakeServerInGoodModePasses() throws {
-        // The control for the cases above: the same fixture, answering correctly, passes.
-        try Lab.requireUp()
-        let fake = try Server("fake dhcp good", "/usr/sbin/ip", ["netns", "exec", "pvlab-fake", "python3", "-u",
-                                                                  Lab.repo.path + "/Tests/Fixtures/fake_dhcp_server.py", "good", "--iface", "pvx-srv"])
-        defer { fake.stop() }
-        try fake.waitForLine("ready")
-        let root = try Lab.scratchRoot("dhcp", overriding: ["dhcp_verify_interface": "pvx-cli"])
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let r = try tool("pv_verify", ["dhcp", "--root", root])
-        #expect(r.status == 0, "\(r.output)")
-        #expect(r.stdout.contains("leased 198.51.100.50"))
-    }
+        @Test func fakeServerInGoodModePasses() throws {
+            // The control for the cases above: the same fixture, answering correctly, passes.
+            try Lab.requireUp()
+            let fake = try Server("fake dhcp good", "/usr/sbin/ip", ["netns", "exec", "pvlab-fake", "python3", "-u",
+                                                                      Lab.repo.path + "/Tests/Fixtures/fake_dhcp_server.py", "good", "--iface", "pvx-srv"])
+            defer { fake.stop() }
+            try fake.waitForLine("ready")
+            let root = try Lab.scratchRoot("dhcp", overriding: ["dhcp_verify_interface": "pvx-cli"])
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let r = try tool("pv_verify", ["dhcp", "--root", root])
+            #expect(r.status == 0, "\(r.output)")
+            #expect(r.stdout.contains("leased 198.51.100.50"))
+        }
 
-    @Test func missingInterfaceSaysSo() throws {
-        let root = try Lab.scratchRoot("dhcp", overriding: ["dhcp_verify_interface": "pvnope0"])
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let r = try tool("pv_verify", ["dhcp", "--root", root])
-        #expect(r.status == 1)
-        #expect(r.stdout.contains("interface pvnope0 does not exist"))
-    }
+        @Test func missingInterfaceSaysSo() throws {
+            let root = try Lab.scratchRoot("dhcp", overriding: ["dhcp_verify_interface": "pvnope0"])
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let r = try tool("pv_verify", ["dhcp", "--root", root])
+            #expect(r.status == 1)
+            #expect(r.stdout.contains("interface pvnope0 does not exist"))
+        }
 
-    @Test func badConfigurationExits78NamingLineAndKey() throws {
-        let root = try Lab.scratchRoot("cfg", overriding: ["dns_verify_port": "port53"])
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let r = try tool("pv_verify", ["--root", root])
-        #expect(r.status == 78)
-        #expect(r.stderr.contains("provision.conf:"))
-        #expect(r.stderr.contains("key 'dns_verify_port': 'port53' is not a port number"))
+        @Test func badConfigurationExits78NamingLineAndKey() throws {
+            let root = try Lab.scratchRoot("cfg", overriding: ["dns_verify_port": "port53"])
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let r = try tool("pv_verify", ["--root", root])
+            #expect(r.status == 78)
+            #expect(r.stderr.contains("provision.conf:"))
+            #expect(r.stderr.contains("key 'dns_verify_port': 'port53' is not a port number"))
+        }
     }
 }
