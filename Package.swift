@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "pv_verify", targets: ["pv_verify"]),
+        .executable(name: "pv_heartbeat", targets: ["pv_heartbeat"]),
         .executable(name: "pv_start", targets: ["pv_start"]),
         .executable(name: "pv_stop", targets: ["pv_stop"]),
         .executable(name: "pv_status", targets: ["pv_status"]),
@@ -34,6 +35,7 @@ let package = Package(
         .target(name: "CPacket", path: "Sources/CPacket"),
         .target(name: "PVDocker", dependencies: ["PVCore"], swiftSettings: strict),
         .target(name: "PVDHCP", dependencies: ["PVCore", "CPacket"], swiftSettings: strict),
+        .target(name: "PVHTTP", dependencies: ["PVCore", "CCurl"], swiftSettings: strict),
 
         // Shared command-line pieces (root option, error reporting).
         .target(
@@ -56,8 +58,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
 
+        .target(
+            name: "PVHeartbeat",
+            dependencies: [
+                "PVCore", "PVCLI", "PVHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], swiftSettings: strict),
+
         // Executables.
         .executableTarget(name: "pv_verify", dependencies: ["PVVerify"], swiftSettings: strict),
+        .executableTarget(name: "pv_heartbeat", dependencies: ["PVHeartbeat"], swiftSettings: strict),
         .executableTarget(name: "pv_start", dependencies: ["PVLifecycle"], swiftSettings: strict),
         .executableTarget(name: "pv_stop", dependencies: ["PVLifecycle"], swiftSettings: strict),
         .executableTarget(name: "pv_status", dependencies: ["PVLifecycle"], swiftSettings: strict),

@@ -1,0 +1,139 @@
+import PVCore
+import PVHTTP
+
+/// What the heartbeat says about one component.
+public struct ComponentStatus: Sendable, Equatable {
+    public enum State: String, Sendable {
+        case running, stopped, absent
+        /// Docker could not be asked: the state is not known, not assumed.
+        case unknown
+    }
+
+    public var state: State
+    public var version: String?
+    public var container: String?
+    /// Where the answer came from: `docker` (the engine, now) or `state-file`
+    /// (what the start/stop tools recorded, when the engine cannot be asked).
+    public var source: String
+
+    public init(state: State, version: String? = nil, container: String? = nil, source: String = "docker") {
+        self.state = state
+        self.version = version
+        self.container = container
+        self.source = source
+    }
+}
+
+/// The components as Docker sees them, or why Docker could not be asked.
+public struct ComponentReport: Sendable, Equatable {
+    public var dockerReachable: Bool
+    public var dockerError: String?
+    public var components: [Component: ComponentStatus]
+    /// Docker's data directory, when the engine was asked for it this beat.
+    public var dockerRootDir: String?
+    public var warnings: [String] = []
+
+    public init(dockerReachable: Bool, dockerError: String? = nil, components: [Component: ComponentStatus],
+                dockerRootDir: String? = nil, warnings: [String] = []) {
+        self.dockerReachable = dockerReachable
+        self.dockerError = dockerError
+        self.components = components
+        self.dockerRootDir = dockerRootDir
+        self.warnings = warnings
+    }
+
+    public static let componentLabel = "org.provision.component"
+    public static let versionLabel = "org.provision.version"
+
+    /// Maps the engine's container list to the three components. A running
+    /// container wins over stopped ones; among equals the newest wins.
+    public static func from(containers: [DockerContainerSummary]) -> ComponentReport {
+        var result: [Component: ComponentStatus] = [:]
+        var warnings: [String] = []
+        for component in Component.allCases {
+            let mine = containers.filter { $0.labels[componentLabel] == component.rawValue }
+                .sorted { $0.created > $1.created }
+            let running = mine.filter { $0.state == "running" }
+            if running.count > 1 {
+                warnings.append("\(component.rawValue): \(running.count) containers running (\(running.map(\.name).joined(separator: ", ")))")
+            }
+            guard let chosen = running.first ?? mine.first else {
+                result[component] = ComponentStatus(state: .absent)
+                continue
+            }
+            result[component] = ComponentStatus(state: chosen.state == "running" ? .running : .stopped,
+                                                 version: version(of: chosen), container: chosen.name)
+        }
+        return ComponentReport(dockerReachable: true, components: result, warnings: warnings)
+    }
+
+    /// The version label the start tool sets; else the image tag.
+    static func version(of container: DockerContainerSummary) -> String? {
+        if let label = container.labels[versionLabel], !label.isEmpty { return label }
+        let image = container.image
+        guard let colon = image.lastIndex(of: ":"), !image[image.index(after: colon)...].contains("/") else { return nil }
+        let tag = String(image[image.index(after: colon)...])
+        return tag.isEmpty ? nil : tag
+    }
+
+    /// Docker could not be asked. The versions last recorded by the start
+    /// tools are still worth sending, marked as such; the state is unknown.
+    public static func dockerDown(_ error: String, recorded: ServerState?) -> ComponentReport {
+        var result: [Component: ComponentStatus] = [:]
+        for component in Component.allCases {
+            if let version = recorded?[component].running {
+                result[component] = ComponentStatus(state: .unknown, version: version.description, source: "state-file")
+            } else {
+                result[component] = ComponentStatus(state: .unknown, source: recorded == nil ? "none" : "state-file")
+            }
+        }
+        return ComponentReport(dockerReachable: false, dockerError: error, components: result)
+    }
+
+    /// `running` when any component runs (what the management application
+    /// shows green); `unknown` when Docker could not be asked; else `stopped`.
+    public var overallState: String {
+        if components.values.contains(where: { $0.state == .running }) { return "running" }
+        return dockerReachable ? "stopped" : "unknown"
+    }
+
+    /// `dns running 1.1.0, dhcp stopped 1.0.0, monitoring absent`.
+    public var summary: String {
+        Component.allCases.map { c in
+            let s = components[c] ?? ComponentStatus(state: .unknown)
+            return [c.rawValue, s.state.rawValue, s.version].compactMap { $0 }.joined(separator: " ")
+        }.joined(separator: ", ")
+    }
+}
+
+/// Asks for the components' state. The live probe asks the Docker engine
+/// over its socket; unit tests answer with fixed reports.
+public protocol ComponentProbe: Sendable {
+    /// `wantRootDir`: also ask for Docker's data directory (one more request,
+    /// so only when the heartbeat state does not remember it).
+    func probe(wantRootDir: Bool) -> ComponentReport
+}
+
+public struct DockerComponentProbe: ComponentProbe {
+    public var engine: DockerEngine
+    public var stateStore: StateStore
+
+    public init(engine: DockerEngine, stateStore: StateStore) {
+        self.engine = engine
+        self.stateStore = stateStore
+    }
+
+    public func probe(wantRootDir: Bool) -> ComponentReport {
+        do {
+            var report = ComponentReport.from(containers: try engine.containers(all: true, labels: [ComponentReport.componentLabel]))
+            if wantRootDir {
+                do { report.dockerRootDir = try engine.info().dockerRootDir } catch {
+                    report.warnings.append("cannot ask the Docker engine for its data directory: \(error)")
+                }
+            }
+            return report
+        } catch {
+            return ComponentReport.dockerDown("\(error)", recorded: try? stateStore.load())
+        }
+    }
+}

@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PVCore
+
+/// The document one heartbeat sends. Its shape is fixed by
+/// `Bundle/heartbeat.schema.json`; keys keep this order so payloads diff well.
+public struct HeartbeatPayload: Sendable, Equatable {
+    public static let schemaVersion = 1
+
+    public var resourceID: String
+    public var hostname: String
+    public var agentVersion: String
+    public var sequence: UInt64
+    /// Seconds since the epoch, UTC.
+    public var timestamp: Double
+    public var report: ComponentReport
+    public var system: SystemFigures
+    public var warnings: [String]
+
+    public var json: JSONValue {
+        .object([
+            ("schema_version", .int(Self.schemaVersion)),
+            ("resource_id", .string(resourceID)),
+            ("hostname", .string(hostname)),
+            ("agent_version", .string(agentVersion)),
+            ("sequence", .int(Int(clamping: sequence))),
+            ("timestamp", .string(RFC3339.format(timestamp))),
+            ("state", .string(report.overallState)),
+            ("docker", .object([("reachable", .bool(report.dockerReachable)), ("error", report.dockerError.map(JSONValue.string) ?? .null)])),
+            ("components", .object(Component.allCases.map { c in
+                let s = report.components[c] ?? ComponentStatus(state: .unknown, source: "none")
+                return (c.rawValue, .object([
+                    ("state", .string(s.state.rawValue)), ("version", s.version.map(JSONValue.string) ?? .null),
+                    ("container", s.container.map(JSONValue.string) ?? .null), ("source", .string(s.source)),
+                ]))
+            })),
+            ("system", system.json),
+            ("warnings", .array(warnings.map(JSONValue.string))),
+        ])
+    }
+
+    public var bytes: [UInt8] { Array(json.rendered.utf8) }
+}
+
+/// `2026-11-26T02:00:30.123Z`: UTC with milliseconds, the profile of RFC 3339
+/// that every JSON schema validator accepts as `date-time`.
+public enum RFC3339 {
+    public static func format(_ secondsSinceEpoch: Double) -> String {
+        let whole = secondsSinceEpoch.rounded(.down)
+        var t = time_t(whole)
+        var tm = Glibc.tm()
+        gmtime_r(&t, &tm)
+        let millis = min(999, Int(((secondsSinceEpoch - whole) * 1000).rounded(.down)))
+        func pad(_ v: Int32, _ width: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(tm.tm_year + 1900, 4))-\(pad(tm.tm_mon + 1, 2))-\(pad(tm.tm_mday, 2))T"
+            + "\(pad(tm.tm_hour, 2)):\(pad(tm.tm_min, 2)):\(pad(tm.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
+    }
+}
+
+/// The agent's version, sent in every beat.
+public enum AgentInfo {
+    public static let version = "0.1.0"
+}

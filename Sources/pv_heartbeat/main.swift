@@ -1,0 +1,3 @@
+import PVHeartbeat
+
+HeartbeatCommand.main()
