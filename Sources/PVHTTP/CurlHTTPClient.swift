@@ -198,8 +198,10 @@ final class ResponseCollector {
     /// A new status line (after `100 Continue`, or a proxy's answer) starts a
     /// new header block: only the last block belongs to the response.
     func appendHeaderLine(_ bytes: UnsafeRawBufferPointer) {
-        var line = String(decoding: bytes, as: UTF8.self)
-        while let last = line.last, last == "\n" || last == "\r" { line.removeLast() }
+        // Trim CR LF as bytes: in a Swift String "\r\n" is one Character.
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == 10 || bytes[end - 1] == 13 { end -= 1 }
+        let line = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[0..<end]), as: UTF8.self)
         if line.hasPrefix("HTTP/") {
             headers = []
             let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)

@@ -50,9 +50,8 @@ public struct HeartbeatCommand: ParsableCommand {
 
     public func validate() throws {
         guard timeout >= 1, timeout <= 25 else { throw ValidationError("--timeout must be between 1 and 25 seconds") }
-        guard connectTimeout > 0, connectTimeout <= timeout else {
-            throw ValidationError("--connect-timeout must be positive and at most --timeout")
-        }
+        // Each attempt's connect timeout is also capped by what is left of --timeout.
+        guard connectTimeout > 0, connectTimeout <= 25 else { throw ValidationError("--connect-timeout must be between 0 and 25 seconds") }
     }
 
     public func run() throws {

@@ -26,9 +26,9 @@ public struct Delivery: Sendable, Equatable {
 
 /// Sends one heartbeat: POST with the bearer token, certificate verification
 /// always on, one retry on a transient failure, everything inside one total
-/// time budget. The first attempt gets half the budget so that a hanging
-/// server still leaves time for the retry; the whole beat never runs longer
-/// than `totalTimeout`, which stays well under the 30 s interval.
+/// time budget. The first attempt gets half the budget (less the pause) so
+/// that a hanging server still leaves time for the retry; the whole beat never
+/// runs longer than `totalTimeout`, which stays well under the 30 s interval.
 public struct HeartbeatSender: Sendable {
     public var transport: any HTTPTransport
     public var url: String
@@ -66,7 +66,7 @@ public struct HeartbeatSender: Sendable {
     public func send(body: [UInt8]) -> Delivery {
         let start = now()
         var attempts: [DeliveryAttempt] = []
-        var timeout = totalTimeout / 2
+        var timeout = (totalTimeout - retryPause) / 2
         while true {
             let attemptStart = now()
             let result: DeliveryResult
