@@ -54,7 +54,16 @@ let package = Package(
         .target(
             name: "PVLifecycle",
             dependencies: [
-                "PVCore", "PVCLI", "PVDocker", "PVDNS",
+                "PVCore", "PVCLI", "PVDocker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], swiftSettings: strict),
+        // The registry API v2 (tags, digests) over PVHTTP.
+        .target(name: "PVRegistry", dependencies: ["PVCore", "PVHTTP", "PVLifecycle"], swiftSettings: strict),
+        // Starting needs the DNS probe (ldns) and the registry (libcurl); stop and status need neither.
+        .target(
+            name: "PVStart",
+            dependencies: [
+                "PVLifecycle", "PVDNS", "PVRegistry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
 
@@ -68,14 +77,16 @@ let package = Package(
         // Executables.
         .executableTarget(name: "pv_verify", dependencies: ["PVVerify"], swiftSettings: strict),
         .executableTarget(name: "pv_heartbeat", dependencies: ["PVHeartbeat"], swiftSettings: strict),
-        .executableTarget(name: "pv_start", dependencies: ["PVLifecycle"], swiftSettings: strict),
+        .executableTarget(name: "pv_start", dependencies: ["PVStart"], swiftSettings: strict),
         .executableTarget(name: "pv_stop", dependencies: ["PVLifecycle"], swiftSettings: strict),
         .executableTarget(name: "pv_status", dependencies: ["PVLifecycle"], swiftSettings: strict),
 
         // Tests: unit tests never touch the host; integration tests need the lab.
         .testTarget(name: "PVCoreTests", dependencies: ["PVCore"]),
         .testTarget(name: "PVVerifyTests", dependencies: ["PVVerify", "PVDNS", "PVDHCP", "PVCore"]),
-        .testTarget(name: "PVLifecycleTests", dependencies: ["PVLifecycle", "PVDocker", "PVCore"]),
+        .testTarget(name: "PVLifecycleTests", dependencies: ["PVLifecycle", "PVDocker", "PVCore", "PVRegistry", "PVHTTP"]),
+        .testTarget(name: "PVHTTPTests", dependencies: ["PVHTTP", "CCurl"]),
+        .testTarget(name: "PVHeartbeatTests", dependencies: ["PVHeartbeat", "PVHTTP", "PVCore"]),
         .testTarget(name: "IntegrationTests", dependencies: ["PVCore"]),
     ]
 )

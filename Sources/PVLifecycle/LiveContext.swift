@@ -4,11 +4,12 @@ import PVDocker
 
 extension LifecycleContext {
     /// The context the executables use: real Docker CLI, real probes, output to stdout.
-    public static func live(root: InstallRoot, registry: (any RegistryCatalog)? = nil) throws(PVError) -> LifecycleContext {
+    public static func live(root: InstallRoot, readiness: any ReadinessProbe = RunningOnlyProbe(),
+                            registry: ((ServerConfig) -> any RegistryCatalog)? = nil) throws(PVError) -> LifecycleContext {
         let config = try ConfigParser.load(root: root)
         return LifecycleContext(root: root, config: config,
                                 docker: DockerCLI(host: config.dockerHost, runner: SystemProcessRunner()),
-                                readiness: LiveReadinessProbe(), ports: LivePortChecker(), registry: registry,
+                                readiness: readiness, ports: LivePortChecker(), registry: registry?(config),
                                 say: { Output.line($0) })
     }
 }

@@ -1,3 +1,3 @@
-import PVLifecycle
+import PVStart
 
 StartCommand.main()

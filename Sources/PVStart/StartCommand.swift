@@ -2,6 +2,8 @@ import ArgumentParser
 import PVCLI
 import PVCore
 import PVDocker
+import PVLifecycle
+import PVRegistry
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,7 +46,9 @@ public struct StartCommand: ParsableCommand {
 
     func execute() throws(PVError) {
         let component = try parseComponent(component)
-        let context = try LifecycleContext.live(root: rootOptions.resolve(), registry: RegistryCatalogFactory.make(rootOptions.resolve()))
+        let context = try LifecycleContext.live(root: rootOptions.resolve(), readiness: LiveReadinessProbe()) {
+            RegistryTagCatalog(client: RegistryClient(registry: $0.registry), config: $0)
+        }
         let start = ComponentStart(context: context, readyTimeout: wait)
         let version = try start.resolveVersion(component, requested: version)
         if bash {
@@ -62,10 +66,4 @@ public struct StartCommand: ParsableCommand {
             Output.line("\(component.rawValue) \(v) started\(was) and works after \(Int(ms)) ms")
         }
     }
-}
-
-/// Where the start tool gets the registry's version list from; set by the
-/// executable that links an HTTP client (nil: the message omits the list).
-public enum RegistryCatalogFactory {
-    nonisolated(unsafe) public static var make: (InstallRoot) -> (any RegistryCatalog)? = { _ in nil }
 }
