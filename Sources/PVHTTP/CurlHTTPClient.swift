@@ -72,8 +72,9 @@ public struct CurlHTTPClient: HTTPTransport {
         // unless told not to; our bodies are small and the wait is pure latency.
         if !headers.contains(where: { $0.name.lowercased() == "expect" }) { headers.append(HTTPHeader("Expect", "")) }
         for header in headers {
-            guard !header.name.contains(where: { $0 == ":" || $0 == "\r" || $0 == "\n" }),
-                  !header.value.contains(where: { $0 == "\r" || $0 == "\n" }) else {
+            // Checked as bytes: in a Swift String "\r\n" is one Character, equal to neither "\r" nor "\n".
+            guard !header.name.utf8.contains(where: { $0 == 58 || $0 == 13 || $0 == 10 }),
+                  !header.value.utf8.contains(where: { $0 == 13 || $0 == 10 }) else {
                 throw HTTPError(.invalidRequest, detail: "header \(header.name.prefix(40)) contains a line break or colon")
             }
             // "Name;" is libcurl's way to send a header with an empty value; "Name:" would remove it.

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+@testable import PVHTTP
+
+/// A transport that answers from a script and records every request.
+final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
+    private let lock = NSLock()
+    private var answers: [Result<HTTPResponse, HTTPError>]
+    private(set) var requests: [HTTPRequest] = []
+
+    init(_ answers: [Result<HTTPResponse, HTTPError>]) { self.answers = answers }
+
+    func perform(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
+        let answer: Result<HTTPResponse, HTTPError> = lock.withLock {
+            requests.append(request)
+            return answers.isEmpty ? .failure(HTTPError(.other, detail: "unscripted request \(request.url)")) : answers.removeFirst()
+        }
+        return try answer.get()
+    }
+}
+
+@Suite struct DockerEngineTests {
+    @Test func unixSocketRequestsCarryThePathAndBounds() throws {
+        let engine = try DockerEngine(dockerHost: "unix:///var/run/docker.sock", transport: ScriptedTransport([]))
+        let r = engine.request("/_ping")
+        #expect(r.url == "http://docker/_ping")
+        #expect(r.unixSocketPath == "/var/run/docker.sock")
+        #expect(r.connectTimeout > 0 && r.totalTimeout <= 3)
+    }
+
+    @Test func tcpHostBecomesTheBaseURL() throws {
+        let engine = try DockerEngine(dockerHost: "tcp://10.0.0.5:2375", transport: ScriptedTransport([]))
+        #expect(engine.request("/info").url == "http://10.0.0.5:2375/info")
+        #expect(engine.request("/info").unixSocketPath == nil)
+    }
+
+    @Test func rejectsOtherHosts() {
+        #expect(throws: DockerEngineError.self) { try DockerEngine(dockerHost: "ssh://host") }
+    }
+
+    @Test func containerListPathEncodesTheLabelFilter() {
+        #expect(DockerEngine.containersPath(all: true, labels: ["org.provision.component"])
+                == "/containers/json?all=1&filters=%7B%22label%22%3A%5B%22org.provision.component%22%5D%7D")
+        #expect(DockerEngine.containersPath(all: false, labels: []) == "/containers/json")
+    }
+
+    @Test func decodesContainers() throws {
+        let body = #"""
+        [{"Id":"abc123","Names":["/pv-dns"],"Image":"127.0.0.1:5000/pv-dns:1.1.0","State":"running","Status":"Up 2 minutes",
+          "Created":1700000000,"Labels":{"org.provision.component":"dns","org.provision.version":"1.1.0"},"Ports":[]},
+         {"Id":"def456","Names":null,"Image":"x","State":"exited","Created":1,"Labels":null}]
+        """#
+        let transport = ScriptedTransport([.success(HTTPResponse(status: 200, body: Array(body.utf8)))])
+        let containers = try DockerEngine(dockerHost: "unix:///d.sock", transport: transport).containers(labels: ["org.provision.component"])
+        #expect(containers.count == 2)
+        #expect(containers[0].name == "pv-dns")
+        #expect(containers[0].labels["org.provision.version"] == "1.1.0")
+        #expect(containers[1].name == "def456")
+        #expect(containers[1].labels.isEmpty)
+        #expect(transport.requests.first?.url.hasPrefix("http://docker/containers/json?all=1&filters=") == true)
+    }
+
+    @Test func reportsUnreachableBadStatusAndGarbage() throws {
+        let transport = ScriptedTransport([
+            .failure(HTTPError(.connectFailed, curlCode: 7, detail: "/d.sock: Couldn't connect to server")),
+            .success(HTTPResponse(status: 500, body: Array("boom".utf8))),
+            .success(HTTPResponse(status: 200, body: Array("not json".utf8))),
+        ])
+        let engine = try DockerEngine(dockerHost: "unix:///d.sock", transport: transport)
+        for expected in ["is not reachable (connect failed: /d.sock", "answered 500: boom", "sent a malformed answer"] {
+            do { _ = try engine.containers(); Issue.record("must throw") } catch {
+                #expect(error.description.contains(expected), "\(error)")
+            }
+        }
+    }
+
+    @Test func pingAndInfo() throws {
+        let transport = ScriptedTransport([
+            .success(HTTPResponse(status: 200, body: Array("OK".utf8))),
+            .success(HTTPResponse(status: 200, body: Array(#"{"DockerRootDir":"/var/lib/docker","ServerVersion":"20.10.24","Other":1}"#.utf8))),
+        ])
+        let engine = try DockerEngine(dockerHost: "unix:///d.sock", transport: transport)
+        #expect(try engine.ping() == "OK")
+        #expect(try engine.info() == DockerEngineInfo(dockerRootDir: "/var/lib/docker", serverVersion: "20.10.24"))
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import PVCore
+import PVHTTP
+@testable import PVHeartbeat
+
+/// A host as text: /proc files from a fixture, fixed disks and names. Any
+/// file not given reads as missing, so nothing falls through to the real host.
+struct FakeSystem: SystemSource {
+    var files: [String: String] = FakeSystem.procFixture
+    var disks: [String: DiskUsage] = ["/": DiskUsage(totalBytes: 100_000, availableBytes: 60_000, usedBytes: 35_000)]
+    var name = "dns-01"
+    var cpus = 2
+
+    func read(_ path: String) -> String? { files[path] }
+    func disk(_ path: String) -> DiskUsage? { disks[path] }
+    func hostname() -> String { name }
+    func processorCount() -> Int { cpus }
+
+    static let procFixture: [String: String] = [
+        "/proc/loadavg": "0.52 0.58 0.59 2/612 12345\n",
+        "/proc/uptime": "1000.50 1900.00\n",
+        "/proc/stat": "cpu  100 0 100 700 100 0 0 0 0 0\ncpu0 50 0 50 350 50 0 0 0 0 0\nintr 1 2 3\n",
+        "/proc/meminfo": "MemTotal:        2000 kB\nMemFree:          100 kB\nMemAvailable:     500 kB\nSwapTotal:       1000 kB\nSwapFree:         750 kB\n",
+        "/proc/net/tcp": """
+              sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+               0: 0100007F:1388 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 10 0
+               1: 0100007F:A2C6 0100007F:1388 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0 10 0
+               2: 0100007F:1388 0100007F:A2C6 01 00000000:00000000 00:00000000 00000000     0        0 3 1 0 10 0
+              """,
+        "/proc/net/tcp6": """
+              sl  local_address                         remote_address                        st tx_queue rx_queue
+               0: 00000000000000000000000001000000:0035 00000000000000000000000000000000:0000 0A 00000000:00000000
+               1: 00000000000000000000000001000000:0035 00000000000000000000000001000000:D431 01 00000000:00000000
+              """,
+    ]
+}
+
+struct FixedProbe: ComponentProbe {
+    var report: ComponentReport
+    func probe(wantRootDir: Bool) -> ComponentReport {
+        var r = report
+        if wantRootDir && r.dockerReachable { r.dockerRootDir = r.dockerRootDir ?? "/var/lib/docker" }
+        return r
+    }
+}
+
+final class MemoryStateStore: HeartbeatStateStore, @unchecked Sendable {
+    private let lock = NSLock()
+    private var state: HeartbeatState?
+    var loadError: PVError?
+    var saveError: PVError?
+    private(set) var saves: [HeartbeatState] = []
+
+    init(_ state: HeartbeatState? = nil) { self.state = state }
+
+    func load() throws(PVError) -> HeartbeatState {
+        if let loadError { throw loadError }
+        return lock.withLock { state ?? HeartbeatState() }
+    }
+
+    func save(_ s: HeartbeatState) throws(PVError) {
+        if let saveError { throw saveError }
+        lock.withLock { state = s; saves.append(s) }
+    }
+
+    var current: HeartbeatState? { lock.withLock { state } }
+}
+
+/// Monotonic time that moves only when a fake transport or sleep moves it.
+final class FakeClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var t: Double = 1000
+    var now: Double { lock.withLock { t } }
+    func advance(_ seconds: Double) { lock.withLock { t += seconds } }
+}
+
+/// Answers from a script; each answer takes the given seconds on the fake clock.
+/// A `.hang` answer takes the whole timeout of the request, as a hanging server does.
+final class FakeTransport: HTTPTransport, @unchecked Sendable {
+    enum Answer { case status(Int, String, seconds: Double), error(HTTPError.Kind, seconds: Double), hang }
+
+    private let lock = NSLock()
+    private var answers: [Answer]
+    let clock: FakeClock
+    private(set) var requests: [HTTPRequest] = []
+
+    init(_ answers: [Answer], clock: FakeClock) {
+        self.answers = answers
+        self.clock = clock
+    }
+
+    func perform(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
+        let answer: Answer? = lock.withLock {
+            requests.append(request)
+            return answers.isEmpty ? nil : answers.removeFirst()
+        }
+        switch answer {
+        case .status(let code, let reason, let seconds)?:
+            clock.advance(seconds)
+            return HTTPResponse(status: code, reason: reason, body: Array("{\"error\":\"x\"}".utf8), milliseconds: seconds * 1000)
+        case .error(let kind, let seconds)?:
+            clock.advance(seconds)
+            throw HTTPError(kind, curlCode: 7, detail: "scripted \(kind.rawValue)")
+        case .hang?:
+            clock.advance(request.totalTimeout)
+            throw HTTPError(.timedOut, curlCode: 28, detail: "Operation timed out after \(Int(request.totalTimeout * 1000)) milliseconds")
+        case nil:
+            throw HTTPError(.other, detail: "unscripted request")
+        }
+    }
+
+    var count: Int { lock.withLock { requests.count } }
+}
+
+func runningReport() -> ComponentReport {
+    ComponentReport(dockerReachable: true, components: [
+        .dns: ComponentStatus(state: .running, version: "1.1.0", container: "pv-dns"),
+        .dhcp: ComponentStatus(state: .stopped, version: "1.0.0", container: "pv-dhcp"),
+        .monitoring: ComponentStatus(state: .absent),
+    ])
+}
+
+func testConfig(url: String = "https://provision.example.com/", token: String = "s3cret-token") -> ServerConfig {
+    let text = """
+        resource_id = 42
+        management_url = \(url)
+        management_token = \(token)
+        management_ca_file = /etc/pv-ca.pem
+        registry = 127.0.0.1:5000
+        image_dns = pv-dns
+        image_dhcp = pv-dhcp
+        image_monitoring = pv-monitoring
+        docker_host = unix:///var/run/docker.sock
+        dns_verify_server = 127.0.0.1
+        dns_verify_port = 53
+        dhcp_verify_interface = pvv-cli
+        rabbitmq_uri = amqp://u:amqp-pass@127.0.0.1:5672/%2F
+        """
+    return try! ConfigParser.parse(text, file: "test.conf")
+}
+
+func context(transport: FakeTransport, store: MemoryStateStore, report: ComponentReport = runningReport(),
+             system: FakeSystem = FakeSystem()) -> HeartbeatContext {
+    let clock = transport.clock
+    return HeartbeatContext(system: system, probe: FixedProbe(report: report), transport: transport, stateStore: store,
+                            wallClock: { 1_795_000_000.25 }, monotonic: { clock.now }, sleep: { clock.advance($0) })
+}
