@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "pv_verify", targets: ["pv_verify"]),
         .executable(name: "pv_heartbeat", targets: ["pv_heartbeat"]),
         .executable(name: "pv_start", targets: ["pv_start"]),
+        .executable(name: "pv_update", targets: ["pv_update"]),
         .executable(name: "pv_stop", targets: ["pv_stop"]),
         .executable(name: "pv_status", targets: ["pv_status"]),
     ],
@@ -59,11 +60,20 @@ let package = Package(
             ], swiftSettings: strict),
         // The registry API v2 (tags, digests) over PVHTTP.
         .target(name: "PVRegistry", dependencies: ["PVCore", "PVHTTP", "PVLifecycle"], swiftSettings: strict),
-        // Starting needs the DNS probe (ldns) and the registry (libcurl); stop and status need neither.
+        // Live readiness probes and component verification (ldns, DHCP).
+        .target(name: "PVProbes", dependencies: ["PVLifecycle", "PVDNS", "PVVerify"], swiftSettings: strict),
+        // Updates: registry, swap, verify, roll back, journal.
+        .target(
+            name: "PVUpdate",
+            dependencies: [
+                "PVLifecycle", "PVRegistry", "PVProbes",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], swiftSettings: strict),
+        // Starting needs the probes and the registry (and finishes interrupted updates); stop and status need neither.
         .target(
             name: "PVStart",
             dependencies: [
-                "PVLifecycle", "PVDNS", "PVRegistry",
+                "PVLifecycle", "PVProbes", "PVRegistry", "PVUpdate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
 
@@ -77,6 +87,7 @@ let package = Package(
         // Executables.
         .executableTarget(name: "pv_verify", dependencies: ["PVVerify"], swiftSettings: strict),
         .executableTarget(name: "pv_heartbeat", dependencies: ["PVHeartbeat"], swiftSettings: strict),
+        .executableTarget(name: "pv_update", dependencies: ["PVUpdate"], swiftSettings: strict),
         .executableTarget(name: "pv_start", dependencies: ["PVStart"], swiftSettings: strict),
         .executableTarget(name: "pv_stop", dependencies: ["PVLifecycle"], swiftSettings: strict),
         .executableTarget(name: "pv_status", dependencies: ["PVLifecycle"], swiftSettings: strict),

@@ -41,8 +41,18 @@ public struct ProcessOutput: Sendable, Equatable {
 public protocol ProcessRunner: Sendable {
     /// Runs to completion or until `timeout` seconds pass (then SIGTERM, and SIGKILL 2 s later).
     func run(_ command: Command, timeout: Double) throws(PVError) -> ProcessOutput
+    /// Same, also handing each complete stdout line to `onLine` as it arrives (progress output).
+    func run(_ command: Command, timeout: Double, onLine: @escaping (String) -> Void) throws(PVError) -> ProcessOutput
     /// Replaces the current process (for interactive sessions that need the real terminal).
     func exec(_ command: Command) throws(PVError) -> Never
+}
+
+extension ProcessRunner {
+    public func run(_ command: Command, timeout: Double, onLine: @escaping (String) -> Void) throws(PVError) -> ProcessOutput {
+        let out = try run(command, timeout: timeout)
+        out.stdout.split(separator: "\n").forEach { onLine(String($0)) }
+        return out
+    }
 }
 
 /// The real runner: posix_spawnp with pipes, a poll loop and a hard deadline.
@@ -53,6 +63,14 @@ public struct SystemProcessRunner: ProcessRunner {
     public init(outputLimit: Int = 4 << 20) { self.outputLimit = outputLimit }
 
     public func run(_ command: Command, timeout: Double) throws(PVError) -> ProcessOutput {
+        try run(command, timeout: timeout, lines: nil)
+    }
+
+    public func run(_ command: Command, timeout: Double, onLine: @escaping (String) -> Void) throws(PVError) -> ProcessOutput {
+        try run(command, timeout: timeout, lines: onLine)
+    }
+
+    func run(_ command: Command, timeout: Double, lines: ((String) -> Void)?) throws(PVError) -> ProcessOutput {
         var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
         guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else {
             throw PVError(.osError, "cannot create a pipe to run \(command.executable)", cause: String(cString: strerror(errno)))
@@ -70,7 +88,7 @@ public struct SystemProcessRunner: ProcessRunner {
         close(outPipe[1]); close(errPipe[1])
         defer { close(outPipe[0]); close(errPipe[0]) }
 
-        var out: [UInt8] = [], err: [UInt8] = []
+        var out: [UInt8] = [], err: [UInt8] = [], pending: [UInt8] = []
         var open = (out: true, err: true)
         let deadline = Deadline(secondsFromNow: timeout)
         var timedOut = false
@@ -105,6 +123,13 @@ public struct SystemProcessRunner: ProcessRunner {
                     continue
                 }
                 if f.fd == outPipe[0] {
+                    if let lines {
+                        pending += buffer[0..<n]
+                        while let nl = pending.firstIndex(of: 10) {
+                            lines(String(decoding: pending[..<nl], as: UTF8.self))
+                            pending.removeSubrange(...nl)
+                        }
+                    }
                     if out.count < outputLimit { out += buffer[0..<min(n, outputLimit - out.count)] }
                 } else if err.count < outputLimit {
                     err += buffer[0..<min(n, outputLimit - err.count)]

@@ -2,8 +2,10 @@ import ArgumentParser
 import PVCLI
 import PVCore
 import PVDocker
+import PVProbes
 import PVLifecycle
 import PVRegistry
+import PVUpdate
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,6 +50,16 @@ public struct StartCommand: ParsableCommand {
         let component = try parseComponent(component)
         let context = try LifecycleContext.live(root: rootOptions.resolve(), readiness: LiveReadinessProbe()) {
             RegistryTagCatalog(client: RegistryClient(registry: $0.registry), config: $0)
+        }
+        // An update interrupted by a crash is finished or undone first, so the
+        // component ends at a verified version whatever was asked.
+        if try UpdateJournal.load(root: context.root, component: component) != nil {
+            let lock = try UpdateLock(root: context.root, purpose: "pv_start \(component.rawValue), finishing an interrupted update")
+            let updater = ComponentUpdate(context: context, registry: RegistryClient(registry: context.config.registry),
+                                          verify: { ComponentVerification(context: context).check($0) })
+            if let text = try updater.recover(component) { Output.line(text) }
+            withExtendedLifetime(lock) {}
+            if version == nil && !bash { return }
         }
         let start = ComponentStart(context: context, readyTimeout: wait)
         let version = try start.resolveVersion(component, requested: version)

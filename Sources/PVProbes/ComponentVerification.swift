@@ -1,0 +1,41 @@
+import PVCore
+import PVLifecycle
+import PVVerify
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The verification that decides whether a component version is good, as
+/// pv_update and pv_install apply it: pv_verify's DNS and DHCP checks, and
+/// for monitoring (which has no protocol to ask) "still running after a while".
+public struct ComponentVerification: Sendable {
+    public var context: LifecycleContext
+    public var timeoutSeconds: Double
+    /// How long monitoring must stay up to count as working.
+    public var monitoringSettleSeconds: Double
+
+    public init(context: LifecycleContext, timeoutSeconds: Double = 1.0, monitoringSettleSeconds: Double = 1.5) {
+        self.context = context
+        self.timeoutSeconds = timeoutSeconds
+        self.monitoringSettleSeconds = monitoringSettleSeconds
+    }
+
+    public func check(_ component: Component) -> CheckResult {
+        let verifier = Verifier(config: context.config, timeoutSeconds: timeoutSeconds)
+        switch component {
+        case .dns: return verifier.dns()
+        case .dhcp: return verifier.dhcp()
+        case .monitoring:
+            let start = Monotonic.nanoseconds()
+            usleep(UInt32(monitoringSettleSeconds * 1_000_000))
+            let c = try? context.container(.monitoring)
+            let ms = Monotonic.milliseconds(since: start)
+            guard let c, c.isRunning else {
+                return CheckResult(name: "monitoring", status: .fail,
+                                   detail: "the container \(c == nil ? "is gone" : "exited with status \(c!.exitCode)") within \(monitoringSettleSeconds) s of starting",
+                                   hint: "read its log: docker logs pv-monitoring", milliseconds: ms)
+            }
+            return CheckResult(name: "monitoring", status: .ok, detail: "running \(c.version ?? "?") for \(monitoringSettleSeconds) s", milliseconds: ms)
+        }
+    }
+}

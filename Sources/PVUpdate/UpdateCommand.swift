@@ -1,0 +1,105 @@
+import ArgumentParser
+import PVCLI
+import PVCore
+import PVLifecycle
+import PVProbes
+import PVRegistry
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `pv_update [component]`: what "Push Update" runs (through pv_update.py).
+public struct UpdateCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "pv_update",
+        abstract: "Update the components to the newest version in the registry, safely.",
+        discussion: """
+            For each component: find the newest version in the registry (semantic-version order;
+            tags that are not versions are ignored; pre-releases only with --pre; versions that failed
+            before only with --force), download it while the running version keeps serving, then swap,
+            verify, and keep it, or restore the last verified version and record the failure.
+            An update interrupted by a crash is finished or undone by the next pv_update or start.
+            Only one update runs at a time.
+            Exit status: 0 every component up to date or updated, 1 an update failed verification and
+            was rolled back, 65 bad version, 66 version not in the registry, 69 Docker or the registry
+            unavailable, 75 another update is running, 78 bad configuration.
+            """)
+
+    @Argument(help: "dns, dhcp, monitoring or all.")
+    public var component: String = "all"
+
+    @Option(name: [.short, .long], help: "Update to this version (needs one component).")
+    public var version: String?
+
+    @Flag(name: .long, help: "Only report what would change.")
+    public var check = false
+
+    @Flag(name: .long, help: "Also consider versions that failed verification before.")
+    public var force = false
+
+    @Flag(name: .long, help: "Also consider pre-release versions (1.3.0-rc.1).")
+    public var pre = false
+
+    @OptionGroup public var rootOptions: RootOptions
+
+    public init() {}
+
+    public func run() throws {
+        do { try execute() } catch let failed as UpdateFailed {
+            throw ExitCode(failed.code.rawValue)  // each failure was already printed
+        } catch let error as PVError {
+            throw ErrorReporting.exit(error)
+        }
+    }
+
+    struct UpdateFailed: Error { var code: ExitStatus }
+
+    func execute() throws {
+        let components: [Component] = component == "all" ? Component.allCases : [try parseComponent(component)]
+        var requested: Version? = nil
+        if let version {
+            guard components.count == 1 else { throw PVError(.usage, "-v/--version needs one component", hint: "for example: pv_update dns -v \(version)") }
+            requested = try Version.parse(version)
+        }
+        let root = rootOptions.resolve()
+        let context = try LifecycleContext.live(root: root, readiness: LiveReadinessProbe())
+        let lock = try UpdateLock(root: root, purpose: "pv_update \(component)")
+        defer { withExtendedLifetime(lock) {} }
+        let updater = ComponentUpdate(context: context, registry: RegistryClient(registry: context.config.registry),
+                                      verify: { ComponentVerification(context: context).check($0) },
+                                      afterJournalWrite: CrashInjection.fromEnvironment())
+        var failures: [PVError] = []
+        for c in components {
+            do {
+                if let recovered = try updater.recover(c) { Output.line(recovered) }
+                let options = ComponentUpdate.Options(requested: requested, checkOnly: check, force: force, prereleases: pre)
+                switch try updater.update(c, options: options) {
+                case .upToDate(let v):
+                    Output.line("\(c.rawValue): \(v.map { "\($0) is" } ?? "nothing is running, and nothing newer is") up to date; left untouched")
+                case .wouldUpdate(let from, let to, let digest):
+                    Output.line("\(c.rawValue): would update \(from?.description ?? "(not running)") -> \(to) (\(digest))")
+                case .updated(let from, let to):
+                    Output.line("\(c.rawValue): updated \(from?.description ?? "(not running)") -> \(to), verified")
+                }
+            } catch {
+                Output.error("Error: \(error)")
+                failures.append(error)
+            }
+        }
+        guard let first = failures.first else { return }
+        if components.count > 1 { Output.error("\(failures.count) of \(components.count) components failed to update") }
+        throw UpdateFailed(code: first.code)
+    }
+}
+
+/// Fault injection for the crash-safety tests: `PV_UPDATE_CRASH_AT=<step>`
+/// makes the updater kill itself with SIGKILL right after writing that step
+/// to the journal, exactly as a power cut or an OOM kill would.
+enum CrashInjection {
+    static func fromEnvironment() -> @Sendable (UpdateJournal.Step) -> Void {
+        guard let at = ProcessEnvironment.current["PV_UPDATE_CRASH_AT"], let step = UpdateJournal.Step(rawValue: at) else {
+            return { _ in }
+        }
+        return { if $0 == step { kill(getpid(), SIGKILL) } }
+    }
+}

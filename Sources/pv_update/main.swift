@@ -1,0 +1,3 @@
+import PVUpdate
+
+UpdateCommand.main()
