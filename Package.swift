@@ -95,7 +95,7 @@ let package = Package(
         // Tests: unit tests never touch the host; integration tests need the lab.
         .testTarget(name: "PVCoreTests", dependencies: ["PVCore"]),
         .testTarget(name: "PVVerifyTests", dependencies: ["PVVerify", "PVDNS", "PVDHCP", "PVCore"]),
-        .testTarget(name: "PVLifecycleTests", dependencies: ["PVLifecycle", "PVDocker", "PVCore", "PVRegistry", "PVHTTP"]),
+        .testTarget(name: "PVLifecycleTests", dependencies: ["PVLifecycle", "PVDocker", "PVCore", "PVRegistry", "PVHTTP", "PVUpdate"]),
         .testTarget(name: "PVHTTPTests", dependencies: ["PVHTTP", "CCurl"]),
         .testTarget(name: "PVHeartbeatTests", dependencies: ["PVHeartbeat", "PVHTTP", "PVCore"]),
         .testTarget(name: "IntegrationTests", dependencies: ["PVCore"]),

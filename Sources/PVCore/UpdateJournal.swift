@@ -58,6 +58,7 @@ public struct UpdateJournal: Codable, Sendable, Equatable {
         let path = Self.path(root: root, component: component)
         do {
             let data = try JSONEncoder().encode(self)
+            try FileIO.makeDirectories(FileIO.directoryName(path))
             try FileIO.writeAtomically(path, Array(data) + [10], mode: 0o644)
         } catch let error as FileIOError {
             throw PVError(.cantCreate, "cannot write the update journal \(path)", cause: error.message)
