@@ -27,6 +27,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl"),
         .systemLibrary(name: "CLDNS", path: "Sources/CLDNS", pkgConfig: "ldns"),
         .systemLibrary(name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive"),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto"),
 
         // Core: configuration, root paths, errors, output. No C library.
         .target(name: "PVCore", swiftSettings: strict),
@@ -35,6 +36,8 @@ let package = Package(
         .target(name: "PVDNS", dependencies: ["PVCore", "CLDNS"], swiftSettings: strict),
         .target(name: "CPacket", path: "Sources/CPacket"),
         .target(name: "PVDocker", dependencies: ["PVCore"], swiftSettings: strict),
+        // libarchive (tar, tar.gz; safe extraction) and SHA-256 for manifests (libcrypto).
+        .target(name: "PVArchive", dependencies: ["PVCore", "CArchive", "CCrypto"], swiftSettings: strict),
         .target(name: "PVDHCP", dependencies: ["PVCore", "CPacket"], swiftSettings: strict),
         .target(name: "PVHTTP", dependencies: ["PVCore", "CCurl"], swiftSettings: strict),
 
