@@ -89,6 +89,8 @@ final class Server {
     let process = Process()
     let stdout = Pipe()
     let name: String
+    /// The line that matched in waitForLine.
+    var lastLine = ""
 
     init(_ name: String, _ path: String, _ arguments: [String]) throws {
         self.name = name
@@ -110,7 +112,10 @@ final class Server {
                 let data = handle.availableData
                 if data.isEmpty { break }
                 buffer += String(decoding: data, as: UTF8.self)
-                if buffer.contains(expected) { return }
+                if let line = buffer.split(separator: "\n").first(where: { $0.contains(expected) }) {
+                    lastLine = String(line)
+                    return
+                }
             }
         }
         throw LabError("\(name) did not print '\(expected)' within \(timeout) s (got: \(buffer.prefix(200)))")

@@ -1,0 +1,179 @@
+import Foundation
+import Testing
+
+extension LabIntegration {
+    /// pv_update on the lab: real registry, real images, real Knot/Kea, and
+    /// registries that fail in each way an operator may meet.
+    @Suite struct UpdateIntegrationTests {
+        static let docker = ["/usr/local/bin/docker", "/usr/bin/docker"].first { FileManager.default.isExecutableFile(atPath: $0) }!
+
+        func update(_ args: [String], environment: [String: String] = [:], root: String = Lab.root, timeout: Double = 120) throws -> RunResult {
+            try tool("pv_update", args + ["--root", root], environment: environment, timeout: timeout)
+        }
+
+        func dockerCLI(_ args: [String]) throws -> RunResult {
+            try run(Self.docker, ["--host", Lab.dockerHost] + args)
+        }
+
+        func served(_ component: String = "dns") throws -> String {
+            try run("/usr/bin/kdig", ["@127.0.0.1", "-p", "5353", "+short", "+time=1", "+retry=1", "TXT", "version.pvverify.test"]).stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\"", with: "")
+        }
+
+        func statusJSON() throws -> [[String: Any]] {
+            let r = try tool("pv_status", ["--json", "--root", Lab.root])
+            let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+            return doc["components"] as! [[String: Any]]
+        }
+
+        func dnsStatus() throws -> [String: Any] { try statusJSON().first { $0["component"] as? String == "dns" }! }
+
+        /// The lab's starting point: every component at 1.1.0, verified, no failures or journals recorded.
+        func reset() throws {
+            try Lab.requireUp()
+            let state = Lab.root + "/state"
+            for f in (try? FileManager.default.contentsOfDirectory(atPath: state)) ?? [] where f.hasSuffix(".journal") || f == "components.json" {
+                try FileManager.default.removeItem(atPath: state + "/" + f)
+            }
+            for c in ["dns", "dhcp", "monitoring"] {
+                let r = try update([c, "-v", "1.1.0"])
+                if r.status != 0 { _ = try tool("pv_start", [c, "-v", "1.1.0", "--root", Lab.root]); _ = try update([c, "-v", "1.1.0"]) }
+            }
+        }
+
+        @Test func betweenTwoGoodVersions() throws {
+            try reset()
+            var r = try update(["dns", "-v", "1.0.0"])
+            #expect(r.status == 0, "\(r.output)")
+            #expect(r.stdout.contains("dns: updated 1.1.0 -> 1.0.0, verified"), "\(r.stdout)")
+            #expect(try served() == "1.0.0")
+            r = try update(["dns", "-v", "1.1.0"])
+            #expect(r.status == 0, "\(r.output)")
+            #expect(r.stdout.contains("dns: updated 1.0.0 -> 1.1.0, verified"))
+            let s = try dnsStatus()
+            #expect(s["version"] as? String == "1.1.0" && s["verified_version"] as? String == "1.1.0")
+            let containers = try dockerCLI(["ps", "-a", "--filter", "label=org.provision.component=dns", "--format", "{{.Names}}"]).stdout
+            #expect(containers.split(separator: "\n") == ["pv-dns"], "the old container is gone")
+            r = try update(["dns", "-v", "1.1.0"])
+            #expect(r.stdout.contains("1.1.0 is up to date; left untouched"))
+        }
+
+        @Test func brokenVersionsAreRolledBackAndSkippedAfterwards() throws {
+            try reset()
+            var r = try update([], timeout: 300)
+            #expect(r.status == 1, "\(r.output)")
+            #expect(r.stderr.contains("dns 1.2.0 failed verification: pvverify.test. TXT is \"PVFAIL\""), "\(r.stderr)")
+            #expect(r.stderr.contains("dhcp 1.2.0 failed verification: no DHCP offer"), "\(r.stderr)")
+            #expect(r.stderr.contains("monitoring 1.2.0 failed verification"), "\(r.stderr)")
+            #expect(r.stderr.contains("rolled back: 1.1.0 runs and passes verification"))
+            #expect(r.stderr.contains("3 of 3 components failed to update"))
+            #expect(try served() == "1.1.0")
+            for s in try statusJSON() {
+                #expect(s["state"] as? String == "running" && s["version"] as? String == "1.1.0", "\(s)")
+            }
+            r = try tool("pv_verify", ["all", "--root", Lab.root])
+            #expect(r.status == 0, "\(r.output)")
+            r = try update(["dns"])
+            #expect(r.status == 0)
+            #expect(r.stdout.contains("dns: 1.1.0 is up to date; left untouched"), "the failed 1.2.0 is skipped: \(r.stdout)")
+            r = try update(["dns", "--check", "--force"])
+            #expect(r.stdout.contains("dns: would update 1.1.0 -> 1.2.0 (sha256:"), "\(r.stdout)")
+        }
+
+        @Test func oneUpdateAtATime() throws {
+            try Lab.requireUp()
+            let holder = try Server("lock holder", "/usr/bin/python3", ["-u", "-c", """
+                import fcntl, os, time
+                f = open("\(Lab.root)/state/update.lock", "a+"); fcntl.flock(f, fcntl.LOCK_EX)
+                f.seek(0); f.truncate(); f.write("pid %d: pv_update all\\n" % os.getpid()); f.flush(); print("ready"); time.sleep(60)
+                """])
+            defer { holder.stop() }
+            try holder.waitForLine("ready")
+            let start = Date()
+            let r = try update(["dns"])
+            #expect(r.status == 75)
+            #expect(r.stderr.contains("another update is running (pid \(holder.process.processIdentifier): pv_update all)"), "\(r.stderr)")
+            #expect(Date().timeIntervalSince(start) < 2, "exits at once")
+        }
+
+        @Test(arguments: [("pulling", "1.1.0"), ("swapping", "1.1.0"), ("verifying", "1.1.0"), ("rolling-back", "1.2.0")])
+        func killedAtEachStepIsFinishedOrUndone(step: String, target: String) throws {
+            try reset()
+            #expect(try update(["dns", "-v", "1.0.0"]).status == 0)
+            _ = try dockerCLI(["image", "rm", "127.0.0.1:5000/pv-dns:\(target)"])
+            let r = try update(["dns", "-v", target], environment: ["PV_UPDATE_CRASH_AT": step])
+            #expect(r.status == 137, "killed by SIGKILL at \(step): \(r.output)")
+            let journal = Lab.root + "/state/update-dns.journal"
+            #expect(FileManager.default.fileExists(atPath: journal), "the journal survives the crash")
+
+            // The next run finishes or undoes it: pv_start for some steps, pv_update for others.
+            let next = ["pulling", "verifying"].contains(step)
+                ? try tool("pv_start", ["dns", "--root", Lab.root]) : try update(["dns", "--check"])
+            #expect(next.status == 0, "\(next.output)")
+            #expect(next.stdout.contains("interrupted update of dns to \(target)"), "\(next.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: journal))
+            let s = try dnsStatus()
+            #expect(s["state"] as? String == "running")
+            #expect(s["version"] as? String == s["verified_version"] as? String, "runs its verified version after a crash at \(step): \(s)")
+            #expect(s["version"] as? String == (step == "verifying" ? "1.1.0" : "1.0.0"))
+            let v = try tool("pv_verify", ["dns", "--root", Lab.root])
+            #expect(v.status == 0, "\(v.output)")
+        }
+
+        @Test(arguments: ["down", "500", "garbage", "hang"])
+        func registryFailuresChangeNothing(mode: String) throws {
+            try reset()
+            var fake: Server? = nil
+            var port = "1"
+            if mode != "down" {
+                fake = try Server("fake registry", "/usr/bin/python3", ["-u", Lab.repo.path + "/Tests/Fixtures/fake_registry.py", mode])
+                try fake!.waitForLine("ready")
+                port = try fake!.readyPort()
+            }
+            defer { fake?.stop() }
+            let root = try Lab.scratchRoot("registry", overriding: ["registry": "127.0.0.1:\(port)"])
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let start = Date()
+            let r = try update(["dns"], root: root, timeout: 60)
+            #expect(r.status == 69, "\(mode): \(r.output)")
+            let expected = ["down": "cannot reach the registry 127.0.0.1:1", "500": "answered 500",
+                            "garbage": "sent an invalid tags list", "hang": "timed out"][mode]!
+            #expect(r.stderr.contains(expected), "\(mode): \(r.stderr)")
+            #expect(Date().timeIntervalSince(start) < 30, "bounded even when the registry hangs")
+            #expect(try served() == "1.1.0", "dns keeps serving")
+        }
+
+        @Test func pullFailingHalfWayChangesNothing() throws {
+            try reset()
+            _ = try dockerCLI(["image", "rm", "127.0.0.1:5000/pv-dns:1.2.0"])
+            let fake = try Server("fake registry", "/usr/bin/python3", ["-u", Lab.repo.path + "/Tests/Fixtures/fake_registry.py", "cutpull"])
+            defer { fake.stop() }
+            try fake.waitForLine("ready")
+            let root = try Lab.scratchRoot("cutpull", overriding: ["registry": "127.0.0.1:\(try fake.readyPort())"])
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let r = try update(["dns"], root: root)
+            #expect(r.status == 69, "\(r.output)")
+            #expect(r.stderr.contains("failed; nothing was changed, the running version keeps serving"), "\(r.stderr)")
+            #expect(try served() == "1.1.0")
+            #expect(!FileManager.default.fileExists(atPath: root + "/state/update-dns.journal"))
+        }
+
+        @Test func rollbackTargetMissingLocallyIsDownloadedAgain() throws {
+            try reset()
+            // Untag the running version's image: the container keeps running, the image is gone locally.
+            _ = try dockerCLI(["image", "rm", "--force", "127.0.0.1:5000/pv-dns:1.1.0"])
+            let r = try update(["dns"])
+            #expect(r.status == 1, "\(r.output)")
+            #expect(r.stderr.contains("rolled back: 1.1.0 runs and passes verification"), "\(r.stderr)")
+            #expect(try served() == "1.1.0")
+        }
+    }
+}
+
+extension Server {
+    /// The port from a "ready PORT" line (read by waitForLine).
+    func readyPort() throws -> String {
+        guard let port = lastLine.split(separator: " ").last, Int(port) != nil else { throw LabError("\(name) printed no port") }
+        return String(port)
+    }
+}
