@@ -69,6 +69,8 @@ public struct ContainerInfo: Sendable, Equatable {
     public var component: String?
     public var version: String?
     public var exitCode: Int
+    /// How often the engine restarted it (restart policy); a crash loop shows here.
+    public var restartCount: Int = 0
 
     public var isRunning: Bool { status == "running" }
 
@@ -76,7 +78,7 @@ public struct ContainerInfo: Sendable, Equatable {
     static let inspectFormat = [
         "{{.Name}}", "{{.State.Status}}", "{{.State.StartedAt}}", "{{.State.Pid}}", "{{.Image}}", "{{.Config.Image}}",
         "{{index .Config.Labels \"org.provision.component\"}}", "{{index .Config.Labels \"org.provision.version\"}}",
-        "{{.State.ExitCode}}",
+        "{{.State.ExitCode}}", "{{.RestartCount}}",
     ].joined(separator: separator)
 
     public init(name: String, status: String, startedAt: String, pid: Int, imageID: String, imageReference: String,
@@ -94,11 +96,12 @@ public struct ContainerInfo: Sendable, Equatable {
 
     init?(inspectLine line: String) {
         let f = line.split(separator: Character(Self.separator), omittingEmptySubsequences: false).map(String.init)
-        guard f.count == 9 else { return nil }
+        guard f.count == 10 else { return nil }
         let name = f[0].hasPrefix("/") ? String(f[0].dropFirst()) : f[0]
         func label(_ s: String) -> String? { s.isEmpty || s == "<no value>" ? nil : s }
         self.init(name: name, status: f[1], startedAt: f[2], pid: Int(f[3]) ?? 0, imageID: f[4], imageReference: f[5],
                   component: label(f[6]), version: label(f[7]), exitCode: Int(f[8]) ?? 0)
+        restartCount = Int(f[9]) ?? 0
     }
 
     /// Seconds since the epoch of `startedAt` (RFC 3339, as Docker prints it).

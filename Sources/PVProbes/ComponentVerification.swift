@@ -27,12 +27,18 @@ public struct ComponentVerification: Sendable {
         case .dhcp: return verifier.dhcp()
         case .monitoring:
             let start = Monotonic.nanoseconds()
+            let before = try? context.container(.monitoring)
             usleep(UInt32(monitoringSettleSeconds * 1_000_000))
             let c = try? context.container(.monitoring)
             let ms = Monotonic.milliseconds(since: start)
-            guard let c, c.isRunning else {
+            // The restart policy brings a crashing container back: a changed
+            // start time or restart count is a crash as much as "exited" is.
+            let restarted = c != nil && before != nil && (c!.restartCount != before!.restartCount || c!.startedAt != before!.startedAt)
+            guard let c, c.isRunning, !restarted, c.restartCount == 0 else {
+                let what = c == nil ? "is gone" : restarted || (c?.restartCount ?? 0) > 0 ? "crashed and was restarted (\(c!.restartCount) restarts)"
+                    : "exited with status \(c!.exitCode)"
                 return CheckResult(name: "monitoring", status: .fail,
-                                   detail: "the container \(c == nil ? "is gone" : "exited with status \(c!.exitCode)") within \(monitoringSettleSeconds) s of starting",
+                                   detail: "the container \(what) within \(monitoringSettleSeconds) s of starting",
                                    hint: "read its log: docker logs pv-monitoring", milliseconds: ms)
             }
             return CheckResult(name: "monitoring", status: .ok, detail: "running \(c.version ?? "?") for \(monitoringSettleSeconds) s", milliseconds: ms)

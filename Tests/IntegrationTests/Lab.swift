@@ -76,7 +76,9 @@ func run(_ path: String, _ arguments: [String], environment: [String: String] = 
         throw LabError("\(path) \(arguments.joined(separator: " ")) did not finish within \(timeout) s")
     }
     group.wait()
-    return RunResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+    // Killed by a signal: report it as a shell would (128 + signal).
+    let status = p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus
+    return RunResult(status: status, stdout: String(decoding: outData, as: UTF8.self),
                      stderr: String(decoding: errData, as: UTF8.self))
 }
 

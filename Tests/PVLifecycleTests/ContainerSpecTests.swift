@@ -42,11 +42,11 @@ import PVCore
 
     @Test func inspectLinesParse() {
         let info = ContainerInfo(inspectLine: ["/pv-dns", "running", "2026-11-26T01:00:00.123456789Z", "77", "sha256:ab", "r/pv-dns:1.0.0",
-                                               "dns", "1.0.0", "0"].joined(separator: "\u{1f}"))
+                                               "dns", "1.0.0", "0", "0"].joined(separator: "\u{1f}"))
         #expect(info?.name == "pv-dns" && info?.isRunning == true && info?.pid == 77 && info?.version == "1.0.0")
         #expect(info?.startedEpoch == 1_795_654_800)
-        let unlabeled = ContainerInfo(inspectLine: ["/x", "exited", "", "0", "i", "r", "<no value>", "<no value>", "3"].joined(separator: "\u{1f}"))
-        #expect(unlabeled?.version == nil && unlabeled?.exitCode == 3)
+        let unlabeled = ContainerInfo(inspectLine: ["/x", "exited", "", "0", "i", "r", "<no value>", "<no value>", "3", "2"].joined(separator: "\u{1f}"))
+        #expect(unlabeled?.version == nil && unlabeled?.exitCode == 3 && unlabeled?.restartCount == 2)
         #expect(ContainerInfo(inspectLine: "garbage") == nil)
     }
 

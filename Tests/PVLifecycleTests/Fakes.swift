@@ -47,7 +47,7 @@ struct FakeCatalog: RegistryCatalog {
 
 func inspectLine(name: String, status: String = "running", version: String, image: String? = nil, pid: Int = 42) -> String {
     [ "/" + name, status, "2026-11-26T01:00:00.5Z", String(pid), "sha256:abc", image ?? "127.0.0.1:5000/pv-dns:\(version)",
-      "dns", version, "0" ].joined(separator: "\u{1f}")
+      "dns", version, "0", "0" ].joined(separator: "\u{1f}")
 }
 
 let testConfig = try! ConfigParser.parse("""
