@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "pv_heartbeat", targets: ["pv_heartbeat"]),
         .executable(name: "pv_start", targets: ["pv_start"]),
         .executable(name: "pv_update", targets: ["pv_update"]),
+        .executable(name: "pv_install", targets: ["pv_install"]),
         .executable(name: "pv_stop", targets: ["pv_stop"]),
         .executable(name: "pv_status", targets: ["pv_status"]),
     ],
@@ -72,6 +73,13 @@ let package = Package(
                 "PVLifecycle", "PVRegistry", "PVProbes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
+        // The install: named steps over the lifecycle, update and verification pieces.
+        .target(
+            name: "PVInstall",
+            dependencies: [
+                "PVUpdate", "PVProbes", "PVArchive", "PVVerify",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], swiftSettings: strict),
         // Starting needs the probes and the registry (and finishes interrupted updates); stop and status need neither.
         .target(
             name: "PVStart",
@@ -90,6 +98,7 @@ let package = Package(
         // Executables.
         .executableTarget(name: "pv_verify", dependencies: ["PVVerify"], swiftSettings: strict),
         .executableTarget(name: "pv_heartbeat", dependencies: ["PVHeartbeat"], swiftSettings: strict),
+        .executableTarget(name: "pv_install", dependencies: ["PVInstall"], swiftSettings: strict),
         .executableTarget(name: "pv_update", dependencies: ["PVUpdate"], swiftSettings: strict),
         .executableTarget(name: "pv_start", dependencies: ["PVStart"], swiftSettings: strict),
         .executableTarget(name: "pv_stop", dependencies: ["PVLifecycle"], swiftSettings: strict),

@@ -1,0 +1,58 @@
+import PVCore
+import PVDocker
+import PVLifecycle
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What every install step may touch, decided once: where the bundle is,
+/// where the agent goes, whether this is a sandbox (then nothing outside the
+/// root changes), and whether we are root.
+public struct InstallContext: Sendable {
+    /// The extracted bundle (holds bin/, libs/, systemd/, sudoers/, scripts, provision.conf).
+    public var bundle: String
+    public var root: InstallRoot
+    /// True when --root points elsewhere than /provision: system files go under
+    /// the root, users are checked but never created, links are checked only.
+    public var sandbox: Bool
+    public var isRoot: Bool
+    /// The agent's system user.
+    public var user: String
+    public var runner: any ProcessRunner
+    /// Progress and log lines of the current step.
+    public var log: @Sendable (String) -> Void
+
+    public init(bundle: String, root: InstallRoot, sandbox: Bool, isRoot: Bool, user: String,
+                runner: any ProcessRunner, log: @escaping @Sendable (String) -> Void) {
+        self.bundle = bundle
+        self.root = root
+        self.sandbox = sandbox
+        self.isRoot = isRoot
+        self.user = user
+        self.runner = runner
+        self.log = log
+    }
+
+    /// Where a system file goes: its real place, or under the root in a sandbox.
+    public func systemPath(_ path: String) -> String { sandbox ? root.join("system") + path : path }
+
+    public func config() throws(PVError) -> ServerConfig { try ConfigParser.load(root: root) }
+
+    public func lifecycle() throws(PVError) -> LifecycleContext {
+        let config = try config()
+        return LifecycleContext(root: root, config: config, docker: DockerCLI(host: config.dockerHost, runner: runner),
+                                readiness: RunningOnlyProbe(), ports: LivePortChecker(), registry: nil, say: log)
+    }
+
+    /// Runs a command, logging it and its output; fails the step when it fails.
+    @discardableResult
+    public func run(_ command: Command, timeout: Double = 120, what: String) throws(PVError) -> ProcessOutput {
+        log("$ \(command)")
+        let out = try runner.run(command, timeout: timeout) { [log] in log("  " + $0) }
+        for line in out.stderr.split(separator: "\n") { log("  " + line) }
+        guard out.succeeded else {
+            throw PVError(.osError, "\(what) failed", cause: out.timedOut ? "timed out after \(Int(timeout)) s" : out.stderr.split(separator: "\n").last.map(String.init))
+        }
+        return out
+    }
+}

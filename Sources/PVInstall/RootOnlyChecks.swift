@@ -1,0 +1,48 @@
+import PVCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Without root, an admin must have done the root-only parts first. This
+/// checks each and lists exactly what is missing, with the bundle script or
+/// command that does it.
+struct RootOnlyChecks {
+    var root: InstallRoot
+    var user: String
+    var bundle: String
+
+    func missing() -> [String] {
+        var out: [String] = []
+        let me = getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "?"
+        if !Steps.groupMembers("docker").contains(me) && Steps.primaryGroup(me) != "docker" {
+            out.append("\(me) is not in the docker group: as root, run install_docker.sh, then usermod -aG docker \(me)")
+        }
+        if let owner = FileIO.modeAndOwner(root.path)?.uid {
+            if owner != geteuid() { out.append("\(root.path) is not owned by \(me): as root, chown \(me) \(root.path)") }
+        } else {
+            out.append("\(root.path) does not exist: as root, mkdir \(root.path) && chown \(me) \(root.path)")
+        }
+        if let config = try? ConfigParser.load(root: root) {
+            let server = config.dhcpServerInterface ?? "pvv-srv"
+            if !Steps.interfaceExists(server) || !Steps.interfaceExists(config.dhcpVerifyInterface) {
+                out.append("the verification link \(server) <-> \(config.dhcpVerifyInterface) is missing: as root, run network_config.sh")
+            }
+        } else if !Steps.interfaceExists("pvv-srv") {
+            out.append("the verification link pvv-srv <-> pvv-cli is missing: as root, run network_config.sh")
+        }
+        if !FileIO.exists("/etc/systemd/system/pv_heartbeat.timer") {
+            out.append("the heartbeat units are not installed: as root, copy systemd/pv_heartbeat.service and .timer from the bundle to /etc/systemd/system (User=\(me)), then systemctl daemon-reload && systemctl enable --now pv_heartbeat.timer")
+        }
+        if !FileIO.exists("/etc/sudoers.d/provision") {
+            out.append("the sudoers file is missing: as root, install sudoers/provision.ubuntu (or .centos) from the bundle as /etc/sudoers.d/provision (replace <user> with \(me); check with visudo -c -f)")
+        }
+        return out
+    }
+
+    func requireDone() throws(PVError) {
+        let m = missing()
+        guard !m.isEmpty else { return }
+        throw PVError(.noPermission, "not running as root, and an admin has not yet done these root-only parts:\n  - " + m.joined(separator: "\n  - "),
+                      hint: "ask an admin to do them (or run sudo /bin/bash install_python3.sh), then run pv_install again")
+    }
+}

@@ -1,0 +1,324 @@
+import PVCore
+import PVDocker
+import PVLifecycle
+import PVProbes
+import PVRegistry
+import PVUpdate
+import PVVerify
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The install, step by step, in order.
+public enum Steps {
+    public static let all: [InstallStep] = [
+        InstallStep("check_system", "check the OS, the tools the agent needs, and free disk space", run: checkSystem),
+        InstallStep("install_docker", "make sure a Docker engine answers (installs it with install_docker.sh as root)", run: installDocker),
+        InstallStep("create_user", "the agent's user, in the docker group (created as root; only checked in a sandbox)", run: createUser),
+        InstallStep("create_dirs", "the install root's directories and the configuration (mode 0600)", run: createDirs),
+        InstallStep("network_config", "the DHCP verification link 198.51.100.1/24 (network_config.sh as root; checked in a sandbox)", run: networkConfig),
+        InstallStep("install_libs", "the tools and wrappers into <root>/libs", run: installLibs),
+        InstallStep("setup_heartbeat", "the heartbeat service and timer, and the sudoers file, checked by systemd-analyze and visudo", run: setupHeartbeat),
+        InstallStep("stop_components", "stop running components before installing", run: stopComponents),
+        InstallStep("setup_dns", "download, start and verify the newest working DNS version", run: { (ctx) throws(PVError) in try setupComponent(.dns, ctx) }),
+        InstallStep("setup_monitoring", "download, start and verify the newest working Monitoring version", run: { (ctx) throws(PVError) in try setupComponent(.monitoring, ctx) }),
+        InstallStep("setup_dhcp", "download, start and verify the newest working DHCP version", run: { (ctx) throws(PVError) in try setupComponent(.dhcp, ctx) }),
+        InstallStep("verify", "pv_verify all: TXT pvverify.test = PVOK and a lease from 198.51.100.0/24", run: verifyAll),
+    ]
+
+    public static func named(_ name: String) -> InstallStep? { all.first { $0.name == name } }
+
+    // MARK: - steps
+
+    static func checkSystem(_ ctx: InstallContext) throws(PVError) -> String {
+        let os = (try? FileIO.readText("/etc/os-release", limit: 1 << 16))?.split(separator: "\n")
+            .first { $0.hasPrefix("PRETTY_NAME=") }.map { String($0.dropFirst(12)).replacingQuotes() } ?? "unknown OS"
+        var missing: [String] = []
+        for tool in ["docker", "ip", "python3"] where !onPath(tool) { missing.append(tool) }
+        if missing.contains("docker") && ctx.isRoot && !ctx.sandbox { missing.removeAll { $0 == "docker" } }  // install_docker brings it
+        guard missing.isEmpty else {
+            throw PVError(.unavailable, "missing tools: \(missing.joined(separator: ", "))",
+                          hint: "install them (python3 keeps `python3 /provision/libs/pv_update.py` working; docker: install_docker.sh)")
+        }
+        let probe = FileIO.isDirectory(ctx.root.path) ? ctx.root.path : FileIO.directoryName(ctx.root.path)
+        var fs = statvfs()
+        if statvfs(probe, &fs) == 0 {
+            let freeMB = Int(fs.f_bavail) * Int(fs.f_frsize) / (1 << 20)
+            guard freeMB >= 500 else {
+                throw PVError(.unavailable, "only \(freeMB) MB free under \(probe)", hint: "free at least 500 MB for the component images")
+            }
+            return "\(os), \(ctx.isRoot ? "root" : "not root")\(ctx.sandbox ? ", sandbox \(ctx.root.path)" : ""), \(freeMB) MB free"
+        }
+        return os
+    }
+
+    static func installDocker(_ ctx: InstallContext) throws(PVError) -> String {
+        let config = try ctx.config()
+        let docker = DockerCLI(host: config.dockerHost, runner: ctx.runner)
+        if (try? docker.requireEngine()) != nil {
+            let v = try docker.run(["version", "--format", "{{.Server.Version}}"], timeout: 10).stdout.trimmedLine
+            return "Docker \(v) answers at \(config.dockerHost)"
+        }
+        guard ctx.isRoot && !ctx.sandbox else {
+            throw PVError(.unavailable, "no Docker engine answers at \(config.dockerHost)",
+                          hint: ctx.sandbox ? "start the engine the sandbox's configuration names (in the lab: Scripts/lab up)"
+                              : "as root run install_docker.sh from the bundle, or start Docker (systemctl start docker)")
+        }
+        try ctx.run(Command("/bin/bash", [ctx.bundle + "/install_docker.sh"]), timeout: 900, what: "install_docker.sh")
+        try docker.requireEngine(timeout: 30)
+        return "Docker installed and running"
+    }
+
+    static func createUser(_ ctx: InstallContext) throws(PVError) -> String {
+        if getpwnam(ctx.user) == nil {
+            guard ctx.isRoot && !ctx.sandbox else {
+                throw PVError(.notFound, "the user \(ctx.user) does not exist",
+                              hint: ctx.sandbox ? "pass --user with an existing user (a sandbox never creates users)"
+                                  : "as root: useradd --system --create-home \(ctx.user) && usermod -aG docker \(ctx.user)")
+            }
+            try ctx.run(Command("useradd", ["--system", "--create-home", "--shell", "/bin/bash", ctx.user]), what: "useradd \(ctx.user)")
+        }
+        let inDocker = groupMembers("docker").contains(ctx.user) || ctx.user == "root" || primaryGroup(ctx.user) == "docker"
+        if !inDocker {
+            if ctx.isRoot && !ctx.sandbox && getgrnam("docker") != nil {
+                try ctx.run(Command("usermod", ["-aG", "docker", ctx.user]), what: "usermod -aG docker \(ctx.user)")
+                return "user \(ctx.user) added to the docker group"
+            }
+            if ctx.sandbox { return "user \(ctx.user) exists (not in the docker group: checked only, in a sandbox)" }
+            throw PVError(.noPermission, "the user \(ctx.user) is not in the docker group", hint: "as root: usermod -aG docker \(ctx.user)")
+        }
+        return "user \(ctx.user) exists and may use Docker"
+    }
+
+    static func createDirs(_ ctx: InstallContext) throws(PVError) -> String {
+        let dirs = ["etc", "libs", "lib", "state", "logs", "data", "config"].map { ctx.root.join($0) }
+        for d in [ctx.root.path] + dirs {
+            do { try FileIO.makeDirectories(d) } catch { throw PVError(.cantCreate, "cannot create \(d)", cause: error.message) }
+        }
+        // The bundle's configuration is the one ProVision generated for this server.
+        let source = ctx.bundle + "/provision.conf"
+        if FileIO.exists(source) {
+            let text: String
+            do { text = try FileIO.readText(source, limit: 1 << 20) } catch { throw PVError(.osError, "cannot read \(source)", cause: error.message) }
+            do { _ = try ConfigParser.parse(text, file: source) } catch { throw error.asPVError }
+            do { try FileIO.writeAtomically(ctx.root.configFile, text, mode: 0o600) } catch {
+                throw PVError(.cantCreate, "cannot write \(ctx.root.configFile)", cause: error.message)
+            }
+        } else if !FileIO.exists(ctx.root.configFile) {
+            throw PVError(.config, "neither the bundle nor \(ctx.root.path) holds a configuration", hint: "download the bundle again from ProVision")
+        }
+        chmod(ctx.root.configFile, 0o600)
+        if ctx.isRoot, let pw = getpwnam(ctx.user) {
+            for p in [ctx.root.path, ctx.root.configFile] + dirs { chown(p, pw.pointee.pw_uid, pw.pointee.pw_gid) }
+        }
+        return "\(ctx.root.path) ready, configuration mode 0600"
+    }
+
+    static func networkConfig(_ ctx: InstallContext) throws(PVError) -> String {
+        let config = try ctx.config()
+        let server = config.dhcpServerInterface ?? "pvv-srv"
+        let client = config.dhcpVerifyInterface
+        func present() -> Bool { interfaceExists(server) && interfaceExists(client) && interfaceHasAddress(server, "198.51.100.1") }
+        if present() { return "\(server) (198.51.100.1/24) <-> \(client) present" }
+        guard ctx.isRoot && !ctx.sandbox else {
+            throw PVError(.notFound, "the verification link \(server) <-> \(client) with 198.51.100.1/24 is missing",
+                          hint: ctx.sandbox ? "create it first (in the lab: Scripts/lab up)" : "as root run network_config.sh from the bundle")
+        }
+        try ctx.run(Command("/bin/bash", [ctx.bundle + "/network_config.sh", server, client]), what: "network_config.sh")
+        guard present() else { throw PVError(.osError, "network_config.sh ran but the link is still missing") }
+        return "created \(server) (198.51.100.1/24) <-> \(client)"
+    }
+
+    static func installLibs(_ ctx: InstallContext) throws(PVError) -> String {
+        var count = 0
+        for (sub, dest) in [("bin", "libs"), ("libs", "libs"), ("lib", "lib")] {
+            let from = ctx.bundle + "/" + sub
+            guard let names = listDirectory(from) else { continue }
+            for name in names {
+                // Copy then rename: a running tool keeps its old inode, never a half-written file.
+                let target = ctx.root.join(dest, name)
+                let bytes: [UInt8]
+                do { bytes = try FileIO.readBytes(from + "/" + name, limit: 128 << 20) } catch {
+                    throw PVError(.osError, "cannot read \(from)/\(name)", cause: error.message)
+                }
+                let mode = FileIO.modeAndOwner(from + "/" + name)?.mode ?? 0o755
+                do { try FileIO.writeAtomically(target, bytes, mode: mode & 0o755) } catch {
+                    throw PVError(.cantCreate, "cannot install \(target)", cause: error.message)
+                }
+                count += 1
+            }
+        }
+        guard count > 0 else { throw PVError(.notFound, "the bundle at \(ctx.bundle) holds no tools", hint: "download the bundle again") }
+        return "\(count) files in \(ctx.root.join("libs")) and \(ctx.root.join("lib"))"
+    }
+
+    static func setupHeartbeat(_ ctx: InstallContext) throws(PVError) -> String {
+        let unitDir = ctx.systemPath("/etc/systemd/system")
+        let sudoDir = ctx.systemPath("/etc/sudoers.d")
+        for d in [unitDir, sudoDir] {
+            do { try FileIO.makeDirectories(d) } catch { throw PVError(.cantCreate, "cannot create \(d)", cause: error.message) }
+        }
+        var written: [String] = []
+        for unit in ["pv_heartbeat.service", "pv_heartbeat.timer"] {
+            let text = try render(ctx.bundle + "/systemd/" + unit, ctx)
+            let target = unitDir + "/" + unit
+            do { try FileIO.writeAtomically(target, text, mode: 0o644) } catch { throw PVError(.cantCreate, "cannot write \(target)", cause: error.message) }
+            written.append(target)
+        }
+        if onPath("systemd-analyze") {
+            // verify needs the ExecStart binary to exist: it does, install_libs ran.
+            try ctx.run(Command("systemd-analyze", ["verify"] + written), timeout: 60, what: "systemd-analyze verify of the heartbeat units")
+        }
+        let family = osFamily()
+        let sudoers = try render(ctx.bundle + "/sudoers/provision.\(family)", ctx)
+        let sudoTarget = sudoDir + "/provision"
+        do { try FileIO.writeAtomically(sudoTarget, sudoers, mode: 0o440) } catch { throw PVError(.cantCreate, "cannot write \(sudoTarget)", cause: error.message) }
+        if onPath("visudo") {
+            try ctx.run(Command("visudo", ["-c", "-f", sudoTarget]), timeout: 30, what: "visudo -c of \(sudoTarget)")
+        }
+        if !ctx.sandbox && ctx.isRoot && FileIO.isDirectory("/run/systemd/system") {
+            try ctx.run(Command("systemctl", ["daemon-reload"]), what: "systemctl daemon-reload")
+            try ctx.run(Command("systemctl", ["enable", "--now", "pv_heartbeat.timer"]), what: "enabling pv_heartbeat.timer")
+            return "pv_heartbeat.timer enabled (every 30 s)"
+        }
+        return "units in \(unitDir), sudoers in \(sudoTarget) (\(family)); both verified" + (ctx.sandbox ? "; not enabled in a sandbox" : "; systemd is not running here")
+    }
+
+    static func stopComponents(_ ctx: InstallContext) throws(PVError) -> String {
+        let stop = ComponentStop(context: try ctx.lifecycle())
+        var stopped: [String] = []
+        for c in Component.allCases {
+            if case .stopped(let v) = try stop.stop(c) { stopped.append("\(c.rawValue)\(v.map { " \($0)" } ?? "")") }
+        }
+        return stopped.isEmpty ? "nothing was running" : "stopped \(stopped.joined(separator: ", "))"
+    }
+
+    /// The newest version that passes verification: tries the registry's
+    /// versions newest first, skipping those that failed before, and keeps the
+    /// first that works (a broken newest release does not break the install).
+    static func setupComponent(_ component: Component, _ ctx: InstallContext) throws(PVError) -> String {
+        var life = try ctx.lifecycle()
+        life.readiness = LiveReadinessProbe()
+        let context = life
+        let registry = RegistryClient(registry: context.config.registry)
+        let updater = ComponentUpdate(context: context, registry: registry, verify: { ComponentVerification(context: context).check($0) })
+        if let recovered = try updater.recover(component) { ctx.log(recovered) }
+        let failed = try context.state.load()[component].failed
+        let candidates = VersionSelection.versions(in: try registry.tags(context.config.image(for: component)), includePrereleases: false)
+            .filter { !failed.contains($0) }.reversed()
+        guard !candidates.isEmpty else {
+            throw PVError(.notFound, "the registry \(context.config.registry) has no usable version of \(component.rawValue)",
+                          hint: failed.isEmpty ? "push an image to \(context.config.registry)/\(context.config.image(for: component))"
+                              : "every version failed before; pv_update \(component.rawValue) --force -v VERSION retries one")
+        }
+        var skipped: [String] = []
+        for version in candidates {
+            do throws(PVError) {
+                let outcome = try updater.update(component, options: .init(requested: version))
+                if case .upToDate = outcome {
+                    // It already ran at this version: make sure it still passes before recording it.
+                    let check = ComponentVerification(context: context).check(component)
+                    guard check.passed else { throw PVError(.checkFailed, "\(component.rawValue) \(version) fails verification: \(check.detail)") }
+                    try context.state.update { $0[component].verified = version; $0[component].running = version }
+                }
+                let note = skipped.isEmpty ? "" : " (skipped \(skipped.joined(separator: ", ")))"
+                return "\(component.rawValue) \(version) runs and passes verification\(note)"
+            } catch where error.code == .checkFailed {
+                ctx.log(error.description)
+                skipped.append("\(version): failed verification")
+            }
+        }
+        throw PVError(.checkFailed, "no version of \(component.rawValue) passes verification (\(skipped.joined(separator: "; ")))",
+                      hint: "see the step's log; debug a version with start_pv_\(component.rawValue).sh -b -v VERSION")
+    }
+
+    static func verifyAll(_ ctx: InstallContext) throws(PVError) -> String {
+        let checks = Verifier(config: try ctx.config()).run(.all)
+        for c in checks { ctx.log(c.line) }
+        if let bad = checks.first(where: { !$0.passed }) {
+            throw PVError(.checkFailed, "\(bad.name) verification failed: \(bad.detail)", hint: bad.hint)
+        }
+        return checks.map { "\($0.name) ok" }.joined(separator: ", ")
+    }
+
+    // MARK: - helpers
+
+    /// Fills a bundle template for this server: its user and its root.
+    static func render(_ path: String, _ ctx: InstallContext) throws(PVError) -> String {
+        let text: String
+        do { text = try FileIO.readText(path, limit: 1 << 20) } catch {
+            throw PVError(.notFound, "the bundle lacks \(path)", hint: "download the bundle again", cause: error.message)
+        }
+        return text.replacingAll("User=provision", with: "User=\(ctx.user)")
+            .replacingAll("/provision", with: ctx.root.path)
+            .replacingAll("<user>", with: ctx.user)
+    }
+
+    static func osFamily() -> String {
+        let text = (try? FileIO.readText("/etc/os-release", limit: 1 << 16)) ?? ""
+        let ids = text.split(separator: "\n").filter { $0.hasPrefix("ID=") || $0.hasPrefix("ID_LIKE=") }.joined(separator: " ")
+        return ids.contains("rhel") || ids.contains("centos") || ids.contains("fedora") ? "centos" : "ubuntu"
+    }
+
+    static func onPath(_ tool: String) -> Bool {
+        let path = ProcessEnvironmentBlock.current["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").contains { access("\($0)/\(tool)", X_OK) == 0 }
+    }
+
+    static func listDirectory(_ path: String) -> [String]? {
+        guard let d = opendir(path) else { return nil }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    static func groupMembers(_ group: String) -> [String] {
+        guard let g = getgrnam(group), var p = g.pointee.gr_mem else { return [] }
+        var members: [String] = []
+        while let m = p.pointee { members.append(String(decoding: UnsafeRawBufferPointer(start: m, count: strlen(m)), as: UTF8.self)); p += 1 }
+        return members
+    }
+
+    static func primaryGroup(_ user: String) -> String? {
+        guard let pw = getpwnam(user), let g = getgrgid(pw.pointee.pw_gid) else { return nil }
+        return String(cString: g.pointee.gr_name)
+    }
+
+    static func interfaceExists(_ name: String) -> Bool { if_nametoindex(name) != 0 }
+
+    static func interfaceHasAddress(_ name: String, _ address: String) -> Bool {
+        var list: UnsafeMutablePointer<ifaddrs>? = nil
+        guard getifaddrs(&list) == 0 else { return false }
+        defer { freeifaddrs(list) }
+        var p = list
+        while let a = p {
+            if String(cString: a.pointee.ifa_name) == name, let sa = a.pointee.ifa_addr, sa.pointee.sa_family == sa_family_t(AF_INET) {
+                var buf = [CChar](repeating: 0, count: 64)
+                var sin = UnsafeRawPointer(sa).load(as: sockaddr_in.self)
+                inet_ntop(AF_INET, &sin.sin_addr, &buf, 64)
+                if String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) == address { return true }
+            }
+            p = a.pointee.ifa_next
+        }
+        return false
+    }
+}
+
+extension String {
+    var trimmedLine: String { split(separator: "\n").first.map { String($0).replacingAll(" ", with: "") } ?? "" }
+    func replacingQuotes() -> String { replacingAll("\"", with: "") }
+    func replacingAll(_ a: String, with b: String) -> String {
+        guard !a.isEmpty else { return self }
+        var out = ""
+        var rest = Substring(self)
+        while let r = rest.firstRange(of: a) {
+            out += rest[..<r.lowerBound] + b
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
+    }
+}

@@ -1,0 +1,3 @@
+import PVInstall
+
+InstallCommand.main()
