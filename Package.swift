@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "pv_start", targets: ["pv_start"]),
         .executable(name: "pv_update", targets: ["pv_update"]),
         .executable(name: "pv_install", targets: ["pv_install"]),
+        .executable(name: "pv_bundle", targets: ["pv_bundle"]),
         .executable(name: "pv_stop", targets: ["pv_stop"]),
         .executable(name: "pv_status", targets: ["pv_status"]),
     ],
@@ -80,6 +81,11 @@ let package = Package(
                 "PVUpdate", "PVProbes", "PVArchive", "PVVerify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
+        // The bundle builder (what ProVision does to make setup-<ID>.tar).
+        .target(
+            name: "PVBundle",
+            dependencies: ["PVCore", "PVCLI", "PVArchive", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
         // Starting needs the probes and the registry (and finishes interrupted updates); stop and status need neither.
         .target(
             name: "PVStart",
@@ -98,6 +104,7 @@ let package = Package(
         // Executables.
         .executableTarget(name: "pv_verify", dependencies: ["PVVerify"], swiftSettings: strict),
         .executableTarget(name: "pv_heartbeat", dependencies: ["PVHeartbeat"], swiftSettings: strict),
+        .executableTarget(name: "pv_bundle", dependencies: ["PVBundle"], swiftSettings: strict),
         .executableTarget(name: "pv_install", dependencies: ["PVInstall"], swiftSettings: strict),
         .executableTarget(name: "pv_update", dependencies: ["PVUpdate"], swiftSettings: strict),
         .executableTarget(name: "pv_start", dependencies: ["PVStart"], swiftSettings: strict),

@@ -1,0 +1,93 @@
+import PVArchive
+import PVCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Builds setup-<ID>.tar: the bundle ProVision hands to a server (or an
+/// admin copies there). Plain tar at the top level, as the documented manual
+/// install expects (`tar -xf setup-<ID>.tar && sudo /bin/bash install_python3.sh`),
+/// with a SHA256SUMS manifest the entry script and pv_install check first.
+public struct BundleBuilder {
+    public var resourceID: String
+    public var configText: String
+    /// Bundle/ in the repository: scripts, units, sudoers, wrappers.
+    public var templates: String
+    /// Built executables (pv_*).
+    public var binaries: String
+    /// Shared libraries the executables need beyond the OS (the Swift runtime), if any.
+    public var libraries: String?
+
+    public init(resourceID: String, configText: String, templates: String, binaries: String, libraries: String?) {
+        self.resourceID = resourceID
+        self.configText = configText
+        self.templates = templates
+        self.binaries = binaries
+        self.libraries = libraries
+    }
+
+    public static let tools = ["pv_install", "pv_update", "pv_start", "pv_stop", "pv_status", "pv_verify", "pv_heartbeat", "pv_diagnostics"]
+
+    /// (path in the bundle, source file, mode)
+    public func layout() throws(PVError) -> [(String, String, Int32)] {
+        var files: [(String, String, Int32)] = []
+        for script in ["install_python3.sh", "install_docker.sh", "network_config.sh"] {
+            files.append((script, templates + "/" + script, 0o755))
+        }
+        for c in Component.allCases {
+            files.append(("libs/start_pv_\(c.rawValue).sh", templates + "/start_pv_\(c.rawValue).sh", 0o755))
+            files.append(("libs/stop_pv_\(c.rawValue).sh", templates + "/stop_pv_\(c.rawValue).sh", 0o755))
+        }
+        files.append(("libs/pv_update.py", templates + "/pv_update.py", 0o755))
+        files.append(("libs/heartbeat.schema.json", templates + "/heartbeat.schema.json", 0o644))
+        files.append(("libs/provision.conf.example", templates + "/provision.conf.example", 0o644))
+        for unit in ["pv_heartbeat.service", "pv_heartbeat.timer"] { files.append(("systemd/" + unit, templates + "/" + unit, 0o644)) }
+        for family in ["ubuntu", "centos"] { files.append(("sudoers/provision." + family, templates + "/sudoers/provision." + family, 0o644)) }
+        for tool in Self.tools where FileIO.exists(binaries + "/" + tool) { files.append(("bin/" + tool, binaries + "/" + tool, 0o755)) }
+        guard files.contains(where: { $0.0 == "bin/pv_install" }) else {
+            throw PVError(.notFound, "no pv_install in \(binaries)", hint: "build first: swift build -c release")
+        }
+        if let libraries, let d = opendir(libraries) {
+            defer { closedir(d) }
+            while let e = readdir(d) {
+                let n = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+                if n.contains(".so") { files.append(("lib/" + n, libraries + "/" + n, 0o644)) }
+            }
+        }
+        for (_, source, _) in files where !FileIO.exists(source) {
+            throw PVError(.notFound, "the bundle needs \(source), which does not exist")
+        }
+        return files.sorted { $0.0 < $1.0 }
+    }
+
+    /// Writes `<directory>/setup-<ID>.tar` and returns its path.
+    public func write(to directory: String) throws(PVError) -> String {
+        guard Syntax.isIdentifier(resourceID) else { throw PVError(.usage, "'\(resourceID)' is not a resource ID") }
+        let config: ServerConfig
+        do { config = try ConfigParser.parse(configText, file: "the bundle's configuration") } catch { throw error.asPVError }
+        guard config.resourceID == resourceID else {
+            throw PVError(.config, "the configuration is for resource \(config.resourceID), not \(resourceID)")
+        }
+        let files = try layout()
+        var sums: [(path: String, sha256: String)] = [("provision.conf", SHA256.hex(Array(configText.utf8)))]
+        for (path, source, _) in files { sums.append((path, try SHA256.hex(file: source))) }
+        let manifest = Manifest(sums: sums)
+
+        let path = directory + "/setup-\(resourceID).tar"
+        let tmp = path + ".partial"
+        let writer = try ArchiveWriter(path: tmp, format: .tar)
+        try writer.addFile(Manifest.fileName, text: manifest.text)
+        // Secrets inside: readable by the owner only once extracted.
+        try writer.addFile("provision.conf", bytes: Array(configText.utf8), mode: 0o600)
+        var dirs = Set<String>()
+        for (name, source, mode) in files {
+            let dir = FileIO.directoryName(name)
+            if dir != "." && !dirs.contains(dir) { try writer.addDirectory(dir); dirs.insert(dir) }
+            try writer.addFile(name, from: source, mode: mode)
+        }
+        try writer.close()
+        chmod(tmp, 0o600)
+        guard rename(tmp, path) == 0 else { throw PVError(.cantCreate, "cannot write \(path)", cause: String(cString: strerror(errno))) }
+        return path
+    }
+}

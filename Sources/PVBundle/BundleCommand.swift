@@ -1,0 +1,48 @@
+import ArgumentParser
+import PVCLI
+import PVCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `pv_bundle`: what ProVision does when it generates a server's install bundle.
+public struct BundleCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "pv_bundle",
+        abstract: "Write setup-<ID>.tar for one managed server.",
+        discussion: "The tar holds the entry script install_python3.sh, install_docker.sh, network_config.sh, the tools (bin/), the Swift runtime they need (lib/), the wrappers (libs/), the heartbeat units (systemd/), the sudoers templates (sudoers/), the server's configuration and a SHA256SUMS manifest.")
+
+    @Option(name: .long, help: "The server's resource ID.")
+    public var id: String
+
+    @Option(name: .long, help: "The server's configuration file (its resource_id must match --id).")
+    public var config: String
+
+    @Option(name: .long, help: "Directory of the built tools (pv_*).")
+    public var bin: String
+
+    @Option(name: .long, help: "Directory of shared libraries to ship (the Swift runtime).")
+    public var lib: String?
+
+    @Option(name: .long, help: "The Bundle/ directory of this repository.")
+    public var templates: String = "Bundle"
+
+    @Option(name: [.short, .long], help: "Where to write setup-<ID>.tar.")
+    public var output: String = "."
+
+    public init() {}
+
+    public func run() throws {
+        do {
+            let text = try FileIO.readText(config, limit: 1 << 20)
+            let path = try BundleBuilder(resourceID: id, configText: text, templates: templates, binaries: bin, libraries: lib).write(to: output)
+            var st = stat()
+            stat(path, &st)
+            Output.line("\(path) (\(Int(st.st_size) / 1024) KiB)")
+        } catch let error as PVError {
+            throw ErrorReporting.exit(error)
+        } catch let error as FileIOError {
+            throw ErrorReporting.exit(PVError(.config, "cannot read the configuration", cause: error.message))
+        }
+    }
+}

@@ -1,0 +1,3 @@
+import PVBundle
+
+BundleCommand.main()
