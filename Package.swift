@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "pv_bundle", targets: ["pv_bundle"]),
         .executable(name: "pv_stop", targets: ["pv_stop"]),
         .executable(name: "pv_status", targets: ["pv_status"]),
+        .executable(name: "pv_diagnostics", targets: ["pv_diagnostics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -30,6 +31,9 @@ let package = Package(
         .systemLibrary(name: "CLDNS", path: "Sources/CLDNS", pkgConfig: "ldns"),
         .systemLibrary(name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto"),
+        .systemLibrary(name: "CRabbitMQ", path: "Sources/CRabbitMQ", pkgConfig: "librabbitmq"),
+        // <sys/timex.h> (adjtimex: is the clock synchronised?), which Glibc's module leaves out.
+        .systemLibrary(name: "CTimex", path: "Sources/CTimex"),
 
         // Core: configuration, root paths, errors, output. No C library.
         .target(name: "PVCore", swiftSettings: strict),
@@ -42,6 +46,8 @@ let package = Package(
         .target(name: "PVArchive", dependencies: ["PVCore", "CArchive", "CCrypto"], swiftSettings: strict),
         .target(name: "PVDHCP", dependencies: ["PVCore", "CPacket"], swiftSettings: strict),
         .target(name: "PVHTTP", dependencies: ["PVCore", "CCurl"], swiftSettings: strict),
+        // AMQP 0-9-1 login and channel through rabbitmq-c (the diagnostics' RabbitMQ check).
+        .target(name: "PVAMQP", dependencies: ["PVCore", "CRabbitMQ"], swiftSettings: strict),
 
         // Shared command-line pieces (root option, error reporting).
         .target(
@@ -101,6 +107,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
 
+        // Diagnostics: every check at once, each bounded; the log archive.
+        .target(
+            name: "PVDiagnostics",
+            dependencies: [
+                "PVCore", "PVCLI", "PVHTTP", "PVAMQP", "PVVerify", "PVDocker", "PVHeartbeat", "PVArchive", "CTimex",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], swiftSettings: strict),
+
         // Executables.
         .executableTarget(name: "pv_verify", dependencies: ["PVVerify"], swiftSettings: strict),
         .executableTarget(name: "pv_heartbeat", dependencies: ["PVHeartbeat"], swiftSettings: strict),
@@ -110,6 +124,7 @@ let package = Package(
         .executableTarget(name: "pv_start", dependencies: ["PVStart"], swiftSettings: strict),
         .executableTarget(name: "pv_stop", dependencies: ["PVLifecycle"], swiftSettings: strict),
         .executableTarget(name: "pv_status", dependencies: ["PVLifecycle"], swiftSettings: strict),
+        .executableTarget(name: "pv_diagnostics", dependencies: ["PVDiagnostics"], swiftSettings: strict),
 
         // Tests: unit tests never touch the host; integration tests need the lab.
         .testTarget(name: "PVCoreTests", dependencies: ["PVCore"]),

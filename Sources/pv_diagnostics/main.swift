@@ -1,0 +1,3 @@
+import PVDiagnostics
+
+DiagnosticsCommand.main(DiagnosticsCommand.normalize(Array(CommandLine.arguments.dropFirst())))
