@@ -238,6 +238,10 @@ def main():
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # A parent may start us with these blocked (a Swift Testing worker thread
+    # blocks every signal, and the mask survives exec): unblock them, or
+    # SIGTERM waits forever and the test falls back to SIGKILL.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     print(f"ready {server.server_address[1]}", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
