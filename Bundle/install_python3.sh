@@ -18,6 +18,14 @@ if ! sha256sum --quiet --strict -c SHA256SUMS; then
   exit 65
 fi
 
+# The tools' Swift runtime ships compressed (lib/swift-runtime.tar.gz, checked above).
+if [ -f lib/swift-runtime.tar.gz ] && [ ! -f lib/libswiftCore.so ]; then
+  if ! tar -xzf lib/swift-runtime.tar.gz -C lib; then
+    echo "install FAILED: cannot unpack lib/swift-runtime.tar.gz (is there free space in $here?)"
+    exit 73
+  fi
+fi
+
 "$here/bin/pv_install" --bundle "$here" "$@"
 rc=$?
 if [ "$rc" -eq 0 ]; then

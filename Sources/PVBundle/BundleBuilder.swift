@@ -47,17 +47,30 @@ public struct BundleBuilder {
         guard files.contains(where: { $0.0 == "bin/pv_install" }) else {
             throw PVError(.notFound, "no pv_install in \(binaries)", hint: "build first: swift build -c release")
         }
-        if let libraries, let d = opendir(libraries) {
-            defer { closedir(d) }
-            while let e = readdir(d) {
-                let n = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-                if n.contains(".so") { files.append(("lib/" + n, libraries + "/" + n, 0o644)) }
-            }
-        }
         for (_, source, _) in files where !FileIO.exists(source) {
             throw PVError(.notFound, "the bundle needs \(source), which does not exist")
         }
         return files.sorted { $0.0 < $1.0 }
+    }
+
+    /// The runtime's shared libraries, packed as lib/swift-runtime.tar.gz: the
+    /// Swift runtime is two thirds of the bundle and compresses to a third, and
+    /// tar+gzip exist on every server (install_python3.sh unpacks it).
+    public static let runtimeArchive = "lib/swift-runtime.tar.gz"
+
+    func packRuntime(into path: String) throws(PVError) -> Bool {
+        guard let libraries, let d = opendir(libraries) else { return false }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let n = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if n.contains(".so") { names.append(n) }
+        }
+        closedir(d)
+        guard !names.isEmpty else { return false }
+        let writer = try ArchiveWriter(path: path, format: .tarGzip)
+        for n in names.sorted() { try writer.addFile(n, from: libraries + "/" + n, mode: 0o644) }
+        try writer.close()
+        return true
     }
 
     /// Writes `<directory>/setup-<ID>.tar` and returns its path.
@@ -68,7 +81,10 @@ public struct BundleBuilder {
         guard config.resourceID == resourceID else {
             throw PVError(.config, "the configuration is for resource \(config.resourceID), not \(resourceID)")
         }
-        let files = try layout()
+        var files = try layout()
+        let runtime = directory + "/.swift-runtime.\(getpid()).tar.gz"
+        defer { unlink(runtime) }
+        if try packRuntime(into: runtime) { files.append((Self.runtimeArchive, runtime, 0o644)) }
         var sums: [(path: String, sha256: String)] = [("provision.conf", SHA256.hex(Array(configText.utf8)))]
         for (path, source, _) in files { sums.append((path, try SHA256.hex(file: source))) }
         let manifest = Manifest(sums: sums)

@@ -34,6 +34,8 @@ public enum ErrorReporting {
 public enum Output {
     public static func line(_ text: String) { writeAll(STDOUT_FILENO, text + "\n") }
     public static func error(_ text: String) { writeAll(STDERR_FILENO, text + "\n") }
+    /// Without a newline: the start of a line that a later call completes.
+    public static func partial(_ text: String) { writeAll(STDOUT_FILENO, text) }
 
     static func writeAll(_ fd: Int32, _ text: String) {
         var bytes = Array(text.utf8)[...]

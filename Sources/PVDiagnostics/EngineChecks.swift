@@ -52,8 +52,9 @@ public enum EngineChecks {
         let list: [DockerContainerSummary]
         switch containers {
         case .failure(let error):
-            return CheckResult(name: name, status: .fail, detail: "cannot ask the Docker engine: \(describe(error))",
-                               hint: "see the docker engine check")
+            let why: String
+            if case .unreachable(let e) = error.problem { why = "the Docker engine does not answer (\(e.kind.rawValue))" } else { why = describe(error) }
+            return CheckResult(name: name, status: .fail, detail: "unknown: \(why)", hint: "see the docker engine check")
         case .success(let value): list = value
         }
         guard let c = list.first(where: { $0.name == containerName }) else {
@@ -62,7 +63,7 @@ public enum EngineChecks {
             return CheckResult(name: name, status: .fail, detail: detail + why,
                                hint: "start it: \(starter) (or pv_start \(component.rawValue))")
         }
-        let version = c.labels["org.provision.version"] ?? c.image
+        let version = c.labels["org.provision.version"] ?? imageTag(c.image)
         let status = c.status.isEmpty ? c.state : c.status
         switch c.state {
         case "running":
@@ -74,6 +75,12 @@ public enum EngineChecks {
             return CheckResult(name: name, status: .fail, detail: "\(containerName) \(version) is \(c.state) (\(status))\(why)",
                                hint: "start it: \(starter); its last log lines are in the archive (pv_diagnostics --archive)")
         }
+    }
+
+    /// `127.0.0.1:5000/pv-dns:1.1.0` -> `1.1.0`; the image itself when it has no tag.
+    static func imageTag(_ image: String) -> String {
+        guard let colon = image.lastIndex(of: ":"), !image[colon...].contains("/") else { return image }
+        return String(image[image.index(after: colon)...])
     }
 
     static func describe(_ error: DockerEngineError) -> String {

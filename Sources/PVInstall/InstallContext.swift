@@ -36,7 +36,19 @@ public struct InstallContext: Sendable {
     /// Where a system file goes: its real place, or under the root in a sandbox.
     public func systemPath(_ path: String) -> String { sandbox ? root.join("system") + path : path }
 
-    public func config() throws(PVError) -> ServerConfig { try ConfigParser.load(root: root) }
+    /// The bundle's configuration (the one ProVision generated for this
+    /// server) until create_dirs has installed it, then the installed one.
+    public func config() throws(PVError) -> ServerConfig {
+        let fromBundle = bundle + "/provision.conf"
+        if !FileIO.exists(root.configFile) && FileIO.exists(fromBundle) {
+            do { return try ConfigParser.parse(try FileIO.readText(fromBundle, limit: 1 << 20), file: fromBundle) } catch let error as ConfigError {
+                throw error.asPVError
+            } catch {
+                throw PVError(.config, "cannot read \(fromBundle)")
+            }
+        }
+        return try ConfigParser.load(root: root)
+    }
 
     public func lifecycle() throws(PVError) -> LifecycleContext {
         let config = try config()

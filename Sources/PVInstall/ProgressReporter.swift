@@ -10,6 +10,8 @@ final class ProgressReporter: @unchecked Sendable {
     let json: Bool
     let total: Int
     var downloading: String? = nil
+    /// A "[n/N] step ..." line waits for its result.
+    var lineOpen = false
 
     init(json: Bool, total: Int) {
         self.json = json
@@ -20,7 +22,8 @@ final class ProgressReporter: @unchecked Sendable {
         if json {
             emit([("event", .string("start")), ("step", .string(step)), ("index", .int(index)), ("total", .int(total))])
         } else {
-            Output.line("[\(index)/\(total)] \(step) ...")
+            Output.partial("[\(index)/\(total)] \(step) ...")
+            lineOpen = true
         }
     }
 
@@ -34,12 +37,12 @@ final class ProgressReporter: @unchecked Sendable {
         }
         if line.hasPrefix("downloading ") {
             downloading = line
-            Output.line("      \(line)")
+            show("      \(line)")
         } else if downloading != nil, line.hasPrefix("  "), line.contains("Pull complete") || line.contains("Download complete") {
-            Output.line("      " + line.trimmingWhitespace())
+            show("      " + line.trimmingWhitespace())
         } else if line.hasPrefix("downloaded ") || line.hasPrefix("rolling back") || line.hasPrefix("Error:") {
             downloading = nil
-            Output.line("      \(line)")
+            show("      \(line)")
         }
     }
 
@@ -49,8 +52,16 @@ final class ProgressReporter: @unchecked Sendable {
             emit([("event", .string(ok ? "ok" : "failed")), ("step", .string(step)), ("index", .int(index)), ("total", .int(total)),
                   ("seconds", .number(s)), ("detail", .string(detail))])
         } else {
-            Output.line("[\(index)/\(total)] \(step) ... \(ok ? "ok" : "FAILED") (\(s) s): \(detail)")
+            let result = "\(ok ? "ok" : "FAILED") (\(s) s): \(detail)"
+            if lineOpen { Output.line(" " + result) } else { Output.line("[\(index)/\(total)] \(step) ... " + result) }
+            lineOpen = false
         }
+    }
+
+    /// A detail line below the open step line.
+    func show(_ text: String) {
+        if lineOpen { Output.line(""); lineOpen = false }
+        Output.line(text)
     }
 
     func emit(_ pairs: [(String, JSONValue)]) { Output.line(JSONValue.object(pairs).rendered) }

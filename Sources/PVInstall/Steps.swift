@@ -1,4 +1,5 @@
 import PVCore
+import PVArchive
 import PVDocker
 import PVLifecycle
 import PVProbes
@@ -131,7 +132,7 @@ public enum Steps {
 
     static func installLibs(_ ctx: InstallContext) throws(PVError) -> String {
         var count = 0
-        for (sub, dest) in [("bin", "libs"), ("libs", "libs"), ("lib", "lib")] {
+        for (sub, dest) in [("bin", "libs"), ("libs", "libs")] {
             let from = ctx.bundle + "/" + sub
             guard let names = listDirectory(from) else { continue }
             for name in names {
@@ -149,6 +150,20 @@ public enum Steps {
             }
         }
         guard count > 0 else { throw PVError(.notFound, "the bundle at \(ctx.bundle) holds no tools", hint: "download the bundle again") }
+        // The Swift runtime ships compressed; unpack it (safely) next to the tools.
+        let runtime = ctx.bundle + "/lib/swift-runtime.tar.gz"
+        if FileIO.exists(runtime) {
+            let staging = ctx.root.join("lib", ".unpack-\(getpid())")
+            _ = BundleArchive.removeTree(staging)
+            do { try FileIO.makeDirectories(staging) } catch { throw PVError(.cantCreate, "cannot create \(staging)", cause: error.message) }
+            defer { _ = BundleArchive.removeTree(staging) }
+            for entry in try SafeExtractor().extract(runtime, into: staging) where !entry.isDirectory {
+                guard rename(staging + "/" + entry.path, ctx.root.join("lib", entry.path)) == 0 else {
+                    throw PVError(.cantCreate, "cannot install \(ctx.root.join("lib", entry.path))", cause: String(cString: strerror(errno)))
+                }
+                count += 1
+            }
+        }
         return "\(count) files in \(ctx.root.join("libs")) and \(ctx.root.join("lib"))"
     }
 
