@@ -53,8 +53,8 @@ public struct InstallCommand: ParsableCommand {
         let sandbox = root.path != InstallRoot.defaultPath
         let isRoot = geteuid() == 0
         let userName = user ?? (sandbox ? currentUser() : "provision")
-        if !isRoot && !sandbox && execOnly == nil {
-            try RootOnlyChecks(root: root, user: userName, bundle: bundleDir).requireDone()
+        if !isRoot && execOnly == nil {
+            try RootOnlyChecks(root: root, user: userName, bundle: bundleDir, systemPrefix: sandbox ? root.join("system") : "").requireDone()
         }
         let reporter = ProgressReporter(json: json, total: Steps.all.count)
         let logDir = root.join("logs", "install")

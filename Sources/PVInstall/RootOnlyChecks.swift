@@ -10,6 +10,8 @@ struct RootOnlyChecks {
     var root: InstallRoot
     var user: String
     var bundle: String
+    /// Where system files live: "/" normally, <root>/system in a sandbox.
+    var systemPrefix: String = ""
 
     func missing() -> [String] {
         var out: [String] = []
@@ -30,11 +32,11 @@ struct RootOnlyChecks {
         } else if !Steps.interfaceExists("pvv-srv") {
             out.append("the verification link pvv-srv <-> pvv-cli is missing: as root, run network_config.sh")
         }
-        if !FileIO.exists("/etc/systemd/system/pv_heartbeat.timer") {
-            out.append("the heartbeat units are not installed: as root, copy systemd/pv_heartbeat.service and .timer from the bundle to /etc/systemd/system (User=\(me)), then systemctl daemon-reload && systemctl enable --now pv_heartbeat.timer")
+        if !FileIO.exists(systemPrefix + "/etc/systemd/system/pv_heartbeat.timer") {
+            out.append("the heartbeat units are not installed: as root, copy systemd/pv_heartbeat.service and .timer from the bundle to \(systemPrefix)/etc/systemd/system (User=\(me)), then systemctl daemon-reload && systemctl enable --now pv_heartbeat.timer")
         }
-        if !FileIO.exists("/etc/sudoers.d/provision") {
-            out.append("the sudoers file is missing: as root, install sudoers/provision.ubuntu (or .centos) from the bundle as /etc/sudoers.d/provision (replace <user> with \(me); check with visudo -c -f)")
+        if !FileIO.exists(systemPrefix + "/etc/sudoers.d/provision") {
+            out.append("the sudoers file is missing: as root, install sudoers/provision.ubuntu (or .centos) from the bundle as \(systemPrefix)/etc/sudoers.d/provision (replace <user> with \(me); check with visudo -c -f)")
         }
         return out
     }

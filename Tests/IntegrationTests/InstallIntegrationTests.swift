@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+
+extension LabIntegration {
+    /// The install bundle and pv_install, on the lab, in sandboxes.
+    @Suite struct InstallIntegrationTests {
+        /// A bundle for a test server: the lab's configuration under its own resource ID, the built tools.
+        static func makeBundle(_ name: String, overriding: [String: String] = [:]) throws -> (tar: String, dir: String) {
+            let work = try Lab.scratchRoot("bundle-\(name)", overriding: ["resource_id": name].merging(overriding) { $1 })
+            let r = try tool("pv_bundle", ["--id", name, "--config", work + "/etc/provision.conf", "--bin", Lab.binDir,
+                                           "--templates", Lab.repo.path + "/Bundle", "--output", work])
+            #expect(r.status == 0, "\(r.output)")
+            return (work + "/setup-\(name).tar", work)
+        }
+
+        /// `tar -xf setup-<ID>.tar` as the admin does, into a fresh directory.
+        static func extract(_ tar: String) throws -> String {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pvbundle-\(UUID().uuidString.prefix(8))").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let r = try run("/bin/tar", ["-xf", tar, "-C", dir])
+            #expect(r.status == 0, "\(r.output)")
+            return dir
+        }
+
+        func installScript(_ bundle: String, _ args: [String]) throws -> RunResult {
+            try run("/bin/bash", [bundle + "/install_python3.sh"] + args, timeout: 300)
+        }
+
+        @Test func manualInstallEndsInPVOKAndRerunsToTheSameState() throws {
+            try Lab.requireUp()
+            let (tar, work) = try Self.makeBundle("it-install")
+            defer { try? FileManager.default.removeItem(atPath: work) }
+            let bundle = try Self.extract(tar)
+            let root = work + "/root"
+            var r = try installScript(bundle, ["--root", root])
+            #expect(r.status == 0, "\(r.output)")
+            #expect(r.stdout.split(separator: "\n").last == "PVOK", "\(r.stdout)")
+            for (i, step) in ["check_system", "install_docker", "create_user", "create_dirs", "network_config", "install_libs",
+                              "setup_heartbeat", "stop_components", "setup_dns", "setup_monitoring", "setup_dhcp", "verify"].enumerated() {
+                #expect(r.stdout.contains("[\(i + 1)/12] \(step) ... ok ("), "\(step): \(r.stdout)")
+                #expect(FileManager.default.fileExists(atPath: root + "/logs/install/\(step).log"))
+            }
+            // Installed where the documentation says, in the sandbox.
+            for f in ["libs/pv_update", "libs/pv_update.py", "libs/start_pv_dns.sh", "libs/stop_pv_dhcp.sh", "etc/provision.conf",
+                      "system/etc/systemd/system/pv_heartbeat.timer", "system/etc/sudoers.d/provision"] {
+                #expect(FileManager.default.fileExists(atPath: root + "/" + f), "\(f)")
+            }
+            let mode = try FileManager.default.attributesOfItem(atPath: root + "/etc/provision.conf")[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+            let first = try tool("pv_status", ["--json", "--root", root]).stdout
+
+            r = try installScript(bundle, ["--root", root])
+            #expect(r.status == 0, "\(r.output)")
+            #expect(r.stdout.contains("[8/12] stop_components ... ok") && r.stdout.contains("stopped dns"), "a reinstall stops the components first")
+            #expect(r.stdout.split(separator: "\n").last == "PVOK")
+            let second = try tool("pv_status", ["--json", "--root", root]).stdout
+            func versions(_ json: String) throws -> [String] {
+                let doc = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+                return (doc["components"] as! [[String: Any]]).map { "\($0["component"]!) \($0["state"]!) \($0["version"]!) \($0["verified_version"]!)" }
+            }
+            #expect(try versions(first) == versions(second), "the same state after a reinstall")
+            // The python3 compatibility shim runs the Swift updater.
+            let shim = try run("/usr/bin/python3", [root + "/libs/pv_update.py", "--check"], environment: ["PV_ROOT": root])
+            #expect(shim.status == 0, "\(shim.output)")
+            #expect(shim.stdout.contains("dns:"), "\(shim.stdout)")
+        }
+
+        @Test func jsonEventsAndSingleSteps() throws {
+            try Lab.requireUp()
+            let (tar, work) = try Self.makeBundle("it-json")
+            defer { try? FileManager.default.removeItem(atPath: work) }
+            let bundle = try Self.extract(tar)
+            let r = try run(bundle + "/bin/pv_install", ["--bundle", bundle, "--root", work + "/root", "--json", "-e", "verify,check_system"])
+            #expect(r.status == 0, "\(r.output)")
+            let events = try r.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+            #expect(events.map { "\($0["event"]!) \($0["step"]!)" } == ["start check_system", "ok check_system", "start verify", "ok verify"])
+            #expect(events.allSatisfy { $0["total"] as? Int == 12 })
+            let bad = try run(bundle + "/bin/pv_install", ["--bundle", bundle, "--root", work + "/root", "-e", "setup_dsn"])
+            #expect(bad.status == 64)
+            #expect(bad.stderr.contains("unknown step 'setup_dsn'") && bad.stderr.contains("setup_dns"))
+        }
+
+        @Test func aFailedStepNamesItselfItsLogAndTheRerunCommand() throws {
+            try Lab.requireUp()
+            let (tar, work) = try Self.makeBundle("it-fail", overriding: ["registry": "127.0.0.1:1"])
+            defer { try? FileManager.default.removeItem(atPath: work) }
+            let bundle = try Self.extract(tar)
+            let root = work + "/root"
+            let r = try installScript(bundle, ["--root", root, "-e", "create_dirs,setup_dns"])
+            #expect(r.status == 69, "\(r.output)")
+            #expect(r.stderr.contains("install failed at step setup_dns: cannot reach the registry 127.0.0.1:1"), "\(r.stderr)")
+            #expect(r.stderr.contains("read \(root)/logs/install/setup_dns.log"))
+            #expect(r.stderr.contains("rerun only this step: pv_install -e setup_dns --root \(root)"))
+            #expect(!r.stdout.contains("PVOK"))
+            #expect(r.stdout.split(separator: "\n").last?.hasPrefix("install FAILED") == true)
+            let v = try tool("pv_verify", ["dns", "--root", Lab.root])
+            #expect(v.status == 0, "the running DNS is untouched")
+        }
+
+        @Test(arguments: ["dotdot", "absolute", "symlink", "hardlink", "device", "mismatch", "truncated"])
+        func hostileBundlesAreRefusedBeforeWritingOutside(kind: String) throws {
+            try Lab.requireUp()
+            let (tar, work) = try Self.makeBundle("it-evil")
+            defer { try? FileManager.default.removeItem(atPath: work) }
+            let outside = work + "/outside"
+            try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+            let canary = outside + "/canary"
+            if kind == "hardlink" { try "original\n".write(toFile: canary, atomically: true, encoding: .utf8) }
+            let evil = work + "/evil.tar"
+            let made = try run("/usr/bin/python3", [Lab.repo.path + "/Tests/Fixtures/hostile_bundle.py", kind, tar, evil, canary])
+            #expect(made.status == 0, "\(made.output)")
+            let root = work + "/root"
+            let r = try tool("pv_install", ["--from-archive", evil, "--root", root, "-e", "check_system"])
+            #expect(r.status == 65, "\(kind): \(r.output)")
+            #expect(r.stderr.contains("refusing the archive") || r.stderr.contains("manifest"), "\(kind): \(r.stderr)")
+            #expect(!r.stdout.contains("check_system ... ok"), "nothing ran")
+            if kind == "hardlink" {
+                #expect(try String(contentsOfFile: canary, encoding: .utf8) == "original\n")
+            } else {
+                #expect(!FileManager.default.fileExists(atPath: canary), "\(kind) wrote outside the extraction directory")
+            }
+            #expect(!FileManager.default.fileExists(atPath: work + "/canary"))
+        }
+
+        @Test func withoutRootTheMissingRootOnlyPartsAreListed() throws {
+            try Lab.requireUp()
+            let (tar, work) = try Self.makeBundle("it-nonroot")
+            defer { try? FileManager.default.removeItem(atPath: work) }
+            let bundle = try Self.extract(tar)
+            _ = try run("/bin/chmod", ["-R", "a+rX", work, bundle])
+            let r = try run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", bundle + "/bin/pv_install",
+                                                 "--bundle", bundle, "--root", work + "/root"])
+            #expect(r.status == 77, "\(r.output)")
+            #expect(r.stderr.contains("nobody is not in the docker group: as root, run install_docker.sh"), "\(r.stderr)")
+            #expect(r.stderr.contains("does not exist: as root, mkdir") || r.stderr.contains("is not owned by nobody"))
+            #expect(r.stderr.contains("the heartbeat units are not installed"))
+            #expect(r.stderr.contains("the sudoers file is missing"))
+            #expect(!r.stderr.contains("verification link"), "the link exists in the lab, so it is not listed")
+        }
+    }
+}
