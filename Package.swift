@@ -132,6 +132,7 @@ let package = Package(
         .testTarget(name: "PVLifecycleTests", dependencies: ["PVLifecycle", "PVDocker", "PVCore", "PVRegistry", "PVHTTP", "PVUpdate"]),
         .testTarget(name: "PVHTTPTests", dependencies: ["PVHTTP", "CCurl"]),
         .testTarget(name: "PVHeartbeatTests", dependencies: ["PVHeartbeat", "PVHTTP", "PVCore"]),
+        .testTarget(name: "PVDiagnosticsTests", dependencies: ["PVDiagnostics", "PVAMQP", "PVHTTP", "PVCore"]),
         .testTarget(name: "IntegrationTests", dependencies: ["PVCore"]),
     ]
 )

@@ -12,6 +12,13 @@ public struct AMQPSession: Sendable, Equatable {
     /// False when channel.close or connection.close did not complete (the check still passed).
     public var closedCleanly: Bool
     public var milliseconds: Double
+
+    public init(product: String?, version: String?, closedCleanly: Bool, milliseconds: Double) {
+        self.product = product
+        self.version = version
+        self.closedCleanly = closedCleanly
+        self.milliseconds = milliseconds
+    }
 }
 
 /// One AMQP 0-9-1 round trip through rabbitmq-c: TCP (or TLS) connect with a
