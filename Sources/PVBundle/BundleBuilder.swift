@@ -59,13 +59,8 @@ public struct BundleBuilder {
     public static let runtimeArchive = "lib/swift-runtime.tar.gz"
 
     func packRuntime(into path: String) throws(PVError) -> Bool {
-        guard let libraries, let d = opendir(libraries) else { return false }
-        var names: [String] = []
-        while let e = readdir(d) {
-            let n = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            if n.contains(".so") { names.append(n) }
-        }
-        closedir(d)
+        guard let libraries else { return false }
+        let names = (FileIO.listDirectory(libraries) ?? []).filter { $0.contains(".so") }
         guard !names.isEmpty else { return false }
         let writer = try ArchiveWriter(path: path, format: .tarGzip)
         for n in names.sorted() { try writer.addFile(n, from: libraries + "/" + n, mode: 0o644) }

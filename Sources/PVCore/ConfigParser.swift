@@ -176,7 +176,8 @@ public enum Syntax {
 }
 
 extension StringProtocol {
-    func trimmingWhitespace() -> String {
+    /// Without leading and trailing whitespace (no Foundation needed).
+    public func trimmingWhitespace() -> String {
         let scalars = unicodeScalars
         guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })!

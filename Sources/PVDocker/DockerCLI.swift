@@ -26,7 +26,7 @@ public struct DockerCLI: Sendable {
     /// Fails with a clear "Docker is not running" error when the engine does not answer.
     public func requireEngine(timeout: Double = 10) throws(PVError) {
         let out = try run(["version", "--format", "{{.Server.Version}}"], timeout: timeout)
-        guard out.succeeded, !out.stdout.trimmingSpaces().isEmpty else {
+        guard out.succeeded, !out.stdout.trimmingWhitespace().isEmpty else {
             let why = out.timedOut ? "no answer within \(Int(timeout)) s" : out.stderr.firstLine
             throw PVError(.unavailable, "the Docker engine at \(host) is not running", 
                           hint: "start it (systemctl start docker, or install_docker.sh from the bundle), or fix docker_host in the configuration",
@@ -138,11 +138,5 @@ public enum RFC3339 {
 }
 
 extension String {
-    func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
-    }
     var firstLine: String { split(separator: "\n").first.map(String.init) ?? "" }
 }

@@ -39,15 +39,7 @@ public enum BundleArchive {
         var st = stat()
         guard lstat(path, &st) == 0 else { return true }
         if st.st_mode & S_IFMT == S_IFDIR {
-            if let d = opendir(path) {
-                var names: [String] = []
-                while let e = readdir(d) {
-                    let n = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-                    if n != "." && n != ".." { names.append(n) }
-                }
-                closedir(d)
-                for n in names { _ = removeTree(path + "/" + n) }
-            }
+            for n in FileIO.listDirectory(path) ?? [] { _ = removeTree(path + "/" + n) }
             return rmdir(path) == 0
         }
         return unlink(path) == 0

@@ -123,12 +123,3 @@ public struct InstallCommand: ParsableCommand {
         getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
     }
 }
-
-extension StringProtocol {
-    func trimmingWhitespace() -> String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
-    }
-}

@@ -134,7 +134,7 @@ public enum Steps {
         var count = 0
         for (sub, dest) in [("bin", "libs"), ("libs", "libs")] {
             let from = ctx.bundle + "/" + sub
-            guard let names = listDirectory(from) else { continue }
+            guard let names = FileIO.listDirectory(from) else { continue }
             for name in names {
                 // Copy then rename: a running tool keeps its old inode, never a half-written file.
                 let target = ctx.root.join(dest, name)
@@ -280,16 +280,6 @@ public enum Steps {
         return path.split(separator: ":").contains { access("\($0)/\(tool)", X_OK) == 0 }
     }
 
-    static func listDirectory(_ path: String) -> [String]? {
-        guard let d = opendir(path) else { return nil }
-        defer { closedir(d) }
-        var names: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
-    }
 
     static func groupMembers(_ group: String) -> [String] {
         guard let g = getgrnam(group), var p = g.pointee.gr_mem else { return [] }

@@ -140,12 +140,6 @@ public struct ComponentStart: Sendable {
 
 extension String {
     var trimmedLastLine: String {
-        split(separator: "\n").last.map { String($0).trimmingCharacters() } ?? ""
-    }
-    func trimmingCharacters() -> String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
+        split(separator: "\n").last.map { $0.trimmingWhitespace() } ?? ""
     }
 }

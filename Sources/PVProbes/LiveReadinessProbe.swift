@@ -34,11 +34,9 @@ public struct LiveReadinessProbe: ReadinessProbe {
         guard pid > 0 else { return false }
         let packetInodes = Set((try? FileIO.readText("/proc/net/packet", limit: 1 << 20))?
             .split(separator: "\n").dropFirst().compactMap { $0.split(separator: " ").last.map(String.init) } ?? [])
-        guard !packetInodes.isEmpty, let dir = opendir("/proc/\(pid)/fd") else { return false }
-        defer { closedir(dir) }
+        guard !packetInodes.isEmpty, let fds = FileIO.listDirectory("/proc/\(pid)/fd") else { return false }
         var buffer = [CChar](repeating: 0, count: 128)
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        for name in fds {
             let n = readlink("/proc/\(pid)/fd/\(name)", &buffer, buffer.count - 1)
             guard n > 0 else { continue }
             let target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
