@@ -12,6 +12,9 @@ public protocol SystemSource: Sendable {
     func disk(_ path: String) -> DiskUsage?
     func hostname() -> String
     func processorCount() -> Int
+    /// Established TCP connections from the kernel's socket diagnostics, or
+    /// nil to fall back to parsing /proc/net/tcp and tcp6.
+    func establishedTCPConnections() -> Int?
 }
 
 public struct DiskUsage: Sendable, Equatable {
@@ -98,9 +101,13 @@ public struct SystemFigures: Sendable, Equatable {
         for (name, path) in diskPaths {
             if let usage = source.disk(path) { figures.disks.append(NamedDisk(name: name, path: path, usage: usage)) }
         }
-        let v4 = source.read("/proc/net/tcp").map(ProcText.establishedCount)
-        let v6 = source.read("/proc/net/tcp6").map(ProcText.establishedCount)
-        if v4 != nil || v6 != nil { figures.tcpConnections = (v4 ?? 0) + (v6 ?? 0) }
+        if let count = source.establishedTCPConnections() {
+            figures.tcpConnections = count
+        } else {
+            let v4 = source.read("/proc/net/tcp").map(ProcText.establishedCount)
+            let v6 = source.read("/proc/net/tcp6").map(ProcText.establishedCount)
+            if v4 != nil || v6 != nil { figures.tcpConnections = (v4 ?? 0) + (v6 ?? 0) }
+        }
         return (figures, sample)
     }
 
@@ -230,4 +237,6 @@ public struct LinuxSystem: SystemSource {
     }
 
     public func processorCount() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    public func establishedTCPConnections() -> Int? { SockDiag.establishedTCPCount() }
 }

@@ -15,6 +15,8 @@ struct FakeSystem: SystemSource {
     func disk(_ path: String) -> DiskUsage? { disks[path] }
     func hostname() -> String { name }
     func processorCount() -> Int { cpus }
+    var diagCount: Int?
+    func establishedTCPConnections() -> Int? { diagCount }
 
     static let procFixture: [String: String] = [
         "/proc/loadavg": "0.52 0.58 0.59 2/612 12345\n",

@@ -83,3 +83,50 @@ import Testing
         #expect(DiskUsage(totalBytes: 0, availableBytes: 0, usedBytes: 0).usedPercent == 0)
     }
 }
+
+@Suite struct SockDiagTests {
+    @Test func requestIsAnInetDiagDumpOfEstablishedTCP() {
+        let r = SockDiag.request(family: 2, sequence: 7)
+        #expect(r.count == 72)
+        #expect(Array(r[0..<4]) == [72, 0, 0, 0])          // nlmsg_len
+        #expect(Array(r[4..<6]) == [20, 0])                // SOCK_DIAG_BY_FAMILY
+        #expect(Array(r[6..<8]) == [0x01, 0x03])           // NLM_F_REQUEST | NLM_F_DUMP
+        #expect(Array(r[8..<12]) == [7, 0, 0, 0])          // sequence
+        #expect(Array(r[16..<20]) == [2, 6, 0, 0])         // AF_INET, IPPROTO_TCP
+        #expect(Array(r[20..<24]) == [2, 0, 0, 0])         // 1 << TCP_ESTABLISHED
+        #expect(r[24...].allSatisfy { $0 == 0 })
+    }
+
+    func message(type: UInt16, sequence: UInt32, payload: Int) -> [UInt8] {
+        let length = UInt32(16 + payload)
+        var m: [UInt8] = []
+        withUnsafeBytes(of: length.littleEndian) { m += $0 }
+        withUnsafeBytes(of: type.littleEndian) { m += $0 }
+        m += [0, 0]
+        withUnsafeBytes(of: sequence.littleEndian) { m += $0 }
+        m += [0, 0, 0, 0] + [UInt8](repeating: 0, count: payload)
+        while m.count % 4 != 0 { m.append(0) }
+        return m
+    }
+
+    @Test func countsEntriesUntilDone() {
+        let entries = message(type: 20, sequence: 1, payload: 72) + message(type: 20, sequence: 1, payload: 73)
+        #expect(SockDiag.parse(entries[...], sequence: 1) == .more(2))
+        #expect(SockDiag.parse((message(type: 20, sequence: 1, payload: 72) + message(type: 3, sequence: 1, payload: 4))[...],
+                               sequence: 1) == .done(1))
+        #expect(SockDiag.parse(message(type: 3, sequence: 2, payload: 4)[...], sequence: 2) == .done(0))
+    }
+
+    @Test func refusesErrorsForeignSequencesAndTruncation() {
+        #expect(SockDiag.parse(message(type: 2, sequence: 1, payload: 20)[...], sequence: 1) == .failed)
+        #expect(SockDiag.parse(message(type: 20, sequence: 9, payload: 8)[...], sequence: 1) == .failed)
+        #expect(SockDiag.parse(Array(message(type: 20, sequence: 1, payload: 72).prefix(40))[...], sequence: 1) == .failed)
+        #expect(SockDiag.parse([16, 0, 0][...], sequence: 1) == .failed)
+    }
+
+    @Test func theKernelsCountWinsOverProcWhenItAnswers() {
+        var system = FakeSystem()
+        system.diagCount = 7
+        #expect(SystemFigures.collect(from: system, previousCPU: nil, disks: []).0.tcpConnections == 7)
+    }
+}
