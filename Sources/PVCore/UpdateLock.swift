@@ -2,7 +2,8 @@
 import Glibc
 #endif
 
-/// One update at a time per server: an exclusive flock on
+/// One change of the components at a time per server (update, install,
+/// start, stop): an exclusive flock on
 /// `<root>/state/update.lock`, holding the owner's pid for the message a
 /// second run prints. The kernel drops the lock when the holder dies, even
 /// by kill -9, so a crash never leaves a stale lock.
@@ -25,8 +26,8 @@ public final class UpdateLock {
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let holder = (try? FileIO.readText(path, limit: 200))?.split(separator: "\n").first.map(String.init) ?? "unknown"
             close(fd)
-            throw PVError(.tempFail, "another update is running (\(holder))",
-                          hint: "wait for it to finish; the lock is released when that process ends")
+            throw PVError(.tempFail, "another run is changing the components (\(holder))",
+                          hint: "wait for it to finish and try again; the lock is released when that process ends")
         }
         self.fd = fd
         let text = "pid \(getpid()): \(purpose)\n"

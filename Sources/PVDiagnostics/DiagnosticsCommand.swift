@@ -103,7 +103,9 @@ public struct DiagnosticsCommand: ParsableCommand {
         if let archive {
             var path = archive == Self.defaultArchiveMarker
                 ? DiagnosticsArchive.defaultPath(root: root, resourceID: report.resourceID, time: report.time) : archive
-            if FileIO.isDirectory(path) {
+            // An existing directory, or any path ending in "/", gets the default file name inside it.
+            if path.hasSuffix("/") || FileIO.isDirectory(path) {
+                while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
                 path += "/" + DiagnosticsArchive.baseName(resourceID: report.resourceID, time: report.time) + ".tar.gz"
             }
             // The archive holds the report as printed, so it names itself.

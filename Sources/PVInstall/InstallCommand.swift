@@ -56,6 +56,10 @@ public struct InstallCommand: ParsableCommand {
         if !isRoot && execOnly == nil {
             try RootOnlyChecks(root: root, user: userName, bundle: bundleDir, systemPrefix: sandbox ? root.join("system") : "").requireDone()
         }
+        // No update, start or stop may swap components under the install.
+        try? FileIO.makeDirectories(root.join("state"))
+        let lock = try UpdateLock(root: root, purpose: "pv_install")
+        defer { withExtendedLifetime(lock) {} }
         let reporter = ProgressReporter(json: json, total: Steps.all.count)
         let logDir = root.join("logs", "install")
         for step in steps {

@@ -27,6 +27,9 @@ public struct StopCommand: ParsableCommand {
         let component = try parseComponent(component)
         guard (0...300).contains(grace) else { throw PVError(.usage, "--time must be between 0 and 300 seconds") }
         let context = try LifecycleContext.live(root: rootOptions.resolve())
+        // Never stop a component while an update or install is swapping it.
+        let lock = try UpdateLock(root: context.root, purpose: "pv_stop \(component.rawValue)")
+        defer { withExtendedLifetime(lock) {} }
         switch try ComponentStop(context: context).stop(component, grace: grace) {
         case .wasNotRunning: Output.line("\(component.rawValue) is not running; nothing to stop")
         case .stopped(let v): Output.line("\(component.rawValue)\(v.map { " \($0)" } ?? "") stopped")

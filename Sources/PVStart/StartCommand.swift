@@ -51,14 +51,15 @@ public struct StartCommand: ParsableCommand {
         let context = try LifecycleContext.live(root: rootOptions.resolve(), readiness: LiveReadinessProbe()) {
             RegistryTagCatalog(client: RegistryClient(registry: $0.registry), config: $0)
         }
+        // One change at a time: never start while an update or install swaps this server's components.
+        let lock = try UpdateLock(root: context.root, purpose: "pv_start \(component.rawValue)")
+        defer { withExtendedLifetime(lock) {} }
         // An update interrupted by a crash is finished or undone first, so the
         // component ends at a verified version whatever was asked.
         if try UpdateJournal.load(root: context.root, component: component) != nil {
-            let lock = try UpdateLock(root: context.root, purpose: "pv_start \(component.rawValue), finishing an interrupted update")
             let updater = ComponentUpdate(context: context, registry: RegistryClient(registry: context.config.registry),
                                           verify: { ComponentVerification(context: context).check($0) })
             if let text = try updater.recover(component) { Output.line(text) }
-            withExtendedLifetime(lock) {}
             if version == nil && !bash { return }
         }
         let start = ComponentStart(context: context, readyTimeout: wait)

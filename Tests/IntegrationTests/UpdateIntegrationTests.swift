@@ -92,8 +92,13 @@ extension LabIntegration {
             let start = Date()
             let r = try update(["dns"])
             #expect(r.status == 75)
-            #expect(r.stderr.contains("another update is running (pid \(holder.process.processIdentifier): pv_update all)"), "\(r.stderr)")
+            #expect(r.stderr.contains("another run is changing the components (pid \(holder.process.processIdentifier): pv_update all)"), "\(r.stderr)")
             #expect(Date().timeIntervalSince(start) < 2, "exits at once")
+            for command in [["pv_start", "dns", "-v", "1.1.0"], ["pv_stop", "dns"]] {
+                let other = try tool(command[0], Array(command.dropFirst()) + ["--root", Lab.root])
+                #expect(other.status == 75, "\(command[0]) waits for no one either: \(other.output)")
+            }
+            #expect(try served() == "1.1.0", "nothing was stopped")
         }
 
         @Test(arguments: [("pulling", "1.1.0"), ("swapping", "1.1.0"), ("verifying", "1.1.0"), ("rolling-back", "1.2.0")])

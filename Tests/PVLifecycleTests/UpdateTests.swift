@@ -171,7 +171,7 @@ func registry(tags: [String]) -> RegistryClient {
             Issue.record("two locks at once")
         } catch {
             #expect(error.code == .tempFail)
-            #expect(error.message == "another update is running (pid \(getpid()): pv_update all)")
+            #expect(error.message == "another run is changing the components (pid \(getpid()): pv_update all)")
         }
         withExtendedLifetime(first) {}
     }
