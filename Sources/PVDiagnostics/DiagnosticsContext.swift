@@ -92,19 +92,10 @@ public struct LocalFiles: FileSource {
     public func mode(_ path: String) -> mode_t? { FileIO.modeAndOwner(path)?.mode }
     public func isWritable(_ path: String) -> Bool { access(path, W_OK) == 0 }
     public func list(_ directory: String) -> [String] {
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
+        (FileIO.listDirectory(directory) ?? []).filter { name in
             var st = stat()
-            if name != ".", name != "..", lstat(directory + "/" + name, &st) == 0, st.st_mode & S_IFMT == S_IFREG {
-                names.append(name)
-            }
+            return lstat(directory + "/" + name, &st) == 0 && st.st_mode & S_IFMT == S_IFREG
         }
-        return names
     }
 }
 

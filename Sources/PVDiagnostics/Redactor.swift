@@ -60,8 +60,8 @@ public struct Redactor: Sendable {
                 out.append("# line \(index + 1) removed by pv_diagnostics: not 'key = value'")
                 continue
             }
-            let key = line[..<eq].trimmingCharacters(" \t")
-            let value = line[line.index(after: eq)...].trimmingCharacters(" \t")
+            let key = line[..<eq].trimmingWhitespace()
+            let value = line[line.index(after: eq)...].trimmingWhitespace()
             switch key {
             case "management_token":
                 out.append("\(key) = \(mask)")
@@ -107,14 +107,5 @@ public struct Redactor: Sendable {
             }
         }
         return String(validating: bytes, as: UTF8.self)
-    }
-}
-
-extension Substring {
-    func trimmingCharacters(_ set: String) -> String {
-        var s = self
-        while let f = s.first, set.contains(f) { s = s.dropFirst() }
-        while let l = s.last, set.contains(l) { s = s.dropLast() }
-        return String(s)
     }
 }

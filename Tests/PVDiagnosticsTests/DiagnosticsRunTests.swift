@@ -198,16 +198,11 @@ extension String {
 /// Removes a scratch directory tree this test created (no Foundation here).
 enum ProcessRunnerless {
     static func removeTree(_ path: String) throws {
-        guard let dir = opendir(path) else { unlink(path); return }
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name == "." || name == ".." { continue }
+        guard let names = FileIO.listDirectory(path) else { unlink(path); return }
+        for name in names {
             let child = path + "/" + name
             if FileIO.isDirectory(child) { try removeTree(child) } else { unlink(child) }
         }
-        closedir(dir)
         rmdir(path)
     }
 }
