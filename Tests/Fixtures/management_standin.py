@@ -73,7 +73,7 @@ class Recorder:
 
             result.append({
                 "resource_id": rid,
-                "name": last.get("hostname"),
+                "name": f"{last.get('hostname')} ({rid})",
                 "requests": row["requests"],
                 "color": "green" if row["requests"] >= 4 else "red",
                 "dns": version("dns"), "monitor": version("monitoring"), "dhcp": version("dhcp"),
