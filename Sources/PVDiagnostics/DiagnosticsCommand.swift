@@ -52,7 +52,7 @@ public struct DiagnosticsCommand: ParsableCommand {
     public var logLines: Int = 200
 
     @Option(name: .long, help: ArgumentHelp(
-        "Where the heartbeat's systemd units are installed (default: /etc/systemd/system for the root /provision, else <root>/etc/systemd/system).",
+        "Where the heartbeat's systemd units are installed (default: /etc/systemd/system for the root /provision; in a sandbox, where pv_install puts them: <root>/system/etc/systemd/system).",
         valueName: "DIR"))
     public var systemdDir: String?
 
@@ -82,11 +82,12 @@ public struct DiagnosticsCommand: ParsableCommand {
         guard logLines >= 1, logLines <= 10_000 else { throw ValidationError("--log-lines must be between 1 and 10000") }
     }
 
-    /// The unit directory: the real one for a real install, the sandbox's own otherwise,
-    /// so a test or the demo never reports the host's units as its own.
+    /// The unit directory: the real one for a real install; for any other root
+    /// (a sandbox) the place pv_install's sandbox writes system files to,
+    /// `<root>/system/...`, so a test or the demo never reports the host's units as its own.
     public static func unitDirectory(option: String?, root: InstallRoot) -> String {
         if let option, !option.isEmpty { return option }
-        return root.path == InstallRoot.defaultPath ? "/etc/systemd/system" : root.join("etc", "systemd", "system")
+        return root.path == InstallRoot.defaultPath ? "/etc/systemd/system" : root.join("system", "etc", "systemd", "system")
     }
 
     public func run() throws {

@@ -96,7 +96,8 @@ extension LabIntegration {
         /// directory (enabled) and one real beat sent to a management stand-in.
         func installedRoot(_ standIn: ManagementStandIn, overriding: [String: String] = [:]) throws -> String {
             let root = try heartbeatRoot(standIn, overriding: overriding)
-            let units = root + "/etc/systemd/system"
+            // Where pv_install's sandbox puts system files.
+            let units = root + "/system/etc/systemd/system"
             try FileManager.default.createDirectory(atPath: units + "/timers.target.wants", withIntermediateDirectories: true)
             for unit in ["pv_heartbeat.service", "pv_heartbeat.timer"] {
                 try FileManager.default.copyItem(atPath: Lab.repo.path + "/Bundle/" + unit, toPath: units + "/" + unit)

@@ -390,7 +390,7 @@ import Glibc
 
     @Test func unitDirectoryFollowsTheRoot() {
         #expect(DiagnosticsCommand.unitDirectory(option: nil, root: InstallRoot(path: "/provision")) == "/etc/systemd/system")
-        #expect(DiagnosticsCommand.unitDirectory(option: nil, root: InstallRoot(path: "/tmp/sb")) == "/tmp/sb/etc/systemd/system")
+        #expect(DiagnosticsCommand.unitDirectory(option: nil, root: InstallRoot(path: "/tmp/sb")) == "/tmp/sb/system/etc/systemd/system")
         #expect(DiagnosticsCommand.unitDirectory(option: "/u", root: InstallRoot(path: "/provision")) == "/u")
     }
 
