@@ -8,33 +8,40 @@ public struct DiagnosticsCommand: ParsableCommand {
         commandName: "pv_diagnostics",
         abstract: "Check this managed server and collect a log archive for support.",
         discussion: """
-            Checks, all run at once, each with its own time limit, the whole run within --timeout:
-              configuration         <root>/etc/provision.conf parses, is not readable by group or others
-              docker engine         the Engine API answers GET /_ping on docker_host
-              container <name>      pv-dns, pv-dhcp and pv-monitoring exist and run (monitoring holds the debug tools)
-              rabbitmq              an AMQP login with rabbitmq_uri and channel 1 opened and closed (rabbitmq-c)
-              verify dns|dhcp       the pv_verify checks (TXT pvverify.test = PVOK; a lease from 198.51.100.0/24)
-              disk root|docker      free space and inodes for the install root and Docker's data directory:
-                                    \(DiskThresholds.standard.helpText)
-              heartbeat             pv_heartbeat.service and .timer installed (and the timer enabled) in
-                                    --systemd-dir; the last beat at most \(Int(HeartbeatCheck.warnAfterSeconds)) s old (warn),
-                                    \(Int(HeartbeatCheck.failAfterSeconds)) s (fail), and accepted when recorded
-              clock                 set, synchronised by a time service (kernel adjtimex), and within
-                                    \(Int(ClockCheck.warnOffsetSeconds)) s (warn) / \(Int(ClockCheck.failOffsetSeconds)) s (fail) of the Docker engine's clock
-            A check that cannot run (Docker down) fails alone; the others still run. A check still running
-            at its limit is reported as failed and abandoned.
+            Checks run at once, each within its own time limit, the whole run within
+            --timeout. A check that cannot run (Docker down) fails alone; the others
+            still run. A check still running at its limit fails and is abandoned.
+              configuration     <root>/etc/provision.conf parses; not readable by
+                                group or others (it holds the management token)
+              docker engine     the Engine API answers GET /_ping on docker_host
+              container NAME    pv-dns, pv-dhcp, pv-monitoring exist and run
+                                (monitoring holds the debug tools)
+              rabbitmq          AMQP login with rabbitmq_uri, channel 1 opened and
+                                closed (rabbitmq-c)
+              verify dns|dhcp   the pv_verify checks
+              disk root|docker  free space of the install root and of Docker's
+                                data directory: fail below \(Int(DiskThresholds.standard.failFreeFraction * 100)) % or \(DiskCheck.bytes(DiskThresholds.standard.failFreeBytes)),
+                                warn below \(Int(DiskThresholds.standard.warnFreeFraction * 100)) % or \(DiskCheck.bytes(DiskThresholds.standard.warnFreeBytes)); inodes: fail below \(Int(DiskThresholds.standard.failFreeInodeFraction * 100)) %,
+                                warn below \(Int(DiskThresholds.standard.warnFreeInodeFraction * 100)) %
+              heartbeat         pv_heartbeat.service and .timer in --systemd-dir,
+                                the timer enabled; the last beat at most \(Int(HeartbeatCheck.warnAfterSeconds)) s old
+                                (warn) / \(Int(HeartbeatCheck.failAfterSeconds)) s (fail), accepted when recorded
+              clock             set, synchronised by a time service (adjtimex),
+                                within \(Int(ClockCheck.warnOffsetSeconds)) s (warn) / \(Int(ClockCheck.failOffsetSeconds)) s (fail) of the engine's clock
 
-            --archive writes a tar.gz (mode 0600) with the report (text and JSON), the last --log-lines lines
-            of each component container's log, the files of <root>/state and the configuration. Secrets
-            (management_token, the RabbitMQ password) are replaced by \(Redactor.mask) everywhere, in the
-            output and in the archive. Without a path it goes to <root>/logs/diagnostics-<resource>-<time>.tar.gz.
+            --archive writes a tar.gz (mode 0600): the report (text and JSON), the
+            last --log-lines lines of each component container's log, the files of
+            <root>/state and the configuration. Without a path it goes to
+            <root>/logs/diagnostics-<resource>-<time>.tar.gz; a directory gets that
+            name inside it. Secrets (management_token, the RabbitMQ password) are
+            replaced by \(Redactor.mask) in the output and in every archived file.
 
             Exit status:
-              0   every check passed; warnings (WARN) count as passed: they name something to look at
+              0   every check passed; warnings (WARN) count as passed
               1   at least one check failed
               64  usage error
               73  the archive could not be written (the report is still printed)
-              78  the configuration is invalid (the report and the archive are still produced)
+              78  the configuration is invalid (report and archive still made)
             """)
 
     @Flag(name: .long, help: "Print one JSON object instead of the table.")

@@ -304,6 +304,17 @@ extension LabIntegration {
             #expect(mode == 0o600)
         }
 
+        @Test func anArchiveThatCannotBeWrittenExits73AfterTheReport() throws {
+            let r = try tool("pv_diagnostics", ["--json", "--root", Lab.root, "--archive", "/proc/pv-diagnostics.tar.gz"])
+            #expect(r.status == 73, "\(r.output)")
+            let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+            #expect((doc["checks"] as? [Any])?.count == 12)
+            #expect((doc["archive_error"] as? String)?.contains("cannot create the archive /proc/pv-diagnostics.tar.gz") == true)
+            #expect(r.stderr.contains("Error: cannot create the archive"))
+            let usage = try tool("pv_diagnostics", ["--timeout", "0", "--root", Lab.root])
+            #expect(usage.status == 64)
+        }
+
         @Test func helpDocumentsChecksArchiveAndExitCodes() throws {
             let r = try tool("pv_diagnostics", ["-h"])
             #expect(r.status == 0)
