@@ -76,7 +76,10 @@ public struct FileHeartbeatStateStore: HeartbeatStateStore {
     public func save(_ state: HeartbeatState) throws(PVError) {
         do {
             try FileIO.makeDirectories(FileIO.directoryName(path))
-            try FileIO.writeAtomically(path, state.text, mode: 0o644)
+            // No directory fsync: after a power cut the previous beat's state may
+            // come back and one sequence number repeat, which ProVision tolerates;
+            // the extra journal commit every 30 s is not worth it.
+            try FileIO.writeAtomically(path, state.text, mode: 0o644, durableRename: false)
         } catch {
             throw PVError(.cantCreate, "cannot write the heartbeat state \(path)",
                           hint: "make \(FileIO.directoryName(path)) writable by the user the heartbeat runs as", cause: error.message)

@@ -1,3 +1,3 @@
 import PVHeartbeat
 
-HeartbeatCommand.main()
+HeartbeatCommand.entry()

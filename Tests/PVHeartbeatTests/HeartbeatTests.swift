@@ -226,3 +226,20 @@ import Testing
         #expect(o.payload.json.rendered.contains(#""components":{"dns":{"state":"running","version":"1.1.0","container":"pv-dns","source":"docker"},"dhcp":{"state":"stopped","version":"1.0.0","container":"pv-dhcp","source":"docker"},"monitoring":{"state":"absent","version":null,"container":null,"source":"docker"}}"#))
     }
 }
+
+@Suite struct TimerInvocationTests {
+    @Test func theUnitsInvocationSkipsArgumentParser() {
+        let env = ["PV_ROOT": "/from-env"]
+        #expect(HeartbeatRun.timerInvocation([], environment: env) == HeartbeatRun(root: InstallRoot(path: "/from-env")))
+        #expect(HeartbeatRun.timerInvocation([], environment: [:]) == HeartbeatRun(root: InstallRoot(path: "/provision")))
+        #expect(HeartbeatRun.timerInvocation(["--root", "/provision"], environment: env) == HeartbeatRun(root: InstallRoot(path: "/provision")))
+        #expect(HeartbeatRun.timerInvocation(["--root=/x/"], environment: env) == HeartbeatRun(root: InstallRoot(path: "/x")))
+    }
+
+    @Test func everythingElseGoesThroughArgumentParser() {
+        for args in [["-h"], ["--help"], ["--root"], ["--root", ""], ["--root", "--json"], ["--root="], ["--json"],
+                     ["--root", "/p", "--json"], ["--dry-run"], ["/p"], ["--timeout", "2"], ["--rootx", "/p"]] {
+            #expect(HeartbeatRun.timerInvocation(args, environment: [:]) == nil, "\(args)")
+        }
+    }
+}
