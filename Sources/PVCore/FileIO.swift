@@ -39,11 +39,15 @@ public enum FileIO {
 
     /// Writes a file so that a crash leaves either the old or the new
     /// content, never a mix: temp file in the same directory, fsync, rename,
-    /// fsync of the directory. `durableRename: false` skips that last fsync (a
-    /// journal commit, ~1-4 ms): still old-or-new after a crash, but a power cut
-    /// may bring back the previous version (the heartbeat's 30-second state).
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644,
-                                       durableRename: Bool = true) throws(FileIOError) {
+    /// fsync of the directory.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(FileIOError) {
+        try writeAtomically(path, bytes, mode: mode, durableRename: true)
+    }
+
+    /// `durableRename: false` skips the directory fsync (a journal commit,
+    /// ~1-4 ms): still old-or-new after a crash, but a power cut may bring back
+    /// the previous version (fine for the heartbeat's 30-second state).
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t, durableRename: Bool) throws(FileIOError) {
         let tmp = "\(path).tmp.\(getpid())"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw FileIOError(path: tmp, operation: "create", errno: errno) }
@@ -67,8 +71,11 @@ public enum FileIO {
         if dfd >= 0 { fsync(dfd); close(dfd) }
     }
 
-    public static func writeAtomically(_ path: String, _ text: String, mode: mode_t = 0o644,
-                                       durableRename: Bool = true) throws(FileIOError) {
+    public static func writeAtomically(_ path: String, _ text: String, mode: mode_t = 0o644) throws(FileIOError) {
+        try writeAtomically(path, Array(text.utf8), mode: mode)
+    }
+
+    public static func writeAtomically(_ path: String, _ text: String, mode: mode_t, durableRename: Bool) throws(FileIOError) {
         try writeAtomically(path, Array(text.utf8), mode: mode, durableRename: durableRename)
     }
 
