@@ -88,6 +88,28 @@ final class SilentSocket {
     }
 }
 
+/// A TCP listener on 127.0.0.1 that accepts (into its backlog) and never speaks: a
+/// "broker" that hangs after the TCP handshake.
+final class SilentTCPListener {
+    let fd: Int32
+    let port: UInt16
+
+    init() throws {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) } }
+        guard bound == 0, listen(s, 64) == 0 else { close(s); throw LabError("cannot listen on 127.0.0.1") }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
+        fd = s
+        port = UInt16(bigEndian: addr.sin_port)
+    }
+
+    deinit { close(fd) }
+}
+
 extension LabIntegration {
     /// pv_diagnostics against the lab: everything up, then each thing support
     /// meets broken, one at a time (scratch roots, never the lab's own pieces).
@@ -193,6 +215,22 @@ extension LabIntegration {
             #expect(row.contains("ACCESS_REFUSED"), "\(row)")
             #expect(r.stdout.contains("the user or password in rabbitmq_uri"))
             #expect(!r.output.contains(wrong))
+        }
+
+        @Test func aBrokerThatNeverAnswersTimesOutDuringLoginWithinItsLimit() throws {
+            let silent = try SilentTCPListener()
+            let root = try Lab.scratchRoot("diag-rmq-hang", overriding: ["rabbitmq_uri": "amqp://pvlab:x-\(UUID().uuidString)@127.0.0.1:\(silent.port)/%2F"])
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let start = Date()
+            let r = try tool("pv_diagnostics", ["--json", "--root", root])
+            let elapsed = Date().timeIntervalSince(start)
+            let c = try checks(r.stdout)
+            #expect(status(c, "rabbitmq") == "fail")
+            #expect(detail(c, "rabbitmq").contains("timed out: 127.0.0.1:\(silent.port) accepted the connection but did not complete the login in time"),
+                    "\(detail(c, "rabbitmq"))")
+            let ms = c["rabbitmq"]?["ms"] as? Double ?? 0
+            #expect(ms > 3000 && ms < 4200, "the RabbitMQ check has 4 s: \(ms) ms")
+            #expect(elapsed < 5, "took \(elapsed) s")
         }
 
         @Test func theMonitoringContainerStoppedFailsItsCheck() throws {
