@@ -103,8 +103,8 @@ public struct DiagnosticsCommand: ParsableCommand {
                                               verifyTimeout: 1.0)
         let result = Diagnostics(context: context, options: DiagnosticsOptions(
             totalTimeout: timeout, logLines: logLines, collectArchive: archive != nil)).run()
-        let report = result.report
         let redactor = result.redactor
+        let report = result.report.redacted(by: redactor)
 
         var archivePath: String?
         var archiveError: PVError?

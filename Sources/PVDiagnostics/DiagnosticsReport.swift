@@ -28,6 +28,24 @@ public struct DiagnosticsReport: Sendable, Equatable {
 
     public func count(_ status: CheckResult.Status) -> Int { checks.filter { $0.status == status }.count }
 
+    /// The report with every secret masked in its text fields. Done before
+    /// rendering: once in JSON, a secret holding `"` or `\` is escaped and a
+    /// search of the rendered text would miss it.
+    public func redacted(by redactor: Redactor) -> DiagnosticsReport {
+        var r = self
+        r.checks = checks.map { check in
+            var c = check
+            c.name = redactor.apply(c.name)
+            c.detail = redactor.apply(c.detail)
+            c.hint = c.hint.map(redactor.apply)
+            return c
+        }
+        r.hostname = redactor.apply(hostname)
+        r.root = redactor.apply(root)
+        r.resourceID = resourceID.map(redactor.apply)
+        return r
+    }
+
     /// Warnings pass: they name something to look at, not something broken.
     public var passed: Bool { checks.allSatisfy(\.passed) }
 

@@ -151,6 +151,22 @@ import Glibc
         #expect(text.contains("<redacted>"))
     }
 
+    @Test func aSecretWithJSONSpecialCharactersIsMaskedBeforeEscaping() {
+        let token = #"tok"en\x-1234"#
+        var files = healthyContext().files as! FakeFiles
+        files.texts[fakeRoot.configFile] = sampleConfigText.replacingOccurrences(sampleToken, token)
+        var ctx = healthyContext(amqp: { _, _ in .failure(AMQPError(.other, phase: .login, "broker said \(token)")) })
+        ctx.files = files
+        let r = run(ctx, archive: true)
+        let report = r.report.redacted(by: r.redactor)
+        let json = report.json().rendered
+        #expect(!json.contains(token))
+        #expect(!json.contains(JSONValue.quote(token).dropFirst().dropLast()))
+        #expect(json.contains("broker said <redacted>"))
+        let entries = DiagnosticsArchive.entries(r, reportText: report.text(), reportJSON: json)
+        #expect(entries.allSatisfy { !$0.text.contains(token) })
+    }
+
     @Test func archiveEntriesHaveOneTopDirectoryAndTheLogsDemultiplexed() {
         let r = run(healthyContext(), archive: true)
         let entries = DiagnosticsArchive.entries(r, reportText: "t", reportJSON: "{}")
