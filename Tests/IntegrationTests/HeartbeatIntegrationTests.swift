@@ -258,6 +258,35 @@ extension LabIntegration {
             #expect((body["warnings"] as? [String])?.isEmpty == false)
         }
 
+        @Test func aHangingDockerEngineIsCutAtItsBoundAndTheBeatStillGoes() throws {
+            let standIn = try ManagementStandIn()
+            defer { standIn.stop() }
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pvhb-sock-\(UUID().uuidString.prefix(8))").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            // An "engine" that accepts connections and never answers.
+            let engine = try Server("hanging engine", "/usr/bin/env", ["python3", "-u", "-c", """
+                import signal, socket, sys, time
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+                s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8)
+                print("ready", flush=True)
+                held = []
+                while True:
+                    c, _ = s.accept(); held.append(c)
+                """, dir + "/docker.sock"])
+            defer { engine.stop() }
+            try engine.waitForLine("ready")
+            let root = try heartbeatRoot(standIn, overriding: ["docker_host": "unix://\(dir)/docker.sock"])
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let start = Date()
+            let r = try tool("pv_heartbeat", ["--root", root], timeout: 20)
+            let elapsed = Date().timeIntervalSince(start)
+            #expect(r.status == 0, "\(r.output)")
+            #expect(r.stderr.contains("is not reachable (timed out"), "\(r.stderr)")
+            #expect(elapsed < 4, "the engine is asked with a 3 s bound (took \(elapsed) s)")
+            #expect((standIn.beats.first?["body"] as? [String: Any])?["state"] as? String == "unknown")
+        }
+
         @Test func noDockerCLIIsRunPerBeat() throws {
             // A `docker` first on PATH that leaves a mark when run.
             let standIn = try ManagementStandIn()
