@@ -52,7 +52,7 @@ public struct DiagnosticsContext: Sendable {
                 AMQPLogin(connectTimeout: min(2, seconds), totalTimeout: seconds).check(endpoint)
             },
             verifyDNS: { Verifier(config: $0, timeoutSeconds: verifyTimeout).dns() },
-            verifyDHCP: { Verifier(config: $0, timeoutSeconds: verifyTimeout).dhcp() },
+            verifyDHCP: { Verifier(config: $0, timeoutSeconds: verifyTimeout, root: root).dhcp() },
             diskUsage: DiskUsage.measure,
             files: LocalFiles(),
             kernelClock: KernelClock.read,

@@ -248,7 +248,7 @@ public enum Steps {
     }
 
     static func verifyAll(_ ctx: InstallContext) throws(PVError) -> String {
-        let checks = Verifier(config: try ctx.config()).run(.all)
+        let checks = Verifier(config: try ctx.config(), root: ctx.root).run(.all)
         for c in checks { ctx.log(c.line) }
         if let bad = checks.first(where: { !$0.passed }) {
             throw PVError(.checkFailed, "\(bad.name) verification failed: \(bad.detail)", hint: bad.hint)

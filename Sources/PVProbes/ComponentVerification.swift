@@ -21,7 +21,7 @@ public struct ComponentVerification: Sendable {
     }
 
     public func check(_ component: Component) -> CheckResult {
-        let verifier = Verifier(config: context.config, timeoutSeconds: timeoutSeconds)
+        let verifier = Verifier(config: context.config, timeoutSeconds: timeoutSeconds, root: context.root)
         switch component {
         case .dns: return verifier.dns()
         case .dhcp: return verifier.dhcp()

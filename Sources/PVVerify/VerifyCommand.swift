@@ -44,7 +44,9 @@ public struct VerifyCommand: ParsableCommand {
     public func run() throws {
         let config: ServerConfig
         do { config = try ConfigParser.load(root: rootOptions.resolve()) } catch { throw ErrorReporting.exit(error) }
-        let checks = Verifier(config: config, timeoutSeconds: timeout).run(target)
+        var verifier = Verifier(config: config, timeoutSeconds: timeout)
+        verifier.root = rootOptions.resolve()
+        let checks = verifier.run(target)
         if json {
             Output.line(JSONValue.object([
                 ("ok", .bool(checks.allSatisfy(\.passed))), ("checks", .array(checks.map(\.json))),
@@ -62,8 +64,11 @@ public struct VerifyCommand: ParsableCommand {
 public struct Verifier: Sendable {
     public var config: ServerConfig
     public var timeoutSeconds: Double
+    /// Set when the DHCP check may ask sudo for the packet socket (see `PrivilegedDHCPCheck`).
+    public var root: InstallRoot?
 
-    public init(config: ServerConfig, timeoutSeconds: Double = 1.0) {
+    public init(config: ServerConfig, timeoutSeconds: Double = 1.0, root: InstallRoot? = nil) {
+        self.root = root
         self.config = config
         self.timeoutSeconds = timeoutSeconds
     }
@@ -96,6 +101,11 @@ public struct Verifier: Sendable {
                                     retransmitSeconds: max(timeoutSeconds * 0.7, 0.2))
             outcome = client.run()
         } catch {
+            // The agent's user has no CAP_NET_RAW: ask the one command sudoers allows it.
+            if case .link(let why) = error, why.contains("needs root"), let root,
+               let result = PrivilegedDHCPCheck(root: root, timeoutSeconds: timeoutSeconds * 4 + 5).run() {
+                return result
+            }
             outcome = .failure(error)
         }
         return DHCPVerification.evaluate(outcome, interface: interface, milliseconds: Monotonic.milliseconds(since: start))

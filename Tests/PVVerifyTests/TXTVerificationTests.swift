@@ -1,6 +1,7 @@
 import Testing
 import PVCore
 @testable import PVDNS
+@testable import PVVerify
 
 @Suite struct TXTVerificationTests {
     func check(_ outcome: Result<DNSAnswer, DNSQueryError>) -> CheckResult {
@@ -48,5 +49,20 @@ import PVCore
     @Test func invalidServerIsRefusedBeforeSending() {
         let outcome = LDNSResolver(server: "not-an-ip", port: 53).queryTXT("pvverify.test.")
         #expect(outcome == .failure(.invalidServer("'not-an-ip' is not an IP address")))
+    }
+}
+
+@Suite struct PrivilegedDHCPCheckTests {
+    @Test func commandIsExactlyWhatSudoersAllows() throws {
+        let check = PrivilegedDHCPCheck(root: InstallRoot(path: "/provision"), timeoutSeconds: 5)
+        #expect(check.command.argv == ["sudo", "-n", "/provision/libs/pv_verify", "dhcp", "--json", "--root", "/provision"])
+        let sudoers = try FileIO.readText(#filePath.components(separatedBy: "/Tests/")[0] + "/Bundle/sudoers/provision.ubuntu", limit: 1 << 16)
+        #expect(sudoers.contains("NOPASSWD: " + check.command.arguments.dropFirst().joined(separator: " ")))
+    }
+
+    @Test func parsesTheJSONReport() {
+        let r = PrivilegedDHCPCheck.parse(#"{"ok":true,"checks":[{"name":"dhcp","status":"ok","detail":"leased 198.51.100.100","hint":null,"ms":20.5}]}"#)
+        #expect(r?.status == .ok && r?.detail == "leased 198.51.100.100 (via sudo)" && r?.milliseconds == 20.5)
+        #expect(PrivilegedDHCPCheck.parse("sudo: a password is required") == nil)
     }
 }
