@@ -129,8 +129,9 @@ public struct Heartbeat: Sendable {
         guard send else { return BeatOutcome(payload: payload, url: url, delivery: nil) }
 
         // Saved before sending: a beat that dies mid-send never reuses its number.
-        let next = HeartbeatState(sequence: sequence, cpu: cpuSample ?? state.cpu,
+        var next = HeartbeatState(sequence: sequence, cpu: cpuSample ?? state.cpu,
                                   dockerRootDir: dockerRootStillValid ? dockerRoot : nil)
+        next.lastResult = state.lastResult
         do { try ctx.stateStore.save(next) } catch {
             payload.warnings.append("\(error.message) (\(error.cause ?? "")): the next beat may repeat sequence \(sequence)")
         }
@@ -139,6 +140,10 @@ public struct Heartbeat: Sendable {
                                      caFile: config.managementCAFile, totalTimeout: totalTimeout,
                                      connectTimeout: connectTimeout, now: ctx.monotonic, sleep: ctx.sleep)
         let delivery = sender.send(body: payload.bytes)
-        return BeatOutcome(payload: payload, url: url, delivery: delivery)
+        let outcome = BeatOutcome(payload: payload, url: url, delivery: delivery)
+        // How this beat ended, for pv_diagnostics ("the last beat's result").
+        next.lastResult = outcome.resultName
+        try? ctx.stateStore.save(next)
+        return outcome
     }
 }

@@ -10,6 +10,8 @@ public struct HeartbeatState: Sendable, Equatable {
     public var sequence: UInt64 = 0
     public var cpu: CPUSample?
     public var dockerRootDir: String?
+    /// How the previous beat ended (`sent`, `rejected`, `unreachable` ...), for pv_diagnostics.
+    public var lastResult: String?
 
     public init(sequence: UInt64 = 0, cpu: CPUSample? = nil, dockerRootDir: String? = nil) {
         self.sequence = sequence
@@ -32,6 +34,7 @@ public struct HeartbeatState: Sendable, Equatable {
             state.cpu = CPUSample(totalTicks: t, idleTicks: i, uptime: u)
         }
         if let dir = values["docker_root_dir"], dir.hasPrefix("/") { state.dockerRootDir = dir }
+        if let result = values["last_result"], !result.isEmpty, result.allSatisfy({ $0.isLetter || $0 == "-" }) { state.lastResult = result }
         return state
     }
 
@@ -41,6 +44,7 @@ public struct HeartbeatState: Sendable, Equatable {
             lines += ["cpu_total_ticks = \(cpu.totalTicks)", "cpu_idle_ticks = \(cpu.idleTicks)", "cpu_uptime = \(cpu.uptime)"]
         }
         if let dockerRootDir { lines.append("docker_root_dir = \(dockerRootDir)") }
+        if let lastResult { lines.append("last_result = \(lastResult)") }
         return lines.joined(separator: "\n") + "\n"
     }
 }

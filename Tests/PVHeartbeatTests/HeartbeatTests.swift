@@ -21,8 +21,11 @@ import Testing
         #expect(outcome.exitStatus == HeartbeatExit.sent)
         #expect(outcome.resultName == "sent")
         #expect(outcome.payload.sequence == 42)
-        #expect(store.saves == [HeartbeatState(sequence: 42, cpu: CPUSample(totalTicks: 1000, idleTicks: 800, uptime: 1000.5),
-                                               dockerRootDir: "/var/lib/docker")])
+        let beforeSending = HeartbeatState(sequence: 42, cpu: CPUSample(totalTicks: 1000, idleTicks: 800, uptime: 1000.5),
+                                           dockerRootDir: "/var/lib/docker")
+        var afterSending = beforeSending
+        afterSending.lastResult = "sent"
+        #expect(store.saves == [beforeSending, afterSending], "the sequence before sending, the result after")
         let request = try #require(transport.requests.first)
         #expect(request.url == "https://provision.example.com/api/v1/heartbeat")
         let body = try #require(JSONSerialization.jsonObject(with: Data(request.body ?? [])) as? [String: Any])
@@ -34,6 +37,17 @@ import Testing
         let sys = try #require(body["system"] as? [String: Any])
         #expect((sys["cpu"] as? [String: Any])?["busy_percent"] as? Double == 60)
         #expect((sys["disks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["root", "docker"])
+    }
+
+    @Test func theLastResultIsRecordedForDiagnostics() throws {
+        let clock = FakeClock()
+        let store = MemoryStateStore(HeartbeatState(sequence: 7))
+        let outcome = Heartbeat(config: testConfig()).beat(context(transport: FakeTransport([.status(401, "Unauthorized", seconds: 0.001)], clock: clock), store: store))
+        #expect(outcome.resultName == "rejected")
+        #expect(store.current?.lastResult == "rejected")
+        let text = try #require(store.current?.text)
+        #expect(text.contains("last_result = rejected"))
+        #expect(HeartbeatState.parse(text) == store.current, "what is written reads back")
     }
 
     @Test func theFirstBeatIsOneAndAsksForDockersDataDirectory() {
