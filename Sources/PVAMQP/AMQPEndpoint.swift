@@ -1,3 +1,4 @@
+import PVCore
 import CRabbitMQ
 #if canImport(Glibc)
 import Glibc
@@ -47,17 +48,6 @@ public struct AMQPEndpoint: Sendable, Equatable {
     }
 
     static func encodeVhost(_ vhost: String) -> String {
-        var out = ""
-        for byte in vhost.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = String(byte, radix: 16, uppercase: true)
-                out += "%" + (hex.count == 1 ? "0" + hex : hex)
-            }
-        }
-        return out
+        PercentEncoding.encode(vhost)
     }
 }

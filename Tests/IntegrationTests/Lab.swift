@@ -134,8 +134,11 @@ final class Server {
     deinit { stop() }
 }
 
-func freeUDPPort() -> UInt16 {
-    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+func freeUDPPort() -> UInt16 { freePort(SOCK_DGRAM) }
+
+/// A loopback port the kernel just handed out (and took back) for this socket type.
+func freePort(_ type: __socket_type) -> UInt16 {
+    let fd = socket(AF_INET, Int32(type.rawValue), 0)
     defer { close(fd) }
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
