@@ -133,6 +133,7 @@ let package = Package(
         .testTarget(name: "PVHTTPTests", dependencies: ["PVHTTP", "CCurl"]),
         .testTarget(name: "PVHeartbeatTests", dependencies: ["PVHeartbeat", "PVHTTP", "PVCore"]),
         .testTarget(name: "PVDiagnosticsTests", dependencies: ["PVDiagnostics", "PVAMQP", "PVHTTP", "PVCore"]),
+        .testTarget(name: "PVInstallTests", dependencies: ["PVInstall"]),
         .testTarget(name: "IntegrationTests", dependencies: ["PVCore"]),
     ]
 )

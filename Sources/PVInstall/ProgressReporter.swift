@@ -10,6 +10,7 @@ final class ProgressReporter: @unchecked Sendable {
     let json: Bool
     let total: Int
     var downloading: String? = nil
+    var layers = LayerProgress()
     /// A "[n/N] step ..." line waits for its result.
     var lineOpen = false
 
@@ -37,9 +38,11 @@ final class ProgressReporter: @unchecked Sendable {
         }
         if line.hasPrefix("downloading ") {
             downloading = line
+            layers = LayerProgress()
             show("      \(line)")
-        } else if downloading != nil, line.hasPrefix("  "), line.contains("Pull complete") || line.contains("Download complete") {
-            show("      " + line.trimmingWhitespace())
+        } else if downloading != nil, line.hasPrefix("  ") {
+            // docker pull's layer lines ("<id>: Pulling fs layer" ... "<id>: Pull complete") drive a bar.
+            if let bar = layers.update(line.trimmingWhitespace()) { show("      " + bar) }
         } else if line.hasPrefix("downloaded ") || line.hasPrefix("rolling back") || line.hasPrefix("Error:") {
             downloading = nil
             show("      \(line)")
@@ -85,4 +88,27 @@ final class StepLog: @unchecked Sendable {
     }
 
     deinit { if fd >= 0 { close(fd) } }
+}
+
+/// Counts a `docker pull`'s layers as its output reports them and draws
+/// `[#####---------------] 1/4 layers` whenever one more is complete.
+struct LayerProgress {
+    var seen: [String] = []
+    var done: Set<String> = []
+
+    /// A bar line when this output line completes a layer, else nil.
+    mutating func update(_ line: String) -> String? {
+        guard let colon = line.firstIndex(of: ":") else { return nil }
+        let id = String(line[..<colon])
+        guard id.count == 12, id.allSatisfy(\.isHexDigit) else { return nil }
+        if !seen.contains(id) { seen.append(id) }
+        guard line.hasSuffix("Pull complete") || line.hasSuffix("Already exists"), !done.contains(id) else { return nil }
+        done.insert(id)
+        return Self.bar(done: done.count, total: seen.count)
+    }
+
+    static func bar(done: Int, total: Int, width: Int = 20) -> String {
+        let filled = total == 0 ? 0 : min(width, done * width / total)
+        return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] \(done)/\(total) layers"
+    }
 }
