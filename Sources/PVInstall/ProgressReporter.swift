@@ -102,7 +102,9 @@ struct LayerProgress {
         let id = String(line[..<colon])
         guard id.count == 12, id.allSatisfy(\.isHexDigit) else { return nil }
         if !seen.contains(id) { seen.append(id) }
-        guard line.hasSuffix("Pull complete") || line.hasSuffix("Already exists"), !done.contains(id) else { return nil }
+        // A layer already on disk counts as done but is not worth a line of its own.
+        if line.hasSuffix("Already exists") { done.insert(id); return nil }
+        guard line.hasSuffix("Pull complete"), !done.contains(id) else { return nil }
         done.insert(id)
         return Self.bar(done: done.count, total: seen.count)
     }

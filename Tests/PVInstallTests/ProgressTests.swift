@@ -18,6 +18,13 @@ import Testing
         #expect(bars == ["[##########----------] 1/2 layers", "[####################] 2/2 layers"])
     }
 
+    @Test func layersAlreadyOnDiskCountButDrawNothing() {
+        var p = LayerProgress()
+        #expect(p.update("0327e0c484ec: Already exists") == nil)
+        #expect(p.update("a1b2c3d4e5f6: Pulling fs layer") == nil)
+        #expect(p.update("a1b2c3d4e5f6: Pull complete") == "[####################] 2/2 layers")
+    }
+
     @Test func emptyAndFullBars() {
         #expect(LayerProgress.bar(done: 0, total: 0) == "[--------------------] 0/0 layers")
         #expect(LayerProgress.bar(done: 3, total: 3, width: 4) == "[####] 3/3 layers")
