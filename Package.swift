@@ -130,8 +130,10 @@ let package = Package(
         .testTarget(name: "PVCoreTests", dependencies: ["PVCore"]),
         .testTarget(name: "PVVerifyTests", dependencies: ["PVVerify", "PVDNS", "PVDHCP", "PVCore"]),
         .testTarget(name: "PVLifecycleTests", dependencies: ["PVLifecycle", "PVDocker", "PVCore", "PVRegistry", "PVHTTP", "PVUpdate"]),
-        .testTarget(name: "PVHTTPTests", dependencies: ["PVHTTP", "CCurl"]),
-        .testTarget(name: "PVHeartbeatTests", dependencies: ["PVHeartbeat", "PVHTTP", "PVCore"]),
+        // Fakes shared by the test targets that talk HTTP.
+        .target(name: "PVTestSupport", dependencies: ["PVHTTP"], path: "Tests/PVTestSupport"),
+        .testTarget(name: "PVHTTPTests", dependencies: ["PVHTTP", "CCurl", "PVTestSupport"]),
+        .testTarget(name: "PVHeartbeatTests", dependencies: ["PVHeartbeat", "PVHTTP", "PVCore", "PVTestSupport"]),
         .testTarget(name: "PVDiagnosticsTests", dependencies: ["PVDiagnostics", "PVAMQP", "PVHTTP", "PVCore"]),
         .testTarget(name: "PVInstallTests", dependencies: ["PVInstall"]),
         .testTarget(name: "IntegrationTests", dependencies: ["PVCore"]),

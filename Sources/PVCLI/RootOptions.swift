@@ -11,13 +11,9 @@ public struct RootOptions: ParsableArguments {
 
     public init() {}
 
-    public func resolve(environment: [String: String] = ProcessEnvironment.current) -> InstallRoot {
+    public func resolve(environment: [String: String] = ProcessEnvironmentBlock.current) -> InstallRoot {
         InstallRoot.resolve(option: root, environment: environment)
     }
-}
-
-public enum ProcessEnvironment {
-    public static var current: [String: String] { ProcessEnvironmentBlock.current }
 }
 
 /// Turns a PVError into the tool's message and exit code. Messages go to

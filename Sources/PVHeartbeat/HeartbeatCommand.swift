@@ -65,7 +65,7 @@ public struct HeartbeatCommand: ParsableCommand {
     /// runs directly with the defaults; anything else, `-h` included, goes
     /// through ArgumentParser as usual.
     public static func entry(_ arguments: [String] = Array(CommandLine.arguments.dropFirst()),
-                             environment: [String: String] = ProcessEnvironment.current) {
+                             environment: [String: String] = ProcessEnvironmentBlock.current) {
         guard let run = HeartbeatRun.timerInvocation(arguments, environment: environment) else {
             main(arguments)
             return

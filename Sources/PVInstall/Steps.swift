@@ -57,7 +57,7 @@ public enum Steps {
         let config = try ctx.config()
         let docker = DockerCLI(host: config.dockerHost, runner: ctx.runner)
         if (try? docker.requireEngine()) != nil {
-            let v = try docker.run(["version", "--format", "{{.Server.Version}}"], timeout: 10).stdout.trimmedLine
+            let v = try docker.run(["version", "--format", "{{.Server.Version}}"], timeout: 10).stdout.split(separator: "\n").first.map { $0.trimmingWhitespace() } ?? ""
             return "Docker \(v) answers at \(config.dockerHost)"
         }
         guard ctx.isRoot && !ctx.sandbox else {
@@ -314,7 +314,6 @@ public enum Steps {
 }
 
 extension String {
-    var trimmedLine: String { split(separator: "\n").first.map { String($0).replacingAll(" ", with: "") } ?? "" }
     func replacingQuotes() -> String { replacingAll("\"", with: "") }
     func replacingAll(_ a: String, with b: String) -> String {
         guard !a.isEmpty else { return self }

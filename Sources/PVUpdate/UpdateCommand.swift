@@ -97,7 +97,7 @@ public struct UpdateCommand: ParsableCommand {
 /// to the journal, exactly as a power cut or an OOM kill would.
 enum CrashInjection {
     static func fromEnvironment() -> @Sendable (UpdateJournal.Step) -> Void {
-        guard let at = ProcessEnvironment.current["PV_UPDATE_CRASH_AT"], let step = UpdateJournal.Step(rawValue: at) else {
+        guard let at = ProcessEnvironmentBlock.current["PV_UPDATE_CRASH_AT"], let step = UpdateJournal.Step(rawValue: at) else {
             return { _ in }
         }
         return { if $0 == step { kill(getpid(), SIGKILL) } }

@@ -1,23 +1,7 @@
 import Foundation
 import Testing
 @testable import PVHTTP
-
-/// A transport that answers from a script and records every request.
-final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
-    private let lock = NSLock()
-    private var answers: [Result<HTTPResponse, HTTPError>]
-    private(set) var requests: [HTTPRequest] = []
-
-    init(_ answers: [Result<HTTPResponse, HTTPError>]) { self.answers = answers }
-
-    func perform(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
-        let answer: Result<HTTPResponse, HTTPError> = lock.withLock {
-            requests.append(request)
-            return answers.isEmpty ? .failure(HTTPError(.other, detail: "unscripted request \(request.url)")) : answers.removeFirst()
-        }
-        return try answer.get()
-    }
-}
+import PVTestSupport
 
 @Suite struct DockerEngineTests {
     @Test func unixSocketRequestsCarryThePathAndBounds() throws {

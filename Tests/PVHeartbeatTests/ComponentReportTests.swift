@@ -1,5 +1,6 @@
 import PVCore
 import PVHTTP
+import PVTestSupport
 import Testing
 @testable import PVHeartbeat
 

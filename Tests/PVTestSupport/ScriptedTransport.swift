@@ -2,14 +2,14 @@ import Foundation
 import PVHTTP
 
 /// A transport that answers from a script and records every request.
-final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
+public final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
     private let lock = NSLock()
     private var answers: [Result<HTTPResponse, HTTPError>]
-    private(set) var requests: [HTTPRequest] = []
+    public private(set) var requests: [HTTPRequest] = []
 
-    init(_ answers: [Result<HTTPResponse, HTTPError>]) { self.answers = answers }
+    public init(_ answers: [Result<HTTPResponse, HTTPError>]) { self.answers = answers }
 
-    func perform(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
+    public func perform(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
         let answer: Result<HTTPResponse, HTTPError> = lock.withLock {
             requests.append(request)
             return answers.isEmpty ? .failure(HTTPError(.other, detail: "unscripted request \(request.url)")) : answers.removeFirst()
