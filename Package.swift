@@ -35,8 +35,11 @@ let package = Package(
         // <sys/timex.h> (adjtimex: is the clock synchronised?), which Glibc's module leaves out.
         .systemLibrary(name: "CTimex", path: "Sources/CTimex"),
 
+        // Before main in a fully static tool: NSS limited to what its own libc holds (files, dns).
+        .target(name: "CStaticLibc", path: "Sources/CStaticLibc"),
+
         // Core: configuration, root paths, errors, output. No C library.
-        .target(name: "PVCore", swiftSettings: strict),
+        .target(name: "PVCore", dependencies: ["CStaticLibc"], swiftSettings: strict),
 
         // One wrapper per C library / protocol.
         .target(name: "PVDNS", dependencies: ["PVCore", "CLDNS"], swiftSettings: strict),

@@ -5,6 +5,9 @@
 # Checks the bundle against its manifest before running anything from it, then
 # runs every install step. The last line is PVOK on success, and never on failure.
 # Arguments are passed to pv_install (for example --json, -e STEP, --root DIR).
+#     /bin/bash install_python3.sh --prepare-only
+# only unpacks and checks the tools into bin/ (for running them one by one from the bundle).
+# Needs nothing but bash, coreutils and gzip: the tools are static executables.
 set -u
 here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd) || { echo "install: cannot find the bundle directory"; exit 1; }
 cd "$here" || exit 1
@@ -18,14 +21,26 @@ if ! sha256sum --quiet --strict -c SHA256SUMS; then
   exit 65
 fi
 
-# The tools' Swift runtime ships compressed (lib/swift-runtime.tar.gz, checked above).
-if [ -f lib/swift-runtime.tar.gz ] && [ ! -f lib/libswiftCore.so ]; then
-  if ! tar -xzf lib/swift-runtime.tar.gz -C lib; then
-    echo "install FAILED: cannot unpack lib/swift-runtime.tar.gz (is there free space in $here?)"
+# A release bundle ships its tools packed: pv_install as bin/pv_install.gz, started here with
+# gzip and checked against TOOLS.SHA256SUMS (listed in SHA256SUMS, checked above); it unpacks and
+# checks the others from lib/tools.tar.xz itself. Always unpacked anew: an older bin/pv_install
+# left in this directory by an earlier bundle is never run.
+if [ -f bin/pv_install.gz ]; then
+  if ! gzip -dc bin/pv_install.gz > bin/.pv_install.partial; then
+    rm -f bin/.pv_install.partial
+    echo "install FAILED: cannot unpack bin/pv_install.gz (is there free space in $here?)"
     exit 73
+  fi
+  chmod 755 bin/.pv_install.partial && mv -f bin/.pv_install.partial bin/pv_install
+  if ! grep -E '  bin/pv_install$' TOOLS.SHA256SUMS | sha256sum --quiet --strict -c -; then
+    echo "install FAILED: bin/pv_install does not match TOOLS.SHA256SUMS: download setup-<ID>.tar again"
+    exit 65
   fi
 fi
 
+if [ "${1:-}" = "--prepare-only" ]; then
+  exec "$here/bin/pv_install" --bundle "$here" --prepare-only
+fi
 "$here/bin/pv_install" --bundle "$here" "$@"
 rc=$?
 if [ "$rc" -eq 0 ]; then

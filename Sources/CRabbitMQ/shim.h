@@ -4,6 +4,9 @@
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
 #include <amqp_ssl_socket.h>
+#include <openssl/ssl.h>
+// Before rabbitmq-c initialises OpenSSL: never read an openssl.cnf (see CCurl's shim). 1 on success.
+static inline int pv_amqp_openssl_init_without_config(void) { return OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL); }
 
 // amqp_login is variadic (the SASL method's arguments), which Swift cannot
 // call: a typed wrapper for the PLAIN method, the only one RabbitMQ offers by default.

@@ -38,7 +38,11 @@ public struct AMQPLogin: Sendable {
         self.caFile = caFile
     }
 
-    public static let systemCABundle = "/etc/ssl/certs/ca-certificates.crt"
+    /// Where amqps without its own CA file finds one.
+    public var trustStore: TrustStore = .system
+
+    /// OpenSSL once per process, without the host's openssl.cnf (see CCurl's shim).
+    static let openSSLSetup: Bool = pv_amqp_openssl_init_without_config() == 1
 
     public func check(_ endpoint: AMQPEndpoint) -> Result<AMQPSession, AMQPError> {
         let start = Monotonic.nanoseconds()
@@ -48,11 +52,14 @@ public struct AMQPLogin: Sendable {
 
         let socket: OpaquePointer?
         if endpoint.tls {
+            guard Self.openSSLSetup else { return .failure(AMQPError(.other, phase: .connect, "OpenSSL could not be initialised")) }
             socket = amqp_ssl_socket_new(conn)
             if let socket {
                 amqp_ssl_socket_set_verify_peer(socket, 1)
                 amqp_ssl_socket_set_verify_hostname(socket, 1)
-                let bundle = caFile ?? Self.systemCABundle
+                guard let bundle = trustStore.caFile(configured: caFile) else {
+                    return .failure(AMQPError(.tlsFailed, phase: .connect, "\(trustStore.notFoundMessage); \(TrustStore.notFoundHint)"))
+                }
                 if amqp_ssl_socket_set_cacert(socket, bundle) != Int32(AMQP_STATUS_OK.rawValue) {
                     return .failure(AMQPError(.tlsFailed, phase: .connect, "cannot load CA certificates from \(bundle)"))
                 }

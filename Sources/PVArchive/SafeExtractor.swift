@@ -69,6 +69,8 @@ public struct SafeExtractor: Sendable {
         guard let a = archive_read_new() else { throw PVError(.osError, "archive_read_new failed") }
         defer { archive_read_free(a) }
         archive_read_support_filter_gzip(a)
+        // The bundle's tools ship as one tar.xz: a large dictionary shares their common runtime.
+        archive_read_support_filter_xz(a)
         archive_read_support_format_tar(a)
         guard archive_read_open_filename(a, archivePath, 1 << 16) == ARCHIVE_OK else {
             throw refuse(archivePath, ArchiveWriter.message(a))

@@ -13,18 +13,26 @@ public struct BundleBuilder {
     public var configText: String
     /// Bundle/ in the repository: scripts, units, sudoers, wrappers.
     public var templates: String
-    /// Built executables (pv_*).
-    public var binaries: String
-    /// Shared libraries the executables need beyond the OS (the Swift runtime), if any.
-    public var libraries: String?
+    /// Where the tools come from.
+    public enum Tools: Sendable {
+        /// A directory of built executables (pv_*), shipped as they are in bin/.
+        case unpacked(String)
+        /// A directory from Scripts/pack-tools: pv_install.gz, tools.tar.xz and TOOLS.SHA256SUMS
+        /// (see PVInstall's BundleTools for why they ship so).
+        case packed(String)
+    }
+    public var tools: Tools
 
-    public init(resourceID: String, configText: String, templates: String, binaries: String, libraries: String?) {
+    public init(resourceID: String, configText: String, templates: String, tools: Tools) {
         self.resourceID = resourceID
         self.configText = configText
         self.templates = templates
-        self.binaries = binaries
-        self.libraries = libraries
+        self.tools = tools
     }
+
+    /// (path in the bundle, name in a Scripts/pack-tools directory)
+    public static let packedFiles = [("bin/pv_install.gz", "pv_install.gz"), ("lib/tools.tar.xz", "tools.tar.xz"),
+                                     ("TOOLS.SHA256SUMS", "TOOLS.SHA256SUMS")]
 
     public static let tools = ["pv_install", "pv_update", "pv_start", "pv_stop", "pv_status", "pv_verify", "pv_heartbeat", "pv_diagnostics"]
 
@@ -43,29 +51,24 @@ public struct BundleBuilder {
         files.append(("libs/provision.conf.example", templates + "/provision.conf.example", 0o644))
         for unit in ["pv_heartbeat.service", "pv_heartbeat.timer"] { files.append(("systemd/" + unit, templates + "/" + unit, 0o644)) }
         for family in ["ubuntu", "centos"] { files.append(("sudoers/provision." + family, templates + "/sudoers/provision." + family, 0o644)) }
-        for tool in Self.tools where FileIO.exists(binaries + "/" + tool) { files.append(("bin/" + tool, binaries + "/" + tool, 0o755)) }
-        guard files.contains(where: { $0.0 == "bin/pv_install" }) else {
-            throw PVError(.notFound, "no pv_install in \(binaries)", hint: "build first: swift build -c release")
+        switch tools {
+        case .unpacked(let binaries):
+            for tool in Self.tools where FileIO.exists(binaries + "/" + tool) { files.append(("bin/" + tool, binaries + "/" + tool, 0o755)) }
+            guard files.contains(where: { $0.0 == "bin/pv_install" }) else {
+                throw PVError(.notFound, "no pv_install in \(binaries)", hint: "build first: swift build -c release")
+            }
+        case .packed(let directory):
+            for (path, name) in Self.packedFiles {
+                guard FileIO.exists(directory + "/" + name) else {
+                    throw PVError(.notFound, "no \(name) in \(directory)", hint: "pack the tools first: Scripts/pack-tools BIN_DIR \(directory)")
+                }
+                files.append((path, directory + "/" + name, 0o644))
+            }
         }
         for (_, source, _) in files where !FileIO.exists(source) {
             throw PVError(.notFound, "the bundle needs \(source), which does not exist")
         }
         return files.sorted { $0.0 < $1.0 }
-    }
-
-    /// The runtime's shared libraries, packed as lib/swift-runtime.tar.gz: the
-    /// Swift runtime is two thirds of the bundle and compresses to a third, and
-    /// tar+gzip exist on every server (install_python3.sh unpacks it).
-    public static let runtimeArchive = "lib/swift-runtime.tar.gz"
-
-    func packRuntime(into path: String) throws(PVError) -> Bool {
-        guard let libraries else { return false }
-        let names = (FileIO.listDirectory(libraries) ?? []).filter { $0.contains(".so") }
-        guard !names.isEmpty else { return false }
-        let writer = try ArchiveWriter(path: path, format: .tarGzip)
-        for n in names.sorted() { try writer.addFile(n, from: libraries + "/" + n, mode: 0o644) }
-        try writer.close()
-        return true
     }
 
     /// Writes `<directory>/setup-<ID>.tar` and returns its path.
@@ -76,10 +79,7 @@ public struct BundleBuilder {
         guard config.resourceID == resourceID else {
             throw PVError(.config, "the configuration is for resource \(config.resourceID), not \(resourceID)")
         }
-        var files = try layout()
-        let runtime = directory + "/.swift-runtime.\(getpid()).tar.gz"
-        defer { unlink(runtime) }
-        if try packRuntime(into: runtime) { files.append((Self.runtimeArchive, runtime, 0o644)) }
+        let files = try layout()
         var sums: [(path: String, sha256: String)] = [("provision.conf", SHA256.hex(Array(configText.utf8)))]
         for (path, source, _) in files { sums.append((path, try SHA256.hex(file: source))) }
         let manifest = Manifest(sums: sums)

@@ -10,7 +10,7 @@ public struct BundleCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "pv_bundle",
         abstract: "Write setup-<ID>.tar for one managed server.",
-        discussion: "The tar holds the entry script install_python3.sh, install_docker.sh, network_config.sh, the tools (bin/), the Swift runtime they need (lib/), the wrappers (libs/), the heartbeat units (systemd/), the sudoers templates (sudoers/), the server's configuration and a SHA256SUMS manifest.")
+        discussion: "The tar holds the entry script install_python3.sh, install_docker.sh, network_config.sh, the tools (packed: bin/pv_install.gz, lib/tools.tar.xz and TOOLS.SHA256SUMS, from Scripts/pack-tools; or unpacked in bin/ for a development bundle), the wrappers (libs/), the heartbeat units (systemd/), the sudoers templates (sudoers/), the server's configuration and a SHA256SUMS manifest.")
 
     @Option(name: .long, help: "The server's resource ID.")
     public var id: String
@@ -18,11 +18,11 @@ public struct BundleCommand: ParsableCommand {
     @Option(name: .long, help: "The server's configuration file (its resource_id must match --id).")
     public var config: String
 
-    @Option(name: .long, help: "Directory of the built tools (pv_*).")
-    public var bin: String
+    @Option(name: .long, help: "Directory of the built tools (pv_*), shipped unpacked in bin/ (a development bundle).")
+    public var bin: String?
 
-    @Option(name: .long, help: "Directory of shared libraries to ship (the Swift runtime).")
-    public var lib: String?
+    @Option(name: .long, help: "Directory written by Scripts/pack-tools (pv_install.gz, tools.tar.xz, TOOLS.SHA256SUMS): a release bundle.")
+    public var packedTools: String?
 
     @Option(name: .long, help: "The Bundle/ directory of this repository.")
     public var templates: String = "Bundle"
@@ -32,10 +32,15 @@ public struct BundleCommand: ParsableCommand {
 
     public init() {}
 
+    public func validate() throws {
+        guard (bin == nil) != (packedTools == nil) else { throw ValidationError("give exactly one of --bin and --packed-tools") }
+    }
+
     public func run() throws {
         do {
+            let tools: BundleBuilder.Tools = if let packedTools { .packed(packedTools) } else { .unpacked(bin ?? ".") }
             let text = try FileIO.readText(config, limit: 1 << 20)
-            let path = try BundleBuilder(resourceID: id, configText: text, templates: templates, binaries: bin, libraries: lib).write(to: output)
+            let path = try BundleBuilder(resourceID: id, configText: text, templates: templates, tools: tools).write(to: output)
             var st = stat()
             stat(path, &st)
             Output.line("\(path) (\(Int(st.st_size) / 1024) KiB)")

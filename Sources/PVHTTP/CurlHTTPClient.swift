@@ -1,4 +1,5 @@
 import CCurl
+import PVCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,8 +11,12 @@ public struct CurlHTTPClient: HTTPTransport {
     /// A User-Agent naming the tool, so the management application's logs say who called.
     public var userAgent: String
 
-    public init(userAgent: String = "provision-agent") {
+    /// Where an https request without its own CA file finds one.
+    public var trustStore: TrustStore
+
+    public init(userAgent: String = "provision-agent", trustStore: TrustStore = .system) {
         self.userAgent = userAgent
+        self.trustStore = trustStore
         _ = CurlHTTPClient.processSetup
     }
 
@@ -21,6 +26,7 @@ public struct CurlHTTPClient: HTTPTransport {
     /// we write would kill the process: ignore SIGPIPE and take EPIPE instead.
     static let processSetup: Bool = {
         signal(SIGPIPE, SIG_IGN)
+        guard pv_openssl_init_without_config() == 1 else { return false }
         return curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
     }()
 
@@ -31,6 +37,14 @@ public struct CurlHTTPClient: HTTPTransport {
         }
         guard request.connectTimeout > 0, request.totalTimeout > 0 else {
             throw HTTPError(.invalidRequest, detail: "timeouts must be positive")
+        }
+        // Over TLS, name the CA file always: this libcurl has no default one (see TrustStore).
+        var caFile: String?
+        if request.url.hasPrefix("https://") {
+            guard let found = trustStore.caFile(configured: request.caFile) else {
+                throw HTTPError(.tlsFailed, detail: "\(trustStore.notFoundMessage); \(TrustStore.notFoundHint)")
+            }
+            caFile = found
         }
         guard let handle = curl_easy_init() else { throw HTTPError(.other, detail: "curl_easy_init failed") }
         defer { curl_easy_cleanup(handle) }
@@ -53,14 +67,15 @@ public struct CurlHTTPClient: HTTPTransport {
         try set(pv_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer), "ERRORBUFFER")
         // Only plain HTTP(S), and no redirects: a redirect would carry the
         // Authorization header to wherever the Location points.
-        try set(pv_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"), "PROTOCOLS_STR")
+        try set(Self.restrictToHTTP(handle), "PROTOCOLS")
         try set(pv_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0), "FOLLOWLOCATION")
         try set(pv_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.connectTimeout)), "CONNECTTIMEOUT_MS")
         try set(pv_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(request.totalTimeout)), "TIMEOUT_MS")
         try set(pv_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1), "SSL_VERIFYPEER")
         try set(pv_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2), "SSL_VERIFYHOST")
-        if let caFile = request.caFile {
+        if let caFile {
             try set(pv_curl_setopt_string(handle, CURLOPT_CAINFO, caFile), "CAINFO")
+            try set(pv_curl_setopt_long(handle, CURLOPT_SSLVERSION, Int(CURL_SSLVERSION_TLSv1_2)), "SSLVERSION")
         }
         if let socket = request.unixSocketPath {
             try set(pv_curl_setopt_string(handle, CURLOPT_UNIX_SOCKET_PATH, socket), "UNIX_SOCKET_PATH")
@@ -137,6 +152,22 @@ public struct CurlHTTPClient: HTTPTransport {
         _ = pv_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         return HTTPResponse(status: status, reason: collector.reason, headers: collector.headers, body: collector.body,
                             milliseconds: Double(totalMicros) / 1000)
+    }
+
+    /// Allows http and https only. CURLOPT_PROTOCOLS_STR is libcurl 7.85's; older ones (Ubuntu
+    /// 22.04 has 7.81, RHEL 9 7.76) answer CURLE_UNKNOWN_OPTION, and take the bitmask
+    /// CURLOPT_PROTOCOLS (deprecated since 7.85, so called only as the fallback).
+    static func restrictToHTTP(_ handle: UnsafeMutableRawPointer) -> CURLcode {
+        restrictToHTTP(setString: { pv_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, $0) },
+                       setMask: { pv_curl_setopt_long(handle, PV_CURLOPT_PROTOCOLS_MASK, $0) })
+    }
+
+    /// The rule, with the two setters as seams (a test plays the older libcurl).
+    public static func restrictToHTTP(setString: (String) -> CURLcode, setMask: (Int) -> CURLcode) -> CURLcode {
+        let code = setString("http,https")
+        guard code == CURLE_UNKNOWN_OPTION else { return code }
+        // CURLPROTO_HTTP | CURLPROTO_HTTPS
+        return setMask(1 << 0 | 1 << 1)
     }
 
     static func milliseconds(_ seconds: Double) -> Int {

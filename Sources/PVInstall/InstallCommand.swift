@@ -38,6 +38,9 @@ public struct InstallCommand: ParsableCommand {
     @Flag(name: .long, help: "One JSON object per line per step event (for the management application's progress popup).")
     public var json = false
 
+    @Flag(name: .long, help: "Only unpack and check the bundle's tools into its bin/, then exit (install_python3.sh --prepare-only).")
+    public var prepareOnly = false
+
     @OptionGroup public var rootOptions: RootOptions
 
     public init() {}
@@ -50,6 +53,12 @@ public struct InstallCommand: ParsableCommand {
         let root = rootOptions.resolve()
         let steps = try selectedSteps()
         let bundleDir = try resolveBundle(root: root)
+        let unpacked = try BundleTools.prepare(bundle: bundleDir)
+        if prepareOnly {
+            Output.line(unpacked > 0 ? "unpacked \(unpacked) tools into \(bundleDir)/bin, each checked against \(BundleTools.manifestName)"
+                                     : "\(bundleDir)/bin already holds the bundle's tools")
+            return
+        }
         let sandbox = root.path != InstallRoot.defaultPath
         let isRoot = geteuid() == 0
         let userName = user ?? (sandbox ? currentUser() : "provision")

@@ -35,11 +35,12 @@ public enum Steps {
         let os = (try? FileIO.readText("/etc/os-release", limit: 1 << 16))?.split(separator: "\n")
             .first { $0.hasPrefix("PRETTY_NAME=") }.map { String($0.dropFirst(12)).replacingQuotes() } ?? "unknown OS"
         var missing: [String] = []
-        for tool in ["docker", "ip", "python3"] where !onPath(tool) { missing.append(tool) }
+        // No python3: the tools carry everything they run on (python3 only serves the optional pv_update.py shim).
+        for tool in ["docker", "ip"] where !onPath(tool) { missing.append(tool) }
         if missing.contains("docker") && ctx.isRoot && !ctx.sandbox { missing.removeAll { $0 == "docker" } }  // install_docker brings it
         guard missing.isEmpty else {
             throw PVError(.unavailable, "missing tools: \(missing.joined(separator: ", "))",
-                          hint: "install them (python3 keeps `python3 /provision/libs/pv_update.py` working; docker: install_docker.sh)")
+                          hint: "install them (docker: install_docker.sh from the bundle; ip: the iproute2 package)")
         }
         let probe = FileIO.isDirectory(ctx.root.path) ? ctx.root.path : FileIO.directoryName(ctx.root.path)
         var fs = statvfs()
@@ -135,7 +136,8 @@ public enum Steps {
         for (sub, dest) in [("bin", "libs"), ("libs", "libs")] {
             let from = ctx.bundle + "/" + sub
             guard let names = FileIO.listDirectory(from) else { continue }
-            for name in names {
+            // pv_install.gz only starts the entry script's pv_install; dot files are staging leftovers.
+            for name in names where !name.hasPrefix(".") && !name.hasSuffix(".gz") {
                 // Copy then rename: a running tool keeps its old inode, never a half-written file.
                 let target = ctx.root.join(dest, name)
                 let bytes: [UInt8]
@@ -150,21 +152,7 @@ public enum Steps {
             }
         }
         guard count > 0 else { throw PVError(.notFound, "the bundle at \(ctx.bundle) holds no tools", hint: "download the bundle again") }
-        // The Swift runtime ships compressed; unpack it (safely) next to the tools.
-        let runtime = ctx.bundle + "/lib/swift-runtime.tar.gz"
-        if FileIO.exists(runtime) {
-            let staging = ctx.root.join("lib", ".unpack-\(getpid())")
-            _ = BundleArchive.removeTree(staging)
-            do { try FileIO.makeDirectories(staging) } catch { throw PVError(.cantCreate, "cannot create \(staging)", cause: error.message) }
-            defer { _ = BundleArchive.removeTree(staging) }
-            for entry in try SafeExtractor().extract(runtime, into: staging) where !entry.isDirectory {
-                guard rename(staging + "/" + entry.path, ctx.root.join("lib", entry.path)) == 0 else {
-                    throw PVError(.cantCreate, "cannot install \(ctx.root.join("lib", entry.path))", cause: String(cString: strerror(errno)))
-                }
-                count += 1
-            }
-        }
-        return "\(count) files in \(ctx.root.join("libs")) and \(ctx.root.join("lib"))"
+        return "\(count) files in \(ctx.root.join("libs"))"
     }
 
     static func setupHeartbeat(_ ctx: InstallContext) throws(PVError) -> String {
