@@ -44,7 +44,9 @@ public enum BundleTools {
         }
         defer { _ = BundleArchive.removeTree(staging) }
         let expected = Dictionary(uniqueKeysWithValues: manifest.sums.map { (String($0.path.dropFirst(4)), $0.sha256) })
-        let entries = try SafeExtractor().extract(archive, into: staging).filter { !$0.isDirectory }
+        // One pass into the private staging directory, removed whatever happens: nothing reaches
+        // bin/ before every entry is in and checked.
+        let entries = try SafeExtractor().extract(archive, into: staging, validatingFirst: false).filter { !$0.isDirectory }
         // Every entry must be a listed tool with its listed digest, and every listed tool must be there.
         for entry in entries {
             guard let sha = expected[entry.path] else {
