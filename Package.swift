@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "pv_stop", targets: ["pv_stop"]),
         .executable(name: "pv_status", targets: ["pv_status"]),
         .executable(name: "pv_diagnostics", targets: ["pv_diagnostics"]),
+        .executable(name: "pv_dhcp_probe", targets: ["pv_dhcp_probe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,6 +35,8 @@ let package = Package(
         .systemLibrary(name: "CRabbitMQ", path: "Sources/CRabbitMQ", pkgConfig: "librabbitmq"),
         // <sys/timex.h> (adjtimex: is the clock synchronised?), which Glibc's module leaves out.
         .systemLibrary(name: "CTimex", path: "Sources/CTimex"),
+        // <sys/xattr.h> (fsetxattr: the DHCP check helper's file capability).
+        .systemLibrary(name: "CXattr", path: "Sources/CXattr"),
 
         // Before main in a fully static tool: NSS limited to what its own libc holds (files, dns).
         .target(name: "CStaticLibc", path: "Sources/CStaticLibc"),
@@ -87,7 +90,7 @@ let package = Package(
         .target(
             name: "PVInstall",
             dependencies: [
-                "PVUpdate", "PVProbes", "PVArchive", "PVVerify",
+                "PVUpdate", "PVProbes", "PVArchive", "PVVerify", "CXattr",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
         // The bundle builder (what ProVision does to make setup-<ID>.tar).
@@ -128,6 +131,8 @@ let package = Package(
         .executableTarget(name: "pv_stop", dependencies: ["PVLifecycle"], swiftSettings: strict),
         .executableTarget(name: "pv_status", dependencies: ["PVLifecycle"], swiftSettings: strict),
         .executableTarget(name: "pv_diagnostics", dependencies: ["PVDiagnostics"], swiftSettings: strict),
+        // The DHCP check with cap_net_raw, for the agent's user: arguments only (no ArgumentParser, no config).
+        .executableTarget(name: "pv_dhcp_probe", dependencies: ["PVDHCP"], swiftSettings: strict),
 
         // Tests: unit tests never touch the host; integration tests need the lab.
         .testTarget(name: "PVCoreTests", dependencies: ["PVCore"]),

@@ -34,7 +34,7 @@ public struct BundleBuilder {
     public static let packedFiles = [("bin/pv_install.gz", "pv_install.gz"), ("lib/tools.tar.xz", "tools.tar.xz"),
                                      ("TOOLS.SHA256SUMS", "TOOLS.SHA256SUMS")]
 
-    public static let tools = ["pv_install", "pv_update", "pv_start", "pv_stop", "pv_status", "pv_verify", "pv_heartbeat", "pv_diagnostics"]
+    public static let tools = ["pv_install", "pv_update", "pv_start", "pv_stop", "pv_status", "pv_verify", "pv_heartbeat", "pv_diagnostics", "pv_dhcp_probe"]
 
     /// (path in the bundle, source file, mode)
     public func layout() throws(PVError) -> [(String, String, Int32)] {

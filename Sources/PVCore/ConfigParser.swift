@@ -35,20 +35,29 @@ public enum ConfigParser {
     public static func load(root: InstallRoot) throws(PVError) -> ServerConfig {
         let path = root.configFile
         let text: String
-        do { text = try FileIO.readText(path, limit: 1 << 20) } catch {
+        // Not through a link: the agent's user owns this file, and root reads it too (pv_install).
+        do { text = try FileIO.readText(path, limit: 1 << 20, followLinks: false) } catch {
             throw PVError(.config, "cannot read the configuration \(path)", hint: "create it from Bundle/provision.conf.example, or pass --root / PV_ROOT pointing at the install root", cause: error.message)
         }
         do { return try parse(text, file: path) } catch { throw error.asPVError }
     }
 
+    /// An unknown key as an error may show it: at most 40 characters, control characters as '?'.
+    static func printableKey(_ key: String) -> String {
+        let cut = key.unicodeScalars.prefix(40).map { $0.value < 0x20 || $0.value == 0x7f || (0x80..<0xa0).contains($0.value) ? "?" : Character($0) }
+        return String(cut) + (key.unicodeScalars.count > 40 ? "..." : "")
+    }
+
     public static func parse(_ text: String, file: String) throws(ConfigError) -> ServerConfig {
         var values: [String: (value: String, line: Int)] = [:]
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character in Swift: split on it too, so a CRLF file is read line by line.
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let lineNo = index + 1
             let line = rawLine.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let eq = line.firstIndex(of: "=") else {
-                throw ConfigError(file: file, line: lineNo, key: nil, problem: "expected 'key = value', found '\(line.prefix(40))'")
+                // The line is not echoed: a line without '=' may be a secret that lost its key.
+                throw ConfigError(file: file, line: lineNo, key: nil, problem: "expected 'key = value' (the line's text is not shown: it may hold a secret)")
             }
             let key = String(line[..<eq]).trimmingWhitespace()
             let value = String(line[line.index(after: eq)...]).trimmingWhitespace()
@@ -56,7 +65,7 @@ public enum ConfigParser {
                 throw ConfigError(file: file, line: lineNo, key: nil, problem: "missing key before '='")
             }
             guard required.contains(key) || optional.contains(key) else {
-                throw ConfigError(file: file, line: lineNo, key: key, problem: "unknown key (known keys: \((required + optional).joined(separator: ", ")))")
+                throw ConfigError(file: file, line: lineNo, key: Self.printableKey(key), problem: "unknown key (known keys: \((required + optional).joined(separator: ", ")))")
             }
             if let previous = values[key] {
                 throw ConfigError(file: file, line: lineNo, key: key, problem: "set twice (first on line \(previous.line))")

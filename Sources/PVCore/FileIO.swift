@@ -12,16 +12,25 @@ public struct FileIOError: Error, Sendable {
 /// Small POSIX file helpers. No Foundation: these run in every tool,
 /// including the 30-second heartbeat, and must stay cheap and explicit.
 public enum FileIO {
-    /// Reads a whole file, refusing anything larger than `limit` bytes.
-    public static func readText(_ path: String, limit: Int) throws(FileIOError) -> String {
-        let bytes = try readBytes(path, limit: limit)
+    /// Reads a whole regular file, refusing anything larger than `limit` bytes.
+    /// `followLinks: false` refuses a symbolic link as the last component (a file another user
+    /// controls, such as the agent's configuration read by root, must not point elsewhere).
+    public static func readText(_ path: String, limit: Int, followLinks: Bool = true) throws(FileIOError) -> String {
+        let bytes = try readBytes(path, limit: limit, followLinks: followLinks)
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    public static func readBytes(_ path: String, limit: Int) throws(FileIOError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileIOError(path: path, operation: "open", errno: errno) }
+    public static func readBytes(_ path: String, limit: Int, followLinks: Bool = true) throws(FileIOError) -> [UInt8] {
+        // O_NONBLOCK: a FIFO put in a file's place must not hang the open; it is refused below.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW))
+        guard fd >= 0 else {
+            let e = errno
+            throw FileIOError(path: path, operation: e == ELOOP && !followLinks ? "open (a symbolic link, refused)" : "open", errno: e)
+        }
         defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FileIOError(path: path, operation: "stat", errno: errno) }
+        guard st.st_mode & S_IFMT == S_IFREG else { throw FileIOError(path: path, operation: "open (not a regular file)", errno: EINVAL) }
         var result: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -49,7 +58,10 @@ public enum FileIO {
     /// the previous version (fine for the heartbeat's 30-second state).
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t, durableRename: Bool) throws(FileIOError) {
         let tmp = "\(path).tmp.\(getpid())"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        // A leftover of an earlier run with this pid, or a link planted under this name: removed
+        // (unlink never follows), then created afresh, never through a link.
+        unlink(tmp)
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw FileIOError(path: tmp, operation: "create", errno: errno) }
         var offset = 0
         while offset < bytes.count {

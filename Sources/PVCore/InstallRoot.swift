@@ -30,4 +30,11 @@ public struct InstallRoot: Sendable, Equatable {
     public var logsDirectory: String { join("logs") }
     public var libsDirectory: String { join("libs") }
     public var dataDirectory: String { join("data") }
+
+    /// A root other than /provision is a sandbox (tests, the demo): system files that a real
+    /// install puts at absolute paths (units, sudoers, the DHCP check helper) go under <root>/system.
+    public var isSandbox: Bool { path != Self.defaultPath }
+
+    /// Where a system file of this install lives: the absolute path, or under <root>/system in a sandbox.
+    public func systemPath(_ absolute: String) -> String { isSandbox ? join("system") + absolute : absolute }
 }

@@ -11,6 +11,8 @@ public protocol DHCPLink {
 /// points at a different fault.
 public enum DHCPFailure: Error, Equatable, Sendable, CustomStringConvertible {
     case link(String)
+    /// This process may not open a packet socket (no CAP_NET_RAW): the DHCP check helper can.
+    case noPermission(String)
     case noOffer(seconds: Double, ignored: IgnoredReplies)
     case nak(server: IPv4Address?, message: String?)
     case noAck(seconds: Double, ignored: IgnoredReplies)
@@ -18,6 +20,7 @@ public enum DHCPFailure: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .link(let why): return why
+        case .noPermission(let why): return why
         case .noOffer(let s, let ignored): return "no DHCP offer within \(s) s\(ignored.suffix)"
         case .nak(let server, let message):
             return "the server\(server.map { " \($0)" } ?? "") refused the request (DHCPNAK\(message.map { ": \($0)" } ?? ""))"

@@ -10,6 +10,7 @@ public enum DHCPVerification {
             let hint: String
             switch failure {
             case .link: hint = "check the verification link (network_config.sh creates it)"
+            case .noPermission: hint = "install the DHCP check helper as root: pv_install -e install_libs (it gets the capability cap_net_raw)"
             case .noOffer: hint = "check that the DHCP component runs (start_pv_dhcp.sh) and serves the link of \(interface)"
             case .nak: hint = "the DHCP server does not accept its own offer; check its subnet and pool configuration"
             case .noAck: hint = "the DHCP server offered but did not confirm; check its logs"

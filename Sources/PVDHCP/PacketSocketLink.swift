@@ -23,7 +23,7 @@ public final class PacketSocketLink: DHCPLink {
         guard s >= 0 else {
             let e = errno
             if e == EPERM || e == EACCES {
-                throw .link("opening a packet socket needs root or CAP_NET_RAW (\(String(cString: strerror(e))))")
+                throw .noPermission("opening a packet socket needs root or CAP_NET_RAW (\(String(cString: strerror(e))))")
             }
             throw .link("socket(AF_PACKET): \(String(cString: strerror(e)))")
         }

@@ -6,7 +6,7 @@ import PVCore
 
 /// The tools of a release bundle ship packed. They are fully static executables that share most
 /// of their bytes (the Swift runtime, OpenSSL), so one xz stream with a dictionary larger than a
-/// tool (`lib/tools.tar.xz`) holds all eight in about 13 MB where eight gzip files would take
+/// tool (`lib/tools.tar.xz`) holds all nine in about 13 MB where nine gzip files would take
 /// 60 MB; `bin/pv_install.gz` is there so that the entry script can start one tool with nothing but
 /// gzip. `TOOLS.SHA256SUMS` (itself in SHA256SUMS) lists each unpacked tool as `bin/<tool>`.
 ///

@@ -34,7 +34,7 @@ public struct InstallContext: Sendable {
     }
 
     /// Where a system file goes: its real place, or under the root in a sandbox.
-    public func systemPath(_ path: String) -> String { sandbox ? root.join("system") + path : path }
+    public func systemPath(_ path: String) -> String { sandbox ? root.systemPath(path) : path }
 
     /// The bundle's configuration (the one ProVision generated for this
     /// server) until create_dirs has installed it, then the installed one.

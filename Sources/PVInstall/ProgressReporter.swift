@@ -75,10 +75,13 @@ final class StepLog: @unchecked Sendable {
     let path: String
     let fd: Int32
 
+    /// `directory` is <root>/logs/install, inside the agent's tree: opened without following a
+    /// link, and the log created afresh (a link planted as <step>.log is removed, never written through).
     init(directory: String, step: String) {
         path = directory + "/" + step + ".log"
-        try? FileIO.makeDirectories(directory)
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+        let parent = try? DirectoryHandle.open(FileIO.directoryName(directory))
+        let logs = try? parent?.subdirectory(String(directory.split(separator: "/").last ?? "install"))
+        fd = logs?.createFile(step + ".log", mode: 0o640) ?? -1
     }
 
     func write(_ line: String) {

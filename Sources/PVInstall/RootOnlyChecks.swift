@@ -1,4 +1,5 @@
 import PVCore
+import PVDHCP
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -37,6 +38,10 @@ struct RootOnlyChecks {
         }
         if !FileIO.exists(systemPrefix + "/etc/sudoers.d/provision") {
             out.append("the sudoers file is missing: as root, install sudoers/provision.ubuntu (or .centos) from the bundle as \(systemPrefix)/etc/sudoers.d/provision (replace <user> with \(me); check with visudo -c -f)")
+        }
+        let helper = systemPrefix + DHCPCheckHelper.installedPath
+        if !FileIO.exists(helper) {
+            out.append("the DHCP check helper is missing: as root, install bin/\(DHCPCheckHelper.name) from the bundle as \(helper) (root:root, mode 0755, in root-owned directories), then setcap cap_net_raw+ep \(helper)")
         }
         return out
     }

@@ -1,4 +1,5 @@
 import PVCore
+import PVDHCP
 import PVArchive
 import PVDocker
 import PVLifecycle
@@ -92,26 +93,36 @@ public enum Steps {
         return "user \(ctx.user) exists and may use Docker"
     }
 
+    /// The agent's tree. Root works in it through directory descriptors that never follow a link
+    /// (DirectoryHandle): the agent's user owns it, and could otherwise swap a directory for a link
+    /// to a root file and have root chown it. (No lib/: the tools are static.)
+    static let agentDirectories = ["etc", "libs", "state", "logs", "data", "config"]
+
     static func createDirs(_ ctx: InstallContext) throws(PVError) -> String {
-        let dirs = ["etc", "libs", "lib", "state", "logs", "data", "config"].map { ctx.root.join($0) }
-        for d in [ctx.root.path] + dirs {
-            do { try FileIO.makeDirectories(d) } catch { throw PVError(.cantCreate, "cannot create \(d)", cause: error.message) }
-        }
+        let owner: (uid: uid_t, gid: gid_t)? = ctx.isRoot ? getpwnam(ctx.user).map { ($0.pointee.pw_uid, $0.pointee.pw_gid) } : nil
+        let root = try DirectoryHandle.open(ctx.root.path)
+        var subdirectories: [String: DirectoryHandle] = [:]
+        for name in agentDirectories { subdirectories[name] = try root.subdirectory(name) }
+        // The step logs' folder too, so that a later install as the agent's user can write its logs.
+        let installLogs = try subdirectories["logs"]!.subdirectory("install")
         // The bundle's configuration is the one ProVision generated for this server.
         let source = ctx.bundle + "/provision.conf"
+        let etc = subdirectories["etc"]!
         if FileIO.exists(source) {
             let text: String
             do { text = try FileIO.readText(source, limit: 1 << 20) } catch { throw PVError(.osError, "cannot read \(source)", cause: error.message) }
             do { _ = try ConfigParser.parse(text, file: source) } catch { throw error.asPVError }
-            do { try FileIO.writeAtomically(ctx.root.configFile, text, mode: 0o600) } catch {
-                throw PVError(.cantCreate, "cannot write \(ctx.root.configFile)", cause: error.message)
+            try etc.writeAtomically("provision.conf", Array(text.utf8), mode: 0o600, owner: owner)
+        } else {
+            // Kept as it is; its mode and owner set through a descriptor opened without following a link.
+            guard try etc.setModeAndOwner(of: "provision.conf", mode: 0o600, owner: owner) else {
+                throw PVError(.config, "neither the bundle nor \(ctx.root.path) holds a configuration", hint: "download the bundle again from ProVision")
             }
-        } else if !FileIO.exists(ctx.root.configFile) {
-            throw PVError(.config, "neither the bundle nor \(ctx.root.path) holds a configuration", hint: "download the bundle again from ProVision")
         }
-        chmod(ctx.root.configFile, 0o600)
-        if ctx.isRoot, let pw = getpwnam(ctx.user) {
-            for p in [ctx.root.path, ctx.root.configFile] + dirs { chown(p, pw.pointee.pw_uid, pw.pointee.pw_gid) }
+        if let owner {
+            try root.changeOwner(uid: owner.uid, gid: owner.gid)
+            for name in agentDirectories { try subdirectories[name]!.changeOwner(uid: owner.uid, gid: owner.gid) }
+            try installLogs.changeOwner(uid: owner.uid, gid: owner.gid)
         }
         return "\(ctx.root.path) ready, configuration mode 0600"
     }
@@ -133,26 +144,41 @@ public enum Steps {
 
     static func installLibs(_ ctx: InstallContext) throws(PVError) -> String {
         var count = 0
-        for (sub, dest) in [("bin", "libs"), ("libs", "libs")] {
+        let libs = try DirectoryHandle.open(ctx.root.join("libs"))
+        for sub in ["bin", "libs"] {
             let from = ctx.bundle + "/" + sub
             guard let names = FileIO.listDirectory(from) else { continue }
-            // pv_install.gz only starts the entry script's pv_install; dot files are staging leftovers.
-            for name in names where !name.hasPrefix(".") && !name.hasSuffix(".gz") {
+            // pv_install.gz only starts the entry script's pv_install; dot files are staging leftovers;
+            // the DHCP check helper goes to a root-owned place of its own (below), never to libs/.
+            for name in names where !name.hasPrefix(".") && !name.hasSuffix(".gz") && name != DHCPCheckHelper.name {
                 // Copy then rename: a running tool keeps its old inode, never a half-written file.
-                let target = ctx.root.join(dest, name)
                 let bytes: [UInt8]
                 do { bytes = try FileIO.readBytes(from + "/" + name, limit: 128 << 20) } catch {
                     throw PVError(.osError, "cannot read \(from)/\(name)", cause: error.message)
                 }
                 let mode = FileIO.modeAndOwner(from + "/" + name)?.mode ?? 0o755
-                do { try FileIO.writeAtomically(target, bytes, mode: mode & 0o755) } catch {
-                    throw PVError(.cantCreate, "cannot install \(target)", cause: error.message)
-                }
+                try libs.writeAtomically(name, bytes, mode: mode & 0o755)
                 count += 1
             }
         }
         guard count > 0 else { throw PVError(.notFound, "the bundle at \(ctx.bundle) holds no tools", hint: "download the bundle again") }
-        return "\(count) files in \(ctx.root.join("libs"))"
+        var detail = "\(count) files in \(ctx.root.join("libs"))"
+        // The DHCP check helper: root-owned, outside the agent's tree, with cap_net_raw (see DHCPCheckHelper).
+        let helperSource = ctx.bundle + "/bin/" + DHCPCheckHelper.name
+        if FileIO.exists(helperSource) {
+            let target = ctx.systemPath(DHCPCheckHelper.installedPath)
+            if ctx.isRoot {
+                let bytes: [UInt8]
+                do { bytes = try FileIO.readBytes(helperSource, limit: 128 << 20) } catch {
+                    throw PVError(.osError, "cannot read \(helperSource)", cause: error.message)
+                }
+                try PrivilegedInstall.install(bytes, as: target, capability: PrivilegedInstall.netRawCapability)
+                detail += "; \(target) (root, cap_net_raw)"
+            } else if !FileIO.exists(target) {
+                detail += "; \(target) is missing (root-only: see the list above)"
+            }
+        }
+        return detail
     }
 
     static func setupHeartbeat(_ ctx: InstallContext) throws(PVError) -> String {

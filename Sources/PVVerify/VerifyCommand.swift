@@ -64,7 +64,7 @@ public struct VerifyCommand: ParsableCommand {
 public struct Verifier: Sendable {
     public var config: ServerConfig
     public var timeoutSeconds: Double
-    /// Set when the DHCP check may ask sudo for the packet socket (see `PrivilegedDHCPCheck`).
+    /// Set when the DHCP check may use the capability helper of this install (see `DHCPCheckHelper`).
     public var root: InstallRoot?
 
     public init(config: ServerConfig, timeoutSeconds: Double = 1.0, root: InstallRoot? = nil) {
@@ -91,23 +91,18 @@ public struct Verifier: Sendable {
     }
 
     public func dhcp() -> CheckResult {
-        let start = Monotonic.nanoseconds()
         let interface = config.dhcpVerifyInterface
-        let outcome: Result<DHCPLease, DHCPFailure>
-        do {
-            let link = try PacketSocketLink(interface: interface)
-            let client = DHCPClient(link: link, chaddr: DHCPClient.hardwareAddress(forInterface: interface),
-                                    xid: UInt32.random(in: 1...UInt32.max), phaseTimeoutSeconds: max(timeoutSeconds, 1) * 2,
-                                    retransmitSeconds: max(timeoutSeconds * 0.7, 0.2))
-            outcome = client.run()
-        } catch {
-            // The agent's user has no CAP_NET_RAW: ask the one command sudoers allows it.
-            if case .link(let why) = error, why.contains("needs root"), let root,
-               let result = PrivilegedDHCPCheck(root: root, timeoutSeconds: timeoutSeconds * 4 + 5).run() {
-                return result
+        let (result, failure) = DHCPCheck.run(interface: interface, timeoutSeconds: timeoutSeconds)
+        // The agent's user has no CAP_NET_RAW: the root-owned helper with that capability does.
+        if case .noPermission = failure, let root {
+            let helper = DHCPCheckHelper(path: root.systemPath(DHCPCheckHelper.installedPath))
+            if let viaHelper = helper.run(.init(interface: interface, timeoutSeconds: timeoutSeconds), bound: timeoutSeconds * 4 + 5) {
+                return viaHelper
             }
-            outcome = .failure(error)
+            var r = result
+            r.hint = "install the DHCP check helper as root (pv_install -e install_libs puts it at \(helper.path) with cap_net_raw), or run this as root"
+            return r
         }
-        return DHCPVerification.evaluate(outcome, interface: interface, milliseconds: Monotonic.milliseconds(since: start))
+        return result
     }
 }

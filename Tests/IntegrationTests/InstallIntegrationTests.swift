@@ -135,7 +135,89 @@ extension LabIntegration {
             #expect(r.stderr.contains("does not exist: as root, mkdir") || r.stderr.contains("is not owned by nobody"))
             #expect(r.stderr.contains("the heartbeat units are not installed"))
             #expect(r.stderr.contains("the sudoers file is missing"))
+            #expect(r.stderr.contains("the DHCP check helper is missing"))
             #expect(!r.stderr.contains("verification link"), "the link exists in the lab, so it is not listed")
+        }
+
+        /// The DHCP check as the agent's user, with no sudo: root's install_libs puts the helper in a
+        /// root-owned chain with cap_net_raw; as nobody, pv_verify dhcp passes through it, and the
+        /// helper can be neither replaced nor fed a file name.
+        @Test func anUnprivilegedUserVerifiesDHCPThroughTheCapabilityHelper() throws {
+            try Lab.requireUp()
+            let (tar, work) = try Self.makeBundle("it-dhcpcap")
+            defer { try? FileManager.default.removeItem(atPath: work) }
+            let bundle = try Self.extract(tar)
+            let root = work + "/root"
+            let install = try run(bundle + "/bin/pv_install", ["--bundle", bundle, "--root", root, "-e", "create_dirs,install_libs"])
+            #expect(install.status == 0, "\(install.output)")
+            let helper = root + "/system/usr/libexec/provision/pv_dhcp_probe"
+            let attrs = try FileManager.default.attributesOfItem(atPath: helper)
+            #expect(attrs[.ownerAccountID] as? Int == 0)
+            #expect((attrs[.posixPermissions] as? Int).map { $0 & 0o022 } == 0)
+            #expect(!FileManager.default.fileExists(atPath: root + "/libs/pv_dhcp_probe"), "the helper never goes into the agent's libs/")
+
+            // The agent's files are the agent's (here nobody's); the helper's chain stays root's.
+            _ = try run("/bin/chmod", ["-R", "a+rX", work, bundle])
+            for d in ["etc", "state", "logs"] { _ = try run("/bin/chown", ["-R", "65534:65534", root + "/" + d]) }
+            let asNobody = ["--reuid=65534", "--regid=65534", "--clear-groups"]
+            let r = try run("/usr/bin/setpriv", asNobody + [root + "/libs/pv_verify", "dhcp", "--root", root])
+            #expect(r.status == 0, "\(r.output)")
+            #expect(r.stdout.contains("leased 198.51.100.") && r.stdout.contains("via pv_dhcp_probe"), "\(r.stdout)")
+
+            // Without the helper, nobody's check fails and says how to install it.
+            let hidden = helper + ".hidden"
+            #expect(rename(helper, hidden) == 0)
+            let without = try run("/usr/bin/setpriv", asNobody + [root + "/libs/pv_verify", "dhcp", "--root", root])
+            #expect(without.status == 1 && without.stdout.contains("needs root or CAP_NET_RAW") && without.stdout.contains("pv_install -e install_libs"), "\(without.output)")
+            #expect(rename(hidden, helper) == 0)
+
+            // nobody can neither replace the helper nor any directory of its chain.
+            let replace = try run("/usr/bin/setpriv", asNobody + ["/bin/cp", "/bin/true", helper])
+            #expect(replace.status != 0)
+            let move = try run("/usr/bin/setpriv", asNobody + ["/bin/mv", root + "/system/usr/libexec/provision", root + "/system/x"])
+            #expect(move.status != 0)
+            // Its arguments name no file: anything else is a usage error before any work.
+            let probe = try run("/usr/bin/setpriv", asNobody + [helper, "--config", root + "/etc/provision.conf"])
+            #expect(probe.status == 64, "\(probe.output)")
+            let direct = try run("/usr/bin/setpriv", asNobody + [helper, "--interface", "pvv-cli"])
+            #expect(direct.status == 0 && direct.stdout.hasPrefix("pv_dhcp_probe/1\tok\t"), "\(direct.output)")
+        }
+
+        /// Root rerunning the install in a tree the agent's user owns follows none of that user's
+        /// links: a directory swapped for a link to a root file is an error naming it, and the root
+        /// file keeps its owner; a link planted as a step's log is replaced, its target untouched.
+        @Test func rootFollowsNoLinkTheAgentsUserPlants() throws {
+            try Lab.requireUp()
+            let (tar, work) = try Self.makeBundle("it-links")
+            defer { try? FileManager.default.removeItem(atPath: work) }
+            let bundle = try Self.extract(tar)
+            let root = work + "/root"
+            var r = try run(bundle + "/bin/pv_install", ["--bundle", bundle, "--root", root, "--user", "nobody", "-e", "create_dirs"])
+            #expect(r.status == 0, "\(r.output)")
+            #expect((try FileManager.default.attributesOfItem(atPath: root + "/data"))[.ownerAccountID] as? Int == 65534)
+            // Two root-only files, as /etc/shadow would be.
+            let secret = work + "/root-secret", logTarget = work + "/root-log-target"
+            for f in [secret, logTarget] {
+                FileManager.default.createFile(atPath: f, contents: Data("root only\n".utf8), attributes: [.posixPermissions: 0o600])
+            }
+            _ = try run("/bin/chmod", ["a+x", work])
+            let asNobody = ["--reuid=65534", "--regid=65534", "--clear-groups"]
+            for cmd in [["/bin/rm", "-rf", root + "/data"], ["/bin/ln", "-s", secret, root + "/data"],
+                        ["/bin/mkdir", "-p", root + "/logs/install"], ["/bin/ln", "-sf", logTarget, root + "/logs/install/create_dirs.log"]] {
+                let done = try run("/usr/bin/setpriv", asNobody + cmd)
+                #expect(done.status == 0, "\(cmd): \(done.output)")
+            }
+            r = try run(bundle + "/bin/pv_install", ["--bundle", bundle, "--root", root, "--user", "nobody", "-e", "create_dirs"])
+            #expect(r.status != 0)
+            #expect(r.stderr.contains(root + "/data is a symbolic link or not a directory"), "\(r.output)")
+            for f in [secret, logTarget] {
+                let attrs = try FileManager.default.attributesOfItem(atPath: f)
+                #expect(attrs[.ownerAccountID] as? Int == 0, "\(f) changed owner")
+                #expect(attrs[.posixPermissions] as? Int == 0o600)
+                #expect(try String(contentsOfFile: f, encoding: .utf8) == "root only\n", "\(f) was written")
+            }
+            #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: root + "/logs/install/create_dirs.log")) == nil,
+                    "the planted log link is replaced by a real file")
         }
     }
 }

@@ -1,4 +1,7 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import PVCore
 
 /// A complete, valid configuration; each test breaks one thing in it.
@@ -90,9 +93,53 @@ func replacing(_ key: String, with line: String?) -> String {
         }
     }
 
-    @Test func lineWithoutEquals() {
-        #expect(throws: ConfigError(file: "f", line: 14, key: nil, problem: "expected 'key = value', found 'just words'")) {
-            try ConfigParser.parse(validConfig + "just words\n", file: "f")
+    @Test func lineWithoutEqualsIsNamedButNeverEchoed() {
+        // A token that lost its '=' must not be printed (into install logs, the diagnostics archive).
+        #expect(throws: ConfigError(file: "f", line: 14, key: nil, problem: "expected 'key = value' (the line's text is not shown: it may hold a secret)")) {
+            try ConfigParser.parse(validConfig + "management_token AUDITSECRET123\n", file: "f")
+        }
+        do { _ = try ConfigParser.parse(validConfig + "management_token AUDITSECRET123\n", file: "f") } catch {
+            #expect(!error.description.contains("AUDITSECRET123"))
+        }
+    }
+
+    @Test func crlfLinesAreLinesAndErrorsNameThem() throws {
+        let crlf = validConfig.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\r\n")
+        let config = try ConfigParser.parse(crlf, file: "f")
+        #expect(config == (try ConfigParser.parse(validConfig, file: "f")))
+        #expect(throws: ConfigError(file: "f", line: 14, key: "registry", problem: "set twice (first on line 5)")) {
+            try ConfigParser.parse(crlf + "registry = 127.0.0.1:5000\r\n", file: "f")
+        }
+    }
+
+    @Test func anUnknownKeyIsCutAndItsControlCharactersEscaped() {
+        do {
+            _ = try ConfigParser.parse(validConfig + "\u{1b}[2J" + String(repeating: "k", count: 100_000) + " = 1\n", file: "f")
+            Issue.record("accepted")
+        } catch {
+            #expect(!error.description.contains("\u{1b}"))
+            #expect(error.description.count < 1000)
+        }
+    }
+
+    @Test func aLinkOrAFIFOAsTheConfigurationIsRefusedAtOnce() throws {
+        var template = Array("/tmp/pvconf.XXXXXX".utf8CString)
+        let dir = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!).map { String(cString: $0) } })
+        defer { _ = try? FileIO.listDirectory(dir + "/etc")?.forEach { unlink(dir + "/etc/" + $0) }; rmdir(dir + "/etc"); rmdir(dir) }
+        try FileIO.makeDirectories(dir + "/etc")
+        let secret = dir + "/secret"
+        try FileIO.writeAtomically(secret, "root:SHADOWHASH:19000:0:99999:7:::\n", mode: 0o600)
+        defer { unlink(secret) }
+        #expect(symlink(secret, dir + "/etc/provision.conf") == 0)
+        do { _ = try ConfigParser.load(root: InstallRoot(path: dir)); Issue.record("followed the link") } catch {
+            #expect(error.code == .config && !error.description.contains("SHADOWHASH"))
+            #expect(error.description.contains("symbolic link"))
+        }
+        unlink(dir + "/etc/provision.conf")
+        #expect(mkfifo(dir + "/etc/provision.conf", 0o600) == 0)
+        // Would block forever in open() before the fix.
+        do { _ = try ConfigParser.load(root: InstallRoot(path: dir)); Issue.record("read a FIFO") } catch {
+            #expect(error.description.contains("not a regular file"))
         }
     }
 

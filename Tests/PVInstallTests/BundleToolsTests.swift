@@ -88,3 +88,19 @@ import Glibc
         #expect(FileIO.listDirectory(dir + "/bin") == [])
     }
 }
+
+@Suite struct PrivilegedInstallTests {
+    @Test func theCapabilityIsCapNetRawEffective() {
+        // struct vfs_cap_data, revision 2 (0x02000000) | VFS_CAP_FLAGS_EFFECTIVE, permitted bit 13.
+        #expect(PrivilegedInstall.netRawCapability == [0x01, 0, 0, 0x02, 0x00, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    }
+
+    @Test func onlyRootOwnedDirectoriesThatNoOneElseCanWriteAreSafe() {
+        func st(uid: uid_t, mode: mode_t) -> stat { var s = stat(); s.st_uid = uid; s.st_mode = S_IFDIR | mode; return s }
+        #expect(PrivilegedInstall.isSafe(st(uid: 0, mode: 0o755)))
+        #expect(PrivilegedInstall.isSafe(st(uid: 0, mode: 0o1777)), "a root-owned sticky directory (/tmp)")
+        #expect(!PrivilegedInstall.isSafe(st(uid: 1000, mode: 0o755)), "the agent's own directory")
+        #expect(!PrivilegedInstall.isSafe(st(uid: 0, mode: 0o775)))
+        #expect(!PrivilegedInstall.isSafe(st(uid: 0, mode: 0o757)))
+    }
+}
