@@ -24,8 +24,13 @@ public final class ArchiveWriter {
         if rc == ARCHIVE_OK { rc = archive_write_open_filename(a, path) }
         guard rc == ARCHIVE_OK else {
             let why = Self.message(a)
+            // Freed here, and marked so: deinit runs for a fully initialised object whose init throws,
+            // and freeing twice crashed pv_bundle --output with a missing directory.
             archive_write_free(a)
-            throw PVError(.cantCreate, "cannot create the archive \(path)", cause: why)
+            closed = true
+            throw PVError(.cantCreate, "cannot create the archive \(path)",
+                          hint: FileIO.isDirectory(FileIO.directoryName(path)) ? nil : "create the directory \(FileIO.directoryName(path)) first",
+                          cause: why)
         }
     }
 

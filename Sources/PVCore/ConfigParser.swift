@@ -82,9 +82,9 @@ public enum ConfigParser {
         func check(_ key: String, _ valid: (String) -> Bool, _ expectation: String) throws(ConfigError) -> String {
             let (value, line) = values[key]!
             guard valid(value) else {
-                // Never echo secrets back, even when they are malformed.
-                let shown = (key == "management_token" || key == "rabbitmq_uri") ? "the value" : "'\(value)'"
-                throw ConfigError(file: file, line: line, key: key, problem: "\(shown) is not \(expectation)")
+                // The value is never echoed: a malformed one may carry a secret (a token in a URL's
+                // user info, a password in a mistyped URI); the file, line and key say where it is.
+                throw ConfigError(file: file, line: line, key: key, problem: "the value is not \(expectation)")
             }
             return value
         }
@@ -93,7 +93,7 @@ public enum ConfigParser {
         }
 
         let resourceID = try check("resource_id", Syntax.isIdentifier, "a resource ID (letters, digits, '.', '_', '-'; at most 64)")
-        let url = try check("management_url", Syntax.isHTTPURL, "an http:// or https:// URL with a host")
+        let url = try check("management_url", Syntax.isHTTPURL, "an http:// or https:// URL with a host and no user or password in it (the token goes in management_token)")
         let token = try check("management_token", Syntax.isToken, "a token (printable, no spaces)")
         let ca = try optionalValue("management_ca_file", { $0.hasPrefix("/") }, "an absolute path")
         let registry = try check("registry", Syntax.isRegistry, "a registry host[:port]")
@@ -129,9 +129,13 @@ public enum Syntax {
     public static func isToken(_ s: String) -> Bool {
         !s.isEmpty && allChars(s) { $0.isASCII && !$0.isWhitespace && $0.asciiValue! >= 0x21 && $0.asciiValue! < 0x7f }
     }
+    /// No user info: a token written as `https://user:TOKEN@host` would be printed wherever the
+    /// URL is (every beat's message); the token has its own key.
     public static func isHTTPURL(_ s: String) -> Bool {
         for scheme in ["http://", "https://"] where s.hasPrefix(scheme) {
-            let host = s.dropFirst(scheme.count).prefix { $0 != "/" && $0 != ":" }
+            let authority = s.dropFirst(scheme.count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+            guard !authority.contains("@") else { return false }
+            let host = authority.prefix { $0 != ":" }
             return !host.isEmpty && isToken(s)
         }
         return false
@@ -179,7 +183,8 @@ public enum Syntax {
         let rest = s.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
         guard rest.count >= 3 else { return false }
         let authority = rest[2]
-        let hostPart = authority.split(separator: "@").last ?? ""
+        // What follows the last '@' (all of it without one): `amqp://u:p@/` has no host.
+        let hostPart = authority.lastIndex(of: "@").map { authority[authority.index(after: $0)...] } ?? authority[...]
         return !hostPart.isEmpty && !hostPart.hasPrefix(":")
     }
 }

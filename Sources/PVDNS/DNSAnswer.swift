@@ -26,6 +26,8 @@ public struct DNSAnswer: Sendable, Equatable {
 /// Why a query produced no answer at all.
 public enum DNSQueryError: Error, Sendable, Equatable {
     case invalidServer(String)
-    case timeout(tries: Int, seconds: Double)
+    /// No matching reply in time. `ignored` counts replies that did not match the query (another
+    /// ID, no QR bit, another question, unparseable): forged or stray, never taken as the answer.
+    case timeout(tries: Int, seconds: Double, ignored: Int = 0)
     case network(String)
 }

@@ -1,11 +1,15 @@
 import CLDNS
+import PVCore
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// One TXT query through ldns. A fresh ldns resolver is made for every
-/// attempt: ldns marks a nameserver that timed out as unreachable for the
-/// rest of that resolver's life, which would make a retry a no-op.
+/// One TXT query, its packets built and parsed by ldns. The exchange is ours, because ldns's
+/// resolver takes the first datagram that arrives: a reply with another ID, or from another
+/// port, passed as the answer. Here the UDP socket is connected to the server (the kernel then
+/// delivers only datagrams from that address and port), and a reply counts only with the query's
+/// ID, the QR bit and the same question; anything else is ignored (and counted) while waiting
+/// for the real one until the deadline. A fresh socket and ID for every attempt.
 public struct LDNSResolver: Sendable {
     public var server: String
     public var port: UInt16
@@ -23,14 +27,16 @@ public struct LDNSResolver: Sendable {
 
     public func queryTXT(_ name: String) -> Result<DNSAnswer, DNSQueryError> {
         var last: DNSQueryError = .timeout(tries: attempts, seconds: timeoutSeconds)
+        var ignored = 0
         for _ in 0..<attempts {
             switch once(name) {
             case .success(let answer): return .success(answer)
             case .failure(.invalidServer(let why)): return .failure(.invalidServer(why))
+            case .failure(.timeout(_, _, let n)): ignored += n; last = .timeout(tries: attempts, seconds: timeoutSeconds)
             case .failure(let error): last = error
             }
         }
-        if case .timeout = last { return .failure(.timeout(tries: attempts, seconds: timeoutSeconds)) }
+        if case .timeout = last { return .failure(.timeout(tries: attempts, seconds: timeoutSeconds, ignored: ignored)) }
         return .failure(last)
     }
 
@@ -41,40 +47,64 @@ public struct LDNSResolver: Sendable {
         else if inet_pton(AF_INET6, server, &v6) == 1 { rdfType = LDNS_RDF_TYPE_AAAA }
         else { return .failure(.invalidServer("'\(server)' is not an IP address")) }
 
-        guard let resolver = ldns_resolver_new() else { return .failure(.network("ldns_resolver_new failed")) }
-        defer { ldns_resolver_deep_free(resolver) }
-        guard let ns = ldns_rdf_new_frm_str(rdfType, server) else {
-            return .failure(.invalidServer("'\(server)' is not an IP address"))
-        }
-        defer { ldns_rdf_deep_free(ns) }
-        // push_nameserver copies the rdf.
-        guard ldns_resolver_push_nameserver(resolver, ns) == LDNS_STATUS_OK else {
-            return .failure(.network("cannot add nameserver \(server)"))
-        }
-        ldns_resolver_set_port(resolver, port)
-        ldns_resolver_set_retry(resolver, 1)
-        ldns_resolver_set_retrans(resolver, 0)
-        let whole = Int(timeoutSeconds)
-        let micro = Int((timeoutSeconds - Double(whole)) * 1_000_000)
-        ldns_resolver_set_timeout(resolver, timeval(tv_sec: whole, tv_usec: micro))
-        ldns_resolver_set_recursive(resolver, false)
-        ldns_resolver_set_dnssec(resolver, false)
-        ldns_resolver_set_usevc(resolver, false)
-        ldns_resolver_set_random(resolver, false)
-
         guard let qname = ldns_dname_new_frm_str(name) else {
             return .failure(.invalidServer("'\(name)' is not a domain name"))
         }
         defer { ldns_rdf_deep_free(qname) }
+        let id = UInt16.random(in: 0...UInt16.max)
+        guard let query = Self.queryWire(qname: qname, id: id) else { return .failure(.network("cannot build the query")) }
 
-        var packet: UnsafeMutablePointer<ldns_pkt>? = nil
-        let status = ldns_resolver_query_status(&packet, resolver, qname, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, 0)
-        guard status == LDNS_STATUS_OK, let packet else {
-            if status == LDNS_STATUS_NETWORK_ERR || status == LDNS_STATUS_RES_NO_NS {
-                return .failure(.timeout(tries: 1, seconds: timeoutSeconds))
-            }
-            return .failure(.network(String(cString: ldns_get_errorstr_by_id(status))))
+        let family = rdfType == LDNS_RDF_TYPE_A ? AF_INET : AF_INET6
+        let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return .failure(.network("socket: \(String(cString: strerror(errno)))")) }
+        defer { close(fd) }
+        let connected: Int32
+        if family == AF_INET {
+            var sa = sockaddr_in()
+            sa.sin_family = sa_family_t(AF_INET)
+            sa.sin_port = port.bigEndian
+            sa.sin_addr = v4
+            connected = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        } else {
+            var sa = sockaddr_in6()
+            sa.sin6_family = sa_family_t(AF_INET6)
+            sa.sin6_port = port.bigEndian
+            sa.sin6_addr = v6
+            connected = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
         }
+        guard connected == 0 else { return .failure(.network("connect to \(server) port \(port): \(String(cString: strerror(errno)))")) }
+        guard query.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == query.count else {
+            return .failure(.network("send to \(server) port \(port): \(String(cString: strerror(errno)))"))
+        }
+
+        let deadline = Monotonic.nanoseconds() + UInt64(timeoutSeconds * 1e9)
+        var ignored = 0
+        var buffer = [UInt8](repeating: 0, count: 65535)
+        var packet: UnsafeMutablePointer<ldns_pkt>? = nil
+        while packet == nil {
+            let now = Monotonic.nanoseconds()
+            guard now < deadline else { return .failure(.timeout(tries: 1, seconds: timeoutSeconds, ignored: ignored)) }
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pfd, 1, Int32(max(1, (deadline - now) / 1_000_000)))
+            if ready < 0 && errno == EINTR { continue }
+            guard ready > 0 else { continue }
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n < 0 {
+                // ICMP port unreachable on a connected socket: nothing listens there.
+                if errno == ECONNREFUSED { return .failure(.timeout(tries: 1, seconds: timeoutSeconds, ignored: ignored)) }
+                if errno == EINTR || errno == EAGAIN { continue }
+                return .failure(.network("recv: \(String(cString: strerror(errno)))"))
+            }
+            var parsed: UnsafeMutablePointer<ldns_pkt>? = nil
+            let status = buffer.withUnsafeBufferPointer { ldns_wire2pkt(&parsed, $0.baseAddress, n) }
+            guard status == LDNS_STATUS_OK, let reply = parsed, Self.answers(reply, id: id, qname: qname) else {
+                if let parsed { ldns_pkt_free(parsed) }
+                ignored += 1
+                continue
+            }
+            packet = reply
+        }
+        guard let packet else { return .failure(.network("no reply")) }
         defer { ldns_pkt_free(packet) }
 
         let rcode = UInt8(ldns_pkt_get_rcode(packet).rawValue)
@@ -92,6 +122,27 @@ public struct LDNSResolver: Sendable {
             }
         }
         return .success(DNSAnswer(rcode: rcode, txtRecords: records))
+    }
+
+    /// The query in wire format: ID `id`, one question (qname, TXT, IN), no recursion wanted.
+    static func queryWire(qname: UnsafeMutablePointer<ldns_rdf>, id: UInt16) -> [UInt8]? {
+        guard let name = ldns_rdf_clone(qname), let pkt = ldns_pkt_query_new(name, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, 0) else { return nil }
+        defer { ldns_pkt_free(pkt) }
+        ldns_pkt_set_id(pkt, id)
+        ldns_pkt_set_rd(pkt, false)
+        var wire: UnsafeMutablePointer<UInt8>? = nil
+        var size = 0
+        guard ldns_pkt2wire(&wire, pkt, &size) == LDNS_STATUS_OK, let wire else { return nil }
+        defer { free(wire) }
+        return Array(UnsafeBufferPointer(start: wire, count: size))
+    }
+
+    /// A reply to this query: its ID, the QR bit, and exactly the question asked (name, TXT, IN).
+    static func answers(_ reply: UnsafeMutablePointer<ldns_pkt>, id: UInt16, qname: UnsafeMutablePointer<ldns_rdf>) -> Bool {
+        guard ldns_pkt_id(reply) == id, ldns_pkt_qr(reply), ldns_pkt_qdcount(reply) == 1,
+              let questions = ldns_pkt_question(reply), let q = ldns_rr_list_rr(questions, 0),
+              let owner = ldns_rr_owner(q) else { return false }
+        return ldns_dname_compare(owner, qname) == 0 && ldns_rr_get_type(q) == LDNS_RR_TYPE_TXT && ldns_rr_get_class(q) == LDNS_RR_CLASS_IN
     }
 
     /// A TXT rdf is a length-prefixed character string (ldns_rdf2str would add quotes and escapes).

@@ -16,7 +16,10 @@ public enum TXTVerification {
         }
         let answer: DNSAnswer
         switch outcome {
-        case .failure(.timeout(let tries, let seconds)):
+        case .failure(.timeout(let tries, let seconds, let ignored)) where ignored > 0:
+            return fail("no matching answer from \(target) (\(tries) tries, \(seconds) s each); \(ignored) replies ignored: wrong ID, no QR bit or another question",
+                        "something other than the DNS component answers on \(target), or replies are forged: check what listens there")
+        case .failure(.timeout(let tries, let seconds, _)):
             return fail("no answer from \(target) (\(tries) tries, \(seconds) s each)",
                         "check that the DNS component runs (start_pv_dns.sh) and listens on \(target)")
         case .failure(.network(let why)):

@@ -52,7 +52,8 @@ public struct Redactor: Sendable {
     /// since it may be a secret on a line of its own.
     public static func configurationText(_ text: String) -> String {
         var out: [String] = []
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // CRLF lines too ("\r\n" is one Character): a CRLF file read as one line would be copied whole.
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let line = String(raw)
             let trimmed = line.drop { $0 == " " || $0 == "\t" }
             if trimmed.isEmpty || trimmed.hasPrefix("#") { out.append(line); continue }
@@ -63,21 +64,25 @@ public struct Redactor: Sendable {
             let key = line[..<eq].trimmingWhitespace()
             let value = line[line.index(after: eq)...].trimmingWhitespace()
             switch key {
-            case "management_token":
-                out.append("\(key) = \(mask)")
-            case "rabbitmq_uri":
+            case _ where Self.keysWithoutSecrets.contains(key):
+                out.append(line)
+            case "rabbitmq_uri", "management_url":
                 out.append("\(key) = \(redactedURI(value))")
             default:
-                let lowered = key.lowercased()
-                if lowered.contains("token") || lowered.contains("password") || lowered.contains("secret") || lowered.contains("key") {
-                    out.append("\(key) = \(mask)")
-                } else {
-                    out.append(line)
-                }
+                // management_token, and any key not known to be harmless (a mistyped
+                // `rabbitmq_url = amqp://u:PASSWORD@...` included): the value is masked.
+                out.append("\(key) = \(mask)")
             }
         }
         return out.joined(separator: "\n")
     }
+
+    /// Keys whose values are copied into the archive as they are: known to hold no secret.
+    public static let keysWithoutSecrets: Set<String> = [
+        "resource_id", "registry", "image_dns", "image_dhcp", "image_monitoring", "docker_host",
+        "dns_verify_server", "dns_verify_port", "dns_listen", "dhcp_verify_interface", "dhcp_server_interface",
+        "management_ca_file",
+    ]
 
     /// `amqp://user:<redacted>@host:5672/%2F`: the password replaced, the rest kept.
     /// Anything that does not look like a URI with user info is masked whole.

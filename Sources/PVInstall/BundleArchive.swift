@@ -8,21 +8,48 @@ import PVCore
 /// empty directory, then check every file against the manifest before
 /// anything from it runs.
 public enum BundleArchive {
+    /// Extracts into a fresh directory beside `directory` and checks it there; only a bundle that
+    /// passes every check replaces `directory`. A refused archive leaves nothing behind.
     public static func extractAndCheck(_ archive: String, into directory: String) throws(PVError) -> String {
+        let incoming = directory + ".incoming.\(getpid())"
+        _ = removeTree(incoming)
+        do { try FileIO.makeDirectories(incoming, mode: 0o700) } catch {
+            throw PVError(.cantCreate, "cannot create \(incoming)", cause: error.message)
+        }
+        do {
+            let entries = try SafeExtractor().extract(archive, into: incoming)
+            try checkManifest(directory: incoming, files: entries.filter { !$0.isDirectory }.map(\.path))
+        } catch {
+            _ = removeTree(incoming)
+            throw error
+        }
         if FileIO.exists(directory) {
-            // A previous extraction: start clean so stale files cannot mix in.
+            // A previous extraction: replaced whole, so stale files cannot mix in.
             let old = directory + ".old.\(Monotonic.nanoseconds())"
-            if rename(directory, old) != 0 {
-                throw PVError(.cantCreate, "cannot move the previous bundle \(directory) aside")
+            guard rename(directory, old) == 0 else {
+                _ = removeTree(incoming)
+                throw PVError(.cantCreate, "cannot move the previous bundle \(directory) aside", cause: String(cString: strerror(errno)))
             }
             _ = removeTree(old)
         }
-        do { try FileIO.makeDirectories(directory, mode: 0o700) } catch {
-            throw PVError(.cantCreate, "cannot create \(directory)", cause: error.message)
+        guard rename(incoming, directory) == 0 else {
+            _ = removeTree(incoming)
+            throw PVError(.cantCreate, "cannot move the bundle into \(directory)", cause: String(cString: strerror(errno)))
         }
-        let entries = try SafeExtractor().extract(archive, into: directory)
-        try checkManifest(directory: directory, files: entries.filter { !$0.isDirectory }.map(\.path))
         return directory
+    }
+
+    /// Every file under `directory`, as paths relative to it (links and other non-files too:
+    /// the manifest lists regular files only, so anything else is refused as unlisted).
+    public static func allFiles(_ directory: String, under prefix: String = "") -> [String] {
+        var out: [String] = []
+        for name in FileIO.listDirectory(directory + (prefix.isEmpty ? "" : "/" + prefix)) ?? [] {
+            let rel = prefix.isEmpty ? name : prefix + "/" + name
+            var st = stat()
+            guard lstat(directory + "/" + rel, &st) == 0 else { continue }
+            if st.st_mode & S_IFMT == S_IFDIR { out += allFiles(directory, under: rel) } else { out.append(rel) }
+        }
+        return out
     }
 
     public static func checkManifest(directory: String, files: [String]? = nil) throws(PVError) {

@@ -17,6 +17,13 @@ public enum BundleTools {
     public static let manifestName = "TOOLS.SHA256SUMS"
     public static let archiveName = "lib/tools.tar.xz"
 
+    /// The paths TOOLS.SHA256SUMS lists (bin/<tool>), or none for a development bundle.
+    public static func listedTools(bundle: String) -> [String] {
+        guard let text = try? FileIO.readText(bundle + "/" + manifestName, limit: 1 << 16),
+              let manifest = try? Manifest.parse(text) else { return [] }
+        return manifest.sums.map(\.path).filter { $0.hasPrefix("bin/") && !$0.dropFirst(4).contains("/") }
+    }
+
     /// Unpacks what is missing or differs; returns how many tools it wrote (0: bin/ was ready).
     @discardableResult
     public static func prepare(bundle: String) throws(PVError) -> Int {

@@ -119,7 +119,11 @@ public struct InstallCommand: ParsableCommand {
         }
         let dir = bundle ?? FileIO.directoryName(FileIO.directoryName(Self.executablePath()))
         if FileIO.exists(dir + "/" + Manifest.fileName) {
-            try BundleArchive.checkManifest(directory: dir)
+            // Every file must be listed (sha256sum -c in the entry script ignores extra ones): an
+            // unlisted file is refused, naming it, so nothing unlisted can reach <root>/libs.
+            // The tools unpacked from lib/tools.tar.xz are listed in TOOLS.SHA256SUMS instead.
+            let unpacked = Set(BundleTools.listedTools(bundle: dir))
+            try BundleArchive.checkManifest(directory: dir, files: BundleArchive.allFiles(dir).filter { !unpacked.contains($0) })
         } else if bundle != nil {
             throw PVError(.dataError, "\(dir) has no \(Manifest.fileName)", hint: "pass the directory setup-<ID>.tar was extracted into")
         }

@@ -120,6 +120,26 @@ extension LabIntegration {
                 #expect(!FileManager.default.fileExists(atPath: canary), "\(kind) wrote outside the extraction directory")
             }
             #expect(!FileManager.default.fileExists(atPath: work + "/canary"))
+            // Nothing partly extracted is left in the install root.
+            let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: root))?.filter { $0.hasPrefix("bundle") } ?? []
+            #expect(leftovers.isEmpty, "\(kind): left \(leftovers)")
+        }
+
+        /// sha256sum -c ignores files that SHA256SUMS does not list; pv_install does not: an extra
+        /// file (setuid here) in an extracted bundle is refused, naming it, and never installed.
+        @Test func anUnlistedFileInTheBundleIsRefusedAndNotInstalled() throws {
+            try Lab.requireUp()
+            let (tar, work) = try Self.makeBundle("it-extra")
+            defer { try? FileManager.default.removeItem(atPath: work) }
+            let bundle = try Self.extract(tar)
+            let extra = bundle + "/libs/pv_extra"
+            FileManager.default.createFile(atPath: extra, contents: Data("#!/bin/sh\nid\n".utf8), attributes: [.posixPermissions: 0o4755])
+            let root = work + "/root"
+            let r = try installScript(bundle, ["--root", root])
+            #expect(r.status == 65, "\(r.output)")
+            #expect(r.stderr.contains("libs/pv_extra, which its manifest does not list"), "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: root + "/libs/pv_extra"))
+            #expect(!r.stdout.contains("PVOK"))
         }
 
         @Test func withoutRootTheMissingRootOnlyPartsAreListed() throws {

@@ -112,7 +112,35 @@ extension LabIntegration {
             let r = try tool("pv_verify", ["--root", root])
             #expect(r.status == 78)
             #expect(r.stderr.contains("provision.conf:"))
-            #expect(r.stderr.contains("key 'dns_verify_port': 'port53' is not a port number"))
+            #expect(r.stderr.contains("key 'dns_verify_port': the value is not a port number"))
+            #expect(!r.stderr.contains("port53"), "values are never echoed")
+        }
+
+        /// Forged replies (another ID, no QR bit, another question, another source port, garbage),
+        /// each carrying TXT "PVOK", come before the real one: the check waits for the real one,
+        /// and fails, saying so, when only forged ones come.
+        @Test(arguments: [false, true])
+        func forgedRepliesAreIgnored(onlyForged: Bool) throws {
+            let responder = Process()
+            responder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            responder.arguments = ["-u", Lab.repo.path + "/Tests/Fixtures/forging_dns_responder.py"] + (onlyForged ? ["--only-forged"] : [])
+            let pipe = Pipe()
+            responder.standardOutput = pipe
+            try responder.run()
+            // SIGKILL: the test process may hand its children SIGTERM ignored.
+            defer { kill(responder.processIdentifier, SIGKILL); responder.waitUntilExit() }
+            let ready = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self)
+            let port = try #require(ready.split(separator: " ").last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }, "\(ready)")
+            let root = try Lab.scratchRoot("forged", overriding: ["dns_verify_server": "127.0.0.1", "dns_verify_port": "\(port)"])
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let r = try tool("pv_verify", ["dns", "--root", root])
+            if onlyForged {
+                #expect(r.status == 1, "\(r.output)")
+                #expect(r.stdout.contains("no matching answer") && r.stdout.contains("replies ignored"), "\(r.stdout)")
+            } else {
+                #expect(r.status == 0, "\(r.output)")
+                #expect(r.stdout.contains("TXT pvverify.test. = \"PVOK\""), "\(r.stdout)")
+            }
         }
     }
 }

@@ -103,6 +103,22 @@ func replacing(_ key: String, with line: String?) -> String {
         }
     }
 
+    @Test(arguments: ["https://user:AUDITTOKEN@provision.example.com", "http://AUDITTOKEN@127.0.0.1:8480/x"])
+    func aManagementURLWithUserInfoIsRefusedWithoutEchoingIt(_ url: String) {
+        do {
+            _ = try ConfigParser.parse(replacing("management_url", with: "management_url = \(url)"), file: "f")
+            Issue.record("accepted \(url)")
+        } catch {
+            #expect(error.key == "management_url")
+            #expect(!error.description.contains("AUDITTOKEN"))
+        }
+    }
+
+    @Test(arguments: ["amqp://u:p@/", "amqp://u:p@:5672/%2F", "amqps:///"])
+    func anAMQPURIWithoutAHostIsRefused(_ uri: String) {
+        #expect(throws: ConfigError.self) { try ConfigParser.parse(replacing("rabbitmq_uri", with: "rabbitmq_uri = \(uri)"), file: "f") }
+    }
+
     @Test func crlfLinesAreLinesAndErrorsNameThem() throws {
         let crlf = validConfig.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\r\n")
         let config = try ConfigParser.parse(crlf, file: "f")

@@ -60,6 +60,19 @@ import Glibc
         #expect(out.split(separator: "\n").count == sampleConfigText.split(separator: "\n").count)
     }
 
+    @Test func onlyKeysKnownToHoldNoSecretKeepTheirValues() {
+        // A mistyped key with a password, and a token in management_url's user info.
+        let out = Redactor.configurationText("resource_id = a\nrabbitmq_url = amqp://u:AUDITPW@h/\nmanagement_url = https://x:AUDITTOKEN@h/\ndns_verify_port = 53\n")
+        #expect(out == "resource_id = a\nrabbitmq_url = <redacted>\nmanagement_url = https://x:<redacted>@h/\ndns_verify_port = 53\n")
+    }
+
+    @Test func aCRLFConfigurationIsRedactedLineByLine() {
+        let crlf = sampleConfigText.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\r\n")
+        let out = Redactor.configurationText(crlf)
+        #expect(!out.contains(sampleToken) && !out.contains("pa55"))
+        #expect(out.contains("management_token = <redacted>"))
+    }
+
     @Test func aLineThatIsNotKeyValueIsDroppedWhole() {
         let out = Redactor.configurationText("resource_id = a\nmanagement_token: \(sampleToken)\n")
         #expect(out == "resource_id = a\n# line 2 removed by pv_diagnostics: not 'key = value'\n")

@@ -104,3 +104,17 @@ import Glibc
         #expect(!PrivilegedInstall.isSafe(st(uid: 0, mode: 0o757)))
     }
 }
+
+@Suite struct ArchiveWriterFailureTests {
+    /// pv_bundle --output with a missing directory died with SIGSEGV (archive_write_free twice).
+    @Test func aMissingDirectoryIsAnErrorNamingItNotACrash() {
+        for _ in 0..<3 {
+            #expect {
+                _ = try ArchiveWriter(path: "/nonexistent-pv-dir/setup-1.tar", format: .tar)
+            } throws: { error in
+                guard let e = error as? PVError else { return false }
+                return e.code == .cantCreate && e.hint?.contains("/nonexistent-pv-dir") == true
+            }
+        }
+    }
+}
