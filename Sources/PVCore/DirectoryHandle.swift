@@ -11,7 +11,8 @@ public final class DirectoryHandle {
     public let path: String
     let fd: Int32
 
-    init(path: String, fd: Int32) {
+    /// Takes over `fd`, an open directory (closed with the handle).
+    public init(path: String, fd: Int32) {
         self.path = path
         self.fd = fd
     }
@@ -84,7 +85,11 @@ public final class DirectoryHandle {
 
     /// Writes `name` atomically (temporary name, fsync, rename in this directory), created without
     /// following a link and, when `owner` is given, owned by it before it appears under its name.
-    public func writeAtomically(_ name: String, _ bytes: [UInt8], mode: mode_t, owner: (uid: uid_t, gid: gid_t)? = nil) throws(PVError) {
+    /// `finish`, when given, runs on the written file's descriptor after chown and chmod and before
+    /// fsync (a file capability, which either of those would clear); it returns false on failure,
+    /// with errno set, and names what it did in `finishing`.
+    public func writeAtomically(_ name: String, _ bytes: [UInt8], mode: mode_t, owner: (uid: uid_t, gid: gid_t)? = nil,
+                                finishing: String = "", finish: ((Int32) -> Bool)? = nil) throws(PVError) {
         let full = path + "/" + name
         let tmp = ".\(name).tmp.\(getpid())"
         _ = unlinkat(fd, tmp, 0)
@@ -105,6 +110,7 @@ public final class DirectoryHandle {
         }
         if let owner, fchown(out, owner.uid, owner.gid) != 0 { throw fail("chown") }
         guard fchmod(out, mode) == 0 else { throw fail("chmod") }
+        if let finish, !finish(out) { throw fail(finishing) }
         guard fsync(out) == 0 else { throw fail("fsync") }
         close(out)
         guard renameat(fd, tmp, fd, name) == 0 else {

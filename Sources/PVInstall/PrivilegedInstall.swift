@@ -53,38 +53,12 @@ enum PrivilegedInstall {
 
     /// Writes `bytes` as `path` (root:root, 0755), with `capability` as its security.capability.
     static func install(_ bytes: [UInt8], as path: String, capability: [UInt8]) throws(PVError) {
-        let dir = FileIO.directoryName(path), name = String(path.split(separator: "/").last ?? "")
-        let dirfd = try openRootOwnedDirectory(dir)
-        defer { close(dirfd) }
-        let tmp = ".\(name).tmp.\(getpid())"
-        _ = unlinkat(dirfd, tmp, 0)
-        let fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o700)
-        guard fd >= 0 else { throw PVError(.cantCreate, "cannot write \(dir)/\(tmp)", cause: String(cString: strerror(errno))) }
-        func fail(_ what: String) -> PVError {
-            let e = errno
-            close(fd)
-            _ = unlinkat(dirfd, tmp, 0)
-            return PVError(.cantCreate, "cannot install \(path): \(what)", cause: String(cString: strerror(e)))
+        let name = String(path.split(separator: "/").last ?? "")
+        let directory = FileIO.directoryName(path)
+        let handle = DirectoryHandle(path: directory, fd: try openRootOwnedDirectory(directory))
+        try handle.writeAtomically(name, bytes, mode: 0o755, owner: (0, 0),
+                                   finishing: "setting the file capability (does this file system support security.* attributes?)") { fd in
+            capability.withUnsafeBytes { fsetxattr(fd, "security.capability", $0.baseAddress, $0.count, 0) } == 0
         }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw fail("write") }
-            offset += n
-        }
-        guard fchown(fd, 0, 0) == 0 else { throw fail("fchown root:root") }
-        guard fchmod(fd, 0o755) == 0 else { throw fail("fchmod 0755") }
-        // After chown and chmod: both would clear a capability set before them.
-        let set = capability.withUnsafeBytes { fsetxattr(fd, "security.capability", $0.baseAddress, $0.count, 0) }
-        guard set == 0 else { throw fail("setting the file capability (does this file system support security.* attributes?)") }
-        guard fsync(fd) == 0 else { throw fail("fsync") }
-        close(fd)
-        guard renameat(dirfd, tmp, dirfd, name) == 0 else {
-            let e = errno
-            _ = unlinkat(dirfd, tmp, 0)
-            throw PVError(.cantCreate, "cannot install \(path)", cause: String(cString: strerror(e)))
-        }
-        _ = fsync(dirfd)
     }
 }
