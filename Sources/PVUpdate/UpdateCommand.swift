@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import PVCLI
 import PVCore
 import PVLifecycle
@@ -20,6 +21,9 @@ public struct UpdateCommand: ParsableCommand {
             verify, and keep it, or restore the last verified version and record the failure.
             An update interrupted by a crash is finished or undone by the next pv_update or start.
             Only one update runs at a time.
+            --check changes nothing, so it takes no lock (unless an interrupted update must be finished
+            first): it asks the registry about every component at once, and ends within --timeout
+            (default 30 s) even when the registry never answers.
             Exit status: 0 every component up to date or updated, 1 an update failed verification and
             was rolled back, 65 bad version, 66 version not in the registry, 69 Docker or the registry
             unavailable, 75 another update is running, 78 bad configuration.
@@ -31,8 +35,11 @@ public struct UpdateCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "Update to this version (needs one component).")
     public var version: String?
 
-    @Flag(name: .long, help: "Only report what would change.")
+    @Flag(name: .long, help: "Only report what would change (no lock; every component at once; within --timeout).")
     public var check = false
+
+    @Option(name: .long, help: ArgumentHelp("With --check: the bound on the whole check, in seconds.", valueName: "SECONDS"))
+    public var timeout: Double = 30
 
     @Flag(name: .long, help: "Also consider versions that failed verification before.")
     public var force = false
@@ -54,6 +61,10 @@ public struct UpdateCommand: ParsableCommand {
 
     struct UpdateFailed: Error { var code: ExitStatus }
 
+    public func validate() throws {
+        guard timeout >= 1, timeout <= 600 else { throw ValidationError("--timeout must be 1 to 600 seconds") }
+    }
+
     func execute() throws {
         let components: [Component] = component == "all" ? Component.allCases : [try parseComponent(component)]
         var requested: Version? = nil
@@ -63,6 +74,10 @@ public struct UpdateCommand: ParsableCommand {
         }
         let root = rootOptions.resolve()
         let context = try LifecycleContext.live(root: root, readiness: LiveReadinessProbe())
+        // A check changes nothing and takes no lock, unless an interrupted update must first be
+        // finished or undone (that changes the components: under the lock, as always).
+        let interrupted = components.contains { FileIO.exists(UpdateJournal.path(root: root, component: $0)) }
+        if check && !interrupted { return try checkAll(components, requested: requested, context: context) }
         let lock = try UpdateLock(root: root, purpose: "pv_update \(component)")
         defer { withExtendedLifetime(lock) {} }
         let updater = ComponentUpdate(context: context, registry: RegistryClient(registry: context.config.registry),
@@ -90,6 +105,52 @@ public struct UpdateCommand: ParsableCommand {
         if components.count > 1 { Output.error("\(failures.count) of \(components.count) components failed to update") }
         throw UpdateFailed(code: first.code)
     }
+}
+
+extension UpdateCommand {
+    /// `--check`: nothing changes, so no lock and no recovery; each component is asked on its own
+    /// thread, and each registry request is bounded so that the tags and the digest (two requests
+    /// one after the other) fit in `timeout` together.
+    func checkAll(_ components: [Component], requested: Version?, context: LifecycleContext) throws {
+        let perRequest = max(0.5, timeout / 2 - 0.25)
+        let registry = RegistryClient(registry: context.config.registry, connectTimeout: min(3, perRequest), totalTimeout: perRequest)
+        // (verify is never called with checkOnly.)
+        let updater = ComponentUpdate(context: context, registry: registry, verify: { ComponentVerification(context: context).check($0) })
+        let options = ComponentUpdate.Options(requested: requested, checkOnly: true, force: force, prereleases: pre)
+        let results = CheckResults(count: components.count)
+        DispatchQueue.concurrentPerform(iterations: components.count) { i in
+            let outcome: Result<ComponentUpdate.Outcome, PVError>
+            do throws(PVError) { outcome = .success(try updater.update(components[i], options: options)) } catch { outcome = .failure(error) }
+            results.set(i, outcome)
+        }
+        var failures: [PVError] = []
+        for (c, outcome) in zip(components, results.all) {
+            switch outcome {
+            case .success(.upToDate(let v)):
+                Output.line("\(c.rawValue): \(v.map { "\($0) is" } ?? "nothing is running, and nothing newer is") up to date")
+            case .success(.wouldUpdate(let from, let to, let digest)):
+                Output.line("\(c.rawValue): would update \(from?.description ?? "(not running)") -> \(to) (\(digest))")
+            case .success(.updated):
+                break  // not with checkOnly
+            case .failure(let error):
+                Output.error("Error: \(c.rawValue): \(error)")
+                failures.append(error)
+            case nil:
+                break
+            }
+        }
+        guard let first = failures.first else { return }
+        throw UpdateFailed(code: first.code)
+    }
+}
+
+/// One slot per component, filled from the checking threads.
+final class CheckResults: @unchecked Sendable {
+    private var slots: [Result<ComponentUpdate.Outcome, PVError>?]
+    private let queue = DispatchQueue(label: "pv_update.check")
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ r: Result<ComponentUpdate.Outcome, PVError>) { queue.sync { slots[i] = r } }
+    var all: [Result<ComponentUpdate.Outcome, PVError>?] { queue.sync { slots } }
 }
 
 /// Fault injection for the crash-safety tests: `PV_UPDATE_CRASH_AT=<step>`

@@ -148,6 +148,33 @@ extension LabIntegration {
             #expect(try served() == "1.1.0", "dns keeps serving")
         }
 
+        /// --check against a registry that accepts and never answers: every component at once,
+        /// within --timeout, and without the update lock (which another run holds here).
+        @Test func checkIsBoundedAndTakesNoLock() throws {
+            try Lab.requireUp()
+            let fake = try Server("fake registry", "/usr/bin/python3", ["-u", Lab.repo.path + "/Tests/Fixtures/fake_registry.py", "hang"])
+            defer { fake.stop() }
+            try fake.waitForLine("ready")
+            let root = try Lab.scratchRoot("checkbound", overriding: ["registry": "127.0.0.1:\(try fake.readyPort())"])
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            try FileManager.default.createDirectory(atPath: root + "/state", withIntermediateDirectories: true)
+            let holder = try Server("lock holder", "/usr/bin/python3", ["-u", "-c", """
+                import fcntl, os, time
+                f = open("\(root)/state/update.lock", "a+"); fcntl.flock(f, fcntl.LOCK_EX)
+                f.seek(0); f.truncate(); f.write("pid %d: pv_update all\\n" % os.getpid()); f.flush(); print("ready"); time.sleep(60)
+                """])
+            defer { holder.stop() }
+            try holder.waitForLine("ready")
+            let start = Date()
+            let r = try update(["--check", "--timeout", "4"], root: root, timeout: 60)
+            let took = Date().timeIntervalSince(start)
+            #expect(r.status == 69, "\(r.output)")
+            #expect(!r.stderr.contains("another"), "no lock is taken: \(r.stderr)")
+            for c in ["dns", "dhcp", "monitoring"] { #expect(r.stderr.contains("Error: \(c): "), "\(c): \(r.stderr)") }
+            // Before: 15 s per request, one component after another (45 s and more).
+            #expect(took < 10, "bounded by --timeout 4, all components at once (took \(took) s)")
+        }
+
         @Test func pullFailingHalfWayChangesNothing() throws {
             try reset()
             _ = try dockerCLI(["image", "rm", "127.0.0.1:5000/pv-dns:1.2.0"])
