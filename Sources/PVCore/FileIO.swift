@@ -77,10 +77,22 @@ public enum FileIO {
         if fsync(fd) != 0 { let e = errno; close(fd); unlink(tmp); throw FileIOError(path: tmp, operation: "fsync", errno: e) }
         close(fd)
         if rename(tmp, path) != 0 { let e = errno; unlink(tmp); throw FileIOError(path: path, operation: "rename", errno: e) }
+        removeAbandonedTemporaries(of: path)
         guard durableRename else { return }
         let dir = directoryName(path)
         let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 { fsync(dfd); close(dfd) }
+    }
+
+    /// `<file>.tmp.<pid>` left by a writer that was killed between create and rename: removed once
+    /// that process is gone (a live writer's is left alone), so kills do not pile them up.
+    static func removeAbandonedTemporaries(of path: String) {
+        let dir = directoryName(path)
+        let prefix = String(path.split(separator: "/").last ?? "") + ".tmp."
+        for name in listDirectory(dir) ?? [] where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count)), pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(dir + "/" + name) }
+        }
     }
 
     public static func writeAtomically(_ path: String, _ text: String, mode: mode_t = 0o644) throws(FileIOError) {

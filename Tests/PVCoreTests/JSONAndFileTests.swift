@@ -29,3 +29,24 @@ import Glibc
         #expect(throws: FileIOError.self) { try FileIO.readText(path, limit: 2) }
     }
 }
+
+@Suite struct AbandonedTemporaryTests {
+    /// A writer killed between create and rename leaves `<file>.tmp.<pid>`; the next write removes
+    /// it once that pid is gone, and leaves a live writer's alone.
+    @Test func theNextWriteRemovesADeadWritersTemporaryOnly() throws {
+        var template = Array("/tmp/pvtmp.XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { buffer in mkdtemp(buffer.baseAddress!).map { String(cString: $0) } }
+        let dir = try #require(made)
+        defer { for n in FileIO.listDirectory(dir) ?? [] { unlink(dir + "/" + n) }; rmdir(dir) }
+        let file = dir + "/components.json"
+        // Above the kernel's largest pid (4194304): no such process can exist.
+        let dead = dir + "/components.json.tmp.4194305"
+        let live = dir + "/components.json.tmp.\(getppid())"
+        try FileIO.writeAtomically(dead, "half", mode: 0o600)
+        try FileIO.writeAtomically(live, "in progress", mode: 0o600)
+        try FileIO.writeAtomically(file, "{}", mode: 0o600)
+        #expect(!FileIO.exists(dead))
+        #expect(FileIO.exists(live))
+        #expect(try FileIO.readText(file, limit: 16) == "{}")
+    }
+}
