@@ -80,15 +80,21 @@ extension LabIntegration {
             #expect(r.stdout.contains("dns: would update 1.1.0 -> 1.2.0 (sha256:"), "\(r.stdout)")
         }
 
-        @Test func oneUpdateAtATime() throws {
-            try Lab.requireUp()
+        /// Another process holding `<root>/state/update.lock` as a pv_update would, until stopped.
+        static func lockHolder(root: String) throws -> Server {
             let holder = try Server("lock holder", "/usr/bin/python3", ["-u", "-c", """
                 import fcntl, os, time
-                f = open("\(Lab.root)/state/update.lock", "a+"); fcntl.flock(f, fcntl.LOCK_EX)
+                f = open("\(root)/state/update.lock", "a+"); fcntl.flock(f, fcntl.LOCK_EX)
                 f.seek(0); f.truncate(); f.write("pid %d: pv_update all\\n" % os.getpid()); f.flush(); print("ready"); time.sleep(60)
                 """])
+            do { try holder.waitForLine("ready") } catch { holder.stop(); throw error }
+            return holder
+        }
+
+        @Test func oneUpdateAtATime() throws {
+            try Lab.requireUp()
+            let holder = try Self.lockHolder(root: Lab.root)
             defer { holder.stop() }
-            try holder.waitForLine("ready")
             let start = Date()
             let r = try update(["dns"])
             #expect(r.status == 75)
@@ -158,13 +164,8 @@ extension LabIntegration {
             let root = try Lab.scratchRoot("checkbound", overriding: ["registry": "127.0.0.1:\(try fake.readyPort())"])
             defer { try? FileManager.default.removeItem(atPath: root) }
             try FileManager.default.createDirectory(atPath: root + "/state", withIntermediateDirectories: true)
-            let holder = try Server("lock holder", "/usr/bin/python3", ["-u", "-c", """
-                import fcntl, os, time
-                f = open("\(root)/state/update.lock", "a+"); fcntl.flock(f, fcntl.LOCK_EX)
-                f.seek(0); f.truncate(); f.write("pid %d: pv_update all\\n" % os.getpid()); f.flush(); print("ready"); time.sleep(60)
-                """])
+            let holder = try Self.lockHolder(root: root)
             defer { holder.stop() }
-            try holder.waitForLine("ready")
             let start = Date()
             let r = try update(["--check", "--timeout", "4"], root: root, timeout: 60)
             let took = Date().timeIntervalSince(start)
