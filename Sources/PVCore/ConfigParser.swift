@@ -42,12 +42,6 @@ public enum ConfigParser {
         do { return try parse(text, file: path) } catch { throw error.asPVError }
     }
 
-    /// An unknown key as an error may show it: at most 40 characters, control characters as '?'.
-    static func printableKey(_ key: String) -> String {
-        let cut = key.unicodeScalars.prefix(40).map { $0.value < 0x20 || $0.value == 0x7f || (0x80..<0xa0).contains($0.value) ? "?" : Character($0) }
-        return String(cut) + (key.unicodeScalars.count > 40 ? "..." : "")
-    }
-
     public static func parse(_ text: String, file: String) throws(ConfigError) -> ServerConfig {
         var values: [String: (value: String, line: Int)] = [:]
         // "\r\n" is one Character in Swift: split on it too, so a CRLF file is read line by line.
@@ -65,7 +59,7 @@ public enum ConfigParser {
                 throw ConfigError(file: file, line: lineNo, key: nil, problem: "missing key before '='")
             }
             guard required.contains(key) || optional.contains(key) else {
-                throw ConfigError(file: file, line: lineNo, key: Self.printableKey(key), problem: "unknown key (known keys: \((required + optional).joined(separator: ", ")))")
+                throw ConfigError(file: file, line: lineNo, key: key.messageExcerpt(), problem: "unknown key (known keys: \((required + optional).joined(separator: ", ")))")
             }
             if let previous = values[key] {
                 throw ConfigError(file: file, line: lineNo, key: key, problem: "set twice (first on line \(previous.line))")
@@ -175,8 +169,9 @@ public enum Syntax {
         guard let at = s.lastIndex(of: "@") else { return false }
         return isIPAddress(String(s[..<at])) && port(String(s[s.index(after: at)...])) != nil
     }
+    /// A Linux interface name: 1 to 15 of [A-Za-z0-9._-], and not "." or ".." (the kernel refuses both).
     public static func isInterfaceName(_ s: String) -> Bool {
-        !s.isEmpty && s.utf8.count <= 15 && allChars(s) { isAlnum($0) || "._-".contains($0) }
+        !s.isEmpty && s.utf8.count <= 15 && s != "." && s != ".." && allChars(s) { isAlnum($0) || "._-".contains($0) }
     }
     public static func isAMQPURI(_ s: String) -> Bool {
         guard s.hasPrefix("amqp://") || s.hasPrefix("amqps://"), isToken(s) else { return false }
@@ -190,6 +185,14 @@ public enum Syntax {
 }
 
 extension StringProtocol {
+    /// Untrusted text as an error message may show it: at most `limit` characters ("..." after a
+    /// cut), each control character (C0, DEL, C1: terminal escapes included) as '?'.
+    public func messageExcerpt(limit: Int = 40) -> String {
+        let scalars = unicodeScalars
+        let shown = scalars.prefix(limit).map { $0.value < 0x20 || $0.value == 0x7f || (0x80..<0xa0).contains($0.value) ? "?" : Character($0) }
+        return String(shown) + (scalars.count > limit ? "..." : "")
+    }
+
     /// Without leading and trailing whitespace (no Foundation needed).
     public func trimmingWhitespace() -> String {
         let scalars = unicodeScalars

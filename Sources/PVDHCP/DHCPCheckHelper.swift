@@ -48,16 +48,16 @@ public struct DHCPCheckHelper: Sendable {
             while i < argv.count {
                 let flag = argv[i]
                 guard flag == "--interface" || flag == "--timeout" else {
-                    return .failure(UsageError("unknown argument '\(Self.printable(flag))'"))
+                    return .failure(UsageError("unknown argument '\(flag.messageExcerpt())'"))
                 }
                 guard i + 1 < argv.count else { return .failure(UsageError("\(flag) needs a value")) }
                 let value = argv[i + 1]
                 if flag == "--interface" {
-                    guard isInterfaceName(value) else { return .failure(UsageError("'\(Self.printable(value))' is not an interface name")) }
+                    guard Syntax.isInterfaceName(value) else { return .failure(UsageError("'\(value.messageExcerpt())' is not an interface name")) }
                     interface = value
                 } else {
                     guard let t = Double(value), t >= 0.1, t <= 30 else {
-                        return .failure(UsageError("--timeout must be 0.1 to 30 seconds (got '\(Self.printable(value))')"))
+                        return .failure(UsageError("--timeout must be 0.1 to 30 seconds (got '\(value.messageExcerpt())')"))
                     }
                     timeout = t
                 }
@@ -65,19 +65,6 @@ public struct DHCPCheckHelper: Sendable {
             }
             guard let interface else { return .failure(UsageError("--interface is required")) }
             return .success(Arguments(interface: interface, timeoutSeconds: timeout))
-        }
-
-        static func isInterfaceName(_ s: String) -> Bool {
-            let bytes = Array(s.utf8)
-            guard (1...15).contains(bytes.count), s != ".", s != ".." else { return false }
-            return bytes.allSatisfy { b in
-                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b == 0x2d || b == 0x2e || b == 0x5f
-            }
-        }
-
-        /// At most 40 printable ASCII characters of an argument, for an error message.
-        static func printable(_ s: String) -> String {
-            String(s.unicodeScalars.prefix(40).map { $0.value >= 0x20 && $0.value < 0x7f ? Character($0) : "?" })
         }
     }
 

@@ -6,8 +6,8 @@ import PVCore
 
 /// The tools of a release bundle ship packed. They are fully static executables that share most
 /// of their bytes (the Swift runtime, OpenSSL), so one xz stream with a dictionary larger than a
-/// tool (`lib/tools.tar.xz`) holds all nine in about 13 MB where nine gzip files would take
-/// 60 MB; `bin/pv_install.gz` is there so that the entry script can start one tool with nothing but
+/// tool (`lib/tools.tar.xz`) holds all nine in about 15 MB (eight of them took 59 MB as
+/// gzip); `bin/pv_install.gz` is there so that the entry script can start one tool with nothing but
 /// gzip. `TOOLS.SHA256SUMS` (itself in SHA256SUMS) lists each unpacked tool as `bin/<tool>`.
 ///
 /// Before any step, pv_install makes the bundle's bin/ hold exactly the listed tools, each checked
@@ -17,18 +17,16 @@ public enum BundleTools {
     public static let manifestName = "TOOLS.SHA256SUMS"
     public static let archiveName = "lib/tools.tar.xz"
 
-    /// The paths TOOLS.SHA256SUMS lists (bin/<tool>), or none for a development bundle.
+    /// The paths TOOLS.SHA256SUMS lists (bin/<tool>), or none for a development bundle (or a
+    /// list that prepare refuses).
     public static func listedTools(bundle: String) -> [String] {
-        guard let text = try? FileIO.readText(bundle + "/" + manifestName, limit: 1 << 16),
-              let manifest = try? Manifest.parse(text) else { return [] }
-        return manifest.sums.map(\.path).filter { $0.hasPrefix("bin/") && !$0.dropFirst(4).contains("/") }
+        ((try? toolsManifest(bundle: bundle)) ?? nil)?.sums.map(\.path) ?? []
     }
 
-    /// Unpacks what is missing or differs; returns how many tools it wrote (0: bin/ was ready).
-    @discardableResult
-    public static func prepare(bundle: String) throws(PVError) -> Int {
+    /// TOOLS.SHA256SUMS, checked to list tools as bin/<tool> only; nil when the bundle has none.
+    static func toolsManifest(bundle: String) throws(PVError) -> Manifest? {
         let manifestPath = bundle + "/" + manifestName
-        guard FileIO.exists(manifestPath) else { return 0 }
+        guard FileIO.exists(manifestPath) else { return nil }
         let text: String
         do { text = try FileIO.readText(manifestPath, limit: 1 << 16) } catch {
             throw PVError(.dataError, "cannot read \(manifestPath)", hint: "download the bundle again", cause: error.message)
@@ -37,6 +35,13 @@ public enum BundleTools {
         guard !manifest.sums.isEmpty, manifest.sums.allSatisfy({ $0.path.hasPrefix("bin/") && !$0.path.dropFirst(4).contains("/") }) else {
             throw PVError(.dataError, "\(manifestPath) must list tools as bin/<tool>", hint: "download the bundle again")
         }
+        return manifest
+    }
+
+    /// Unpacks what is missing or differs; returns how many tools it wrote (0: bin/ was ready).
+    @discardableResult
+    public static func prepare(bundle: String) throws(PVError) -> Int {
+        guard let manifest = try toolsManifest(bundle: bundle) else { return 0 }
         if manifest.sums.allSatisfy({ (try? SHA256.hex(file: bundle + "/" + $0.path)) == $0.sha256 }) { return 0 }
 
         let archive = bundle + "/" + archiveName

@@ -175,7 +175,7 @@ public enum Steps {
                 try PrivilegedInstall.install(bytes, as: target, capability: PrivilegedInstall.netRawCapability)
                 detail += "; \(target) (root, cap_net_raw)"
             } else if !FileIO.exists(target) {
-                detail += "; \(target) is missing (root-only: see the list above)"
+                detail += "; \(target) is missing (root-only: run pv_install -e install_libs as root)"
             }
         }
         return detail
