@@ -41,8 +41,11 @@ let package = Package(
         // Before main in a fully static tool: NSS limited to what its own libc holds (files, dns).
         .target(name: "CStaticLibc", path: "Sources/CStaticLibc"),
 
+        // Signal handlers that only record, and a spawn whose child dies with the tool.
+        .target(name: "CProcessControl", path: "Sources/CProcessControl"),
+
         // Core: configuration, root paths, errors, output. No C library.
-        .target(name: "PVCore", dependencies: ["CStaticLibc"], swiftSettings: strict),
+        .target(name: "PVCore", dependencies: ["CStaticLibc", "CProcessControl"], swiftSettings: strict),
 
         // One wrapper per C library / protocol.
         .target(name: "PVDNS", dependencies: ["PVCore", "CLDNS"], swiftSettings: strict),

@@ -1,3 +1,4 @@
+import CProcessControl
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,15 +10,27 @@ public struct Command: Sendable, Equatable, CustomStringConvertible {
     public var arguments: [String]
     /// Variables added to (or replacing) the inherited environment.
     public var environment: [String: String]
+    /// What a SIGTERM, SIGINT or SIGHUP to the tool does to this command (see `Interruption`).
+    public var whenInterrupted: InterruptionPolicy
 
-    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) {
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                whenInterrupted: InterruptionPolicy = .finish) {
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
+        self.whenInterrupted = whenInterrupted
     }
 
     public var argv: [String] { [executable] + arguments }
     public var description: String { argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ") }
+}
+
+public enum InterruptionPolicy: Sendable, Equatable {
+    /// Runs to its end (within its bound): a `docker run` or `docker stop` cut half-way leaves
+    /// a container in a state nobody chose.
+    case finish
+    /// Is ended at once (SIGTERM to its process group, SIGKILL 2 s later): a download, a log read.
+    case cut
 }
 
 public struct ProcessOutput: Sendable, Equatable {
@@ -26,15 +39,18 @@ public struct ProcessOutput: Sendable, Equatable {
     public var stdout: String
     public var stderr: String
     public var timedOut: Bool
+    /// Ended because the tool was interrupted (a `.cut` command).
+    public var interrupted: Bool
 
-    public init(status: Int32, stdout: String = "", stderr: String = "", timedOut: Bool = false) {
+    public init(status: Int32, stdout: String = "", stderr: String = "", timedOut: Bool = false, interrupted: Bool = false) {
         self.status = status
         self.stdout = stdout
         self.stderr = stderr
         self.timedOut = timedOut
+        self.interrupted = interrupted
     }
 
-    public var succeeded: Bool { status == 0 && !timedOut }
+    public var succeeded: Bool { status == 0 && !timedOut && !interrupted }
 }
 
 /// The seam through which every tool starts other programs.
@@ -55,7 +71,10 @@ extension ProcessRunner {
     }
 }
 
-/// The real runner: posix_spawnp with pipes, a poll loop and a hard deadline.
+/// The real runner: pipes, a poll loop and a hard deadline. Children never outlive the tool
+/// unnoticed: each dies with it (PR_SET_PDEATHSIG), and in a tool that handles signals each
+/// runs in its own process group, so that the terminal's Ctrl-C reaches only the tool, which
+/// lets a `.finish` command end and cuts a `.cut` one.
 public struct SystemProcessRunner: ProcessRunner {
     /// Output beyond this many bytes per stream is discarded (a runaway child must not exhaust memory).
     public var outputLimit: Int
@@ -77,21 +96,22 @@ public struct SystemProcessRunner: ProcessRunner {
         }
         // Close-on-exec so that only the dup2'ed ends reach the child.
         for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-
-        let pid = try spawn(command, actions: &actions)
+        let ownGroup = Interruption.isHandling
+        let pid: pid_t
+        do { pid = try spawn(command, stdout: outPipe[1], stderr: errPipe[1], ownGroup: ownGroup) } catch {
+            for fd in outPipe + errPipe { close(fd) }
+            throw error
+        }
         close(outPipe[1]); close(errPipe[1])
+        // The whole group: a child's own children go with it.
+        let target = ownGroup ? -pid : pid
         defer { close(outPipe[0]); close(errPipe[0]) }
 
         var out: [UInt8] = [], err: [UInt8] = [], pending: [UInt8] = []
         var open = (out: true, err: true)
         let deadline = Deadline(secondsFromNow: timeout)
         var timedOut = false
+        var interrupted = false
         var killAt: Deadline? = nil
         var status: Int32? = nil
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -102,10 +122,15 @@ public struct SystemProcessRunner: ProcessRunner {
             }
             if !timedOut && deadline.hasPassed && status == nil {
                 timedOut = true
-                kill(pid, SIGTERM)
+                kill(target, SIGTERM)
                 killAt = Deadline(secondsFromNow: 2)
             }
-            if let k = killAt, k.hasPassed, status == nil { kill(pid, SIGKILL); killAt = nil }
+            if !interrupted && !timedOut && status == nil && command.whenInterrupted == .cut && Interruption.signal != nil {
+                interrupted = true
+                kill(target, SIGTERM)
+                killAt = Deadline(secondsFromNow: 2)
+            }
+            if let k = killAt, k.hasPassed, status == nil { kill(target, SIGKILL); killAt = nil }
             if !open.out && !open.err {
                 if status == nil { usleep(2000) }
                 continue
@@ -113,7 +138,7 @@ public struct SystemProcessRunner: ProcessRunner {
             var fds: [pollfd] = []
             if open.out { fds.append(pollfd(fd: outPipe[0], events: Int16(POLLIN), revents: 0)) }
             if open.err { fds.append(pollfd(fd: errPipe[0], events: Int16(POLLIN), revents: 0)) }
-            let wait = timedOut ? 50 : max(1, min(deadline.remainingMilliseconds, 50))
+            let wait = timedOut || interrupted ? 50 : max(1, min(deadline.remainingMilliseconds, 50))
             if poll(&fds, nfds_t(fds.count), Int32(wait)) <= 0 { continue }
             for f in fds where f.revents != 0 {
                 let n = buffer.withUnsafeMutableBytes { read(f.fd, $0.baseAddress, $0.count) }
@@ -136,10 +161,10 @@ public struct SystemProcessRunner: ProcessRunner {
                 }
             }
             // A child that exits but leaves a grandchild holding the pipes must not hang us.
-            if status != nil && timedOut { break }
+            if status != nil && (timedOut || interrupted) { break }
         }
         return ProcessOutput(status: status ?? 137, stdout: String(decoding: out, as: UTF8.self),
-                             stderr: String(decoding: err, as: UTF8.self), timedOut: timedOut)
+                             stderr: String(decoding: err, as: UTF8.self), timedOut: timedOut, interrupted: interrupted)
     }
 
     public func exec(_ command: Command) throws(PVError) -> Never {
@@ -150,20 +175,36 @@ public struct SystemProcessRunner: ProcessRunner {
                       cause: String(cString: strerror(errno)))
     }
 
-    private func spawn(_ command: Command, actions: inout posix_spawn_file_actions_t) throws(PVError) -> pid_t {
+    private func spawn(_ command: Command, stdout: Int32, stderr: Int32, ownGroup: Bool) throws(PVError) -> pid_t {
         var env = ProcessEnvironmentBlock.current
         for (k, v) in command.environment { env[k] = v }
+        guard let path = Self.executablePath(command.executable, searchPath: env["PATH"] ?? "/usr/bin:/bin") else {
+            throw PVError(.unavailable, "cannot run \(command.executable)", hint: "install \(command.executable) or put it on PATH",
+                          cause: String(cString: strerror(ENOENT)))
+        }
         let cenv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         let cargs = command.argv.map { strdup($0) } + [nil]
         defer { cenv.forEach { free($0) }; cargs.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, command.executable, &actions, nil, cargs, cenv)
-        guard rc == 0 else {
-            throw PVError(rc == ENOENT ? .unavailable : .osError, "cannot run \(command.executable)",
-                          hint: rc == ENOENT ? "install \(command.executable) or put it on PATH" : nil,
-                          cause: String(cString: strerror(rc)))
+        var error: Int32 = 0
+        let pid = pv_spawn(path, cargs, cenv, stdout, stderr, ownGroup ? 1 : 0, 1, &error)
+        guard pid > 0 else {
+            throw PVError(error == ENOENT ? .unavailable : .osError, "cannot run \(command.executable)",
+                          hint: error == ENOENT ? "install \(command.executable) or put it on PATH" : nil,
+                          cause: String(cString: strerror(error)))
         }
         return pid
+    }
+
+    /// What execvp would run: a name with a slash as it is, else the first executable regular
+    /// file of that name in the search path (resolved before fork: nothing allocates after it).
+    static func executablePath(_ name: String, searchPath: String) -> String? {
+        if name.contains("/") { return name }
+        for dir in searchPath.split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
+            var st = stat()
+            if stat(candidate, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
     }
 
     static func decode(_ raw: Int32) -> Int32 {

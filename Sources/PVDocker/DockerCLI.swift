@@ -15,12 +15,12 @@ public struct DockerCLI: Sendable {
     }
 
     /// `docker --host H <args>`: the engine is always explicit, never taken from the caller's environment.
-    public func command(_ arguments: [String]) -> Command {
-        Command(binary, ["--host", host] + arguments)
+    public func command(_ arguments: [String], whenInterrupted: InterruptionPolicy = .finish) -> Command {
+        Command(binary, ["--host", host] + arguments, whenInterrupted: whenInterrupted)
     }
 
-    public func run(_ arguments: [String], timeout: Double) throws(PVError) -> ProcessOutput {
-        try runner.run(command(arguments), timeout: timeout)
+    public func run(_ arguments: [String], timeout: Double, whenInterrupted: InterruptionPolicy = .finish) throws(PVError) -> ProcessOutput {
+        try runner.run(command(arguments, whenInterrupted: whenInterrupted), timeout: timeout)
     }
 
     /// Fails with a clear "Docker is not running" error when the engine does not answer.

@@ -20,7 +20,10 @@ public struct InstallCommand: ParsableCommand {
             go under <root>/system, users and the network link are checked, never created.
             Without root, the root-only parts are checked and each missing one is listed with the
             bundle script that does it. Each step's log is <root>/logs/install/<step>.log.
-            Exit status: 0 installed (the entry script then prints PVOK); otherwise the failed step's code.
+            SIGTERM, SIGINT or SIGHUP stop the install at a safe point: a download is cut, a component
+            being swapped is finished, and no further step starts; rerunning the install goes on.
+            Exit status: 0 installed (the entry script then prints PVOK); otherwise the failed step's
+            code (129/130/143: stopped by SIGHUP/SIGINT/SIGTERM).
             """)
 
     @Option(name: [.short, .customLong("exec-only")], help: "Run only these steps (comma-separated).")
@@ -69,9 +72,14 @@ public struct InstallCommand: ParsableCommand {
         try? FileIO.makeDirectories(root.join("state"))
         let lock = try UpdateLock(root: root, purpose: "pv_install")
         defer { withExtendedLifetime(lock) {} }
+        Interruption.handleSignals()
         let reporter = ProgressReporter(json: json, total: Steps.all.count)
         let logDir = root.join("logs", "install")
         for step in steps {
+            // Between steps is a safe point: every step is rerunnable on its own.
+            if let signal = Interruption.signal {
+                throw PVError.interrupted(by: signal, "stopped before step \(step.name); the steps before it are done")
+            }
             let index = Steps.all.firstIndex { $0.name == step.name }! + 1
             let log = StepLog(directory: logDir, step: step.name)
             let context = InstallContext(bundle: bundleDir, root: root, sandbox: sandbox, isRoot: isRoot, user: userName,
@@ -95,6 +103,9 @@ public struct InstallCommand: ParsableCommand {
                               hint: "\(error.hint.map { $0 + "; " } ?? "")read \(log.path), then rerun only this step: \(rerun)",
                               cause: error.cause)
             }
+        }
+        if let signal = Interruption.signal {
+            throw PVError.interrupted(by: signal, "the last step was finished first; the install is complete")
         }
     }
 

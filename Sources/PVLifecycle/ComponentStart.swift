@@ -36,7 +36,9 @@ public struct ComponentStart: Sendable {
         throw PVError(.notFound, "no verified version of \(component.rawValue) is recorded yet", hint: hint)
     }
 
-    public func start(_ component: Component, version: Version) throws(PVError) -> Outcome {
+    /// `interruptible`: a signal before the old container is touched stops here, changing
+    /// nothing. A rollback or recovery passes false: it is the safe point's own work.
+    public func start(_ component: Component, version: Version, interruptible: Bool = true) throws(PVError) -> Outcome {
         let docker = context.docker
         try docker.requireEngine()
         let spec = context.spec(component, version)
@@ -46,7 +48,9 @@ public struct ComponentStart: Sendable {
             return .alreadyRunning(version)
         }
 
-        try ensureImage(spec)
+        try ensureImage(spec, whenInterrupted: interruptible ? .cut : .finish)
+        // The last point where nothing has changed yet.
+        if interruptible { try Interruption.checkpoint("nothing was changed\(current?.isRunning == true ? "; \(current?.version ?? "the old version") still runs" : "")") }
 
         // Port check only when we do not hold the port ourselves.
         if component == .dns, !(current?.isRunning ?? false), let listen = Self.listenAddress(context.config.dnsListen),
@@ -82,11 +86,15 @@ public struct ComponentStart: Sendable {
     }
 
     /// Pulls the image unless it is present; a missing version lists what the registry holds.
-    public func ensureImage(_ spec: ContainerSpec) throws(PVError) {
+    /// A download is cut by a signal (nothing has changed yet), except where it must finish (a rollback).
+    public func ensureImage(_ spec: ContainerSpec, whenInterrupted: InterruptionPolicy = .cut) throws(PVError) {
         if try context.docker.imageExists(spec.image) { return }
         context.say("pulling \(spec.image)")
-        let pull = try context.docker.run(["pull", "--quiet", spec.image], timeout: pullTimeout)
+        let pull = try context.docker.run(["pull", "--quiet", spec.image], timeout: pullTimeout, whenInterrupted: whenInterrupted)
         if pull.succeeded { return }
+        if pull.interrupted, let signal = Interruption.signal {
+            throw .interrupted(by: signal, "the download of \(spec.image) was cut; nothing was changed")
+        }
         if pull.timedOut {
             throw PVError(.unavailable, "pulling \(spec.image) did not finish within \(Int(pullTimeout)) s", hint: "check the registry \(context.config.registry) and the network")
         }

@@ -12,6 +12,12 @@ public struct ComponentStatusReport: Sendable, Equatable {
     public var uptimeSeconds: Int?
     public var imageDigest: String?
     public var verified: String?
+    /// What the state file says runs (`running` in components.json).
+    public var recorded: String?
+
+    /// The state file and Docker agree on what runs. They can part after a kill at the wrong
+    /// moment or a container changed by hand; the next start or update brings them back.
+    public var stateFileAgrees: Bool { recorded == (state == "running" ? version : nil) }
 
     public var json: JSONValue {
         .object([
@@ -20,7 +26,18 @@ public struct ComponentStatusReport: Sendable, Equatable {
             ("uptime_seconds", uptimeSeconds.map(JSONValue.int) ?? .null),
             ("image_digest", imageDigest.map(JSONValue.string) ?? .null),
             ("verified_version", verified.map(JSONValue.string) ?? .null),
+            ("recorded_version", recorded.map(JSONValue.string) ?? .null),
+            ("state_file_agrees", .bool(stateFileAgrees)),
         ])
+    }
+
+    /// The sentence for an operator when the state file and Docker disagree.
+    public var disagreement: String? {
+        guard !stateFileAgrees else { return nil }
+        let name = component.rawValue
+        let docker = state == "running" ? "Docker runs \(version ?? "a container without a version label")" : "Docker runs no \(name) container"
+        let fix = state == "running" && version != nil ? "start_pv_\(name).sh -v \(version!) records what runs" : "stop_pv_\(name).sh records that nothing runs"
+        return "the state file records \(name) \(recorded ?? "as not running"), but \(docker); \(fix)"
     }
 }
 
@@ -34,13 +51,14 @@ public struct ComponentStatus: Sendable {
         let state = try context.state.load()
         return try Component.allCases.map { (component) throws(PVError) -> ComponentStatusReport in
             let verified = state[component].verified?.description
+            let recorded = state[component].running?.description
             guard let c = containers.first(where: { $0.name == ContainerSpec.containerName(component) }) else {
-                return ComponentStatusReport(component: component, state: "absent", verified: verified)
+                return ComponentStatusReport(component: component, state: "absent", verified: verified, recorded: recorded)
             }
             let uptime = c.isRunning ? c.startedEpoch.map { max(0, now - $0) } : nil
             return ComponentStatusReport(component: component, state: c.isRunning ? "running" : "stopped", version: c.version,
                                          uptimeSeconds: uptime, imageDigest: try context.docker.repoDigest(ofImage: c.imageID) ?? c.imageID,
-                                         verified: verified)
+                                         verified: verified, recorded: recorded)
         }
     }
 

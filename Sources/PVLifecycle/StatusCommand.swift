@@ -32,5 +32,6 @@ public struct StatusCommand: ParsableCommand {
                           (r.uptimeSeconds.map(ComponentStatus.formatUptime) ?? "-").padding(10),
                           (r.verified ?? "-").padding(10), r.imageDigest ?? "-"].joined(separator: " "))
         }
+        for r in reports { if let note = r.disagreement { Output.line("note: " + note) } }
     }
 }

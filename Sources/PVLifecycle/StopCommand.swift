@@ -7,7 +7,11 @@ public struct StopCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "pv_stop",
         abstract: "Stop a component's container (SIGTERM, then SIGKILL after the grace period) and remove it.",
-        discussion: "Stopping a stopped component succeeds. Exit status: 0 ok, 64 unknown component, 69 Docker unavailable, 78 bad configuration.")
+        discussion: """
+            Stopping a stopped component succeeds. SIGTERM, SIGINT or SIGHUP let the stop finish first.
+            Exit status: 0 ok, 64 unknown component, 69 Docker unavailable, 78 bad configuration,
+            129/130/143 the stop was finished, then the tool stopped for SIGHUP/SIGINT/SIGTERM.
+            """)
 
     @Argument(help: "dns, dhcp or monitoring.")
     public var component: String
@@ -30,9 +34,13 @@ public struct StopCommand: ParsableCommand {
         // Never stop a component while an update or install is swapping it.
         let lock = try UpdateLock(root: context.root, purpose: "pv_stop \(component.rawValue)")
         defer { withExtendedLifetime(lock) {} }
+        Interruption.handleSignals()
         switch try ComponentStop(context: context).stop(component, grace: grace) {
         case .wasNotRunning: Output.line("\(component.rawValue) is not running; nothing to stop")
         case .stopped(let v): Output.line("\(component.rawValue)\(v.map { " \($0)" } ?? "") stopped")
+        }
+        if let signal = Interruption.signal {
+            throw PVError.interrupted(by: signal, "the stop of \(component.rawValue) was finished first")
         }
     }
 }

@@ -28,7 +28,10 @@ public struct ComponentVerification: Sendable {
         case .monitoring:
             let start = Monotonic.nanoseconds()
             let before = try? context.container(.monitoring)
-            usleep(UInt32(monitoringSettleSeconds * 1_000_000))
+            // The whole settle time, even when a signal cuts a sleep short (pv_update finishes the
+            // component in hand after SIGTERM, and must not judge it sooner).
+            let settle = Deadline(secondsFromNow: monitoringSettleSeconds)
+            while !settle.hasPassed { usleep(UInt32(clamping: max(1, settle.remainingMilliseconds) * 1000)) }
             let c = try? context.container(.monitoring)
             let ms = Monotonic.milliseconds(since: start)
             // The restart policy brings a crashing container back: a changed

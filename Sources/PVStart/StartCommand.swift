@@ -23,7 +23,8 @@ public struct StartCommand: ParsableCommand {
             service keeps running; stop it first to run /start.sh by hand).
             Exit status: 0 ok, 1 started but not working, 64 unknown component, 65 malformed version,
             66 version not in the registry / none recorded, 69 Docker or registry unavailable,
-            75 port taken by another process, 78 bad configuration.
+            75 port taken by another process, 78 bad configuration, 129/130/143 stopped by
+            SIGHUP/SIGINT/SIGTERM (a download is cut; a container being replaced is started first).
             """)
 
     @Argument(help: "dns, dhcp or monitoring.")
@@ -54,6 +55,8 @@ public struct StartCommand: ParsableCommand {
         // One change at a time: never start while an update or install swaps this server's components.
         let lock = try UpdateLock(root: context.root, purpose: "pv_start \(component.rawValue)")
         defer { withExtendedLifetime(lock) {} }
+        // Not for the debug shell: exec hands the terminal and its signals to docker.
+        if !bash { Interruption.handleSignals() }
         // An update interrupted by a crash is finished or undone first, so the
         // component ends at a verified version whatever was asked.
         if try UpdateJournal.load(root: context.root, component: component) != nil {
@@ -77,6 +80,9 @@ public struct StartCommand: ParsableCommand {
         case .started(let v, let replaced, let ms):
             let was = replaced.map { " (replaced \($0))" } ?? ""
             Output.line("\(component.rawValue) \(v) started\(was) and works after \(Int(ms)) ms")
+        }
+        if let signal = Interruption.signal {
+            throw PVError.interrupted(by: signal, "the start of \(component.rawValue) was finished first")
         }
     }
 }

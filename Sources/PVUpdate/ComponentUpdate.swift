@@ -101,10 +101,22 @@ public struct ComponentUpdate: Sendable {
             throw error
         }
 
+        // A signal before the swap: nothing has changed, so stop here. After it, the component in
+        // hand is finished (verified, kept or rolled back) before the tool stops.
+        if let signal = Interruption.signal {
+            UpdateJournal.remove(root: root, component: component)
+            throw PVError.interrupted(by: signal, "\(component.rawValue) was not updated; nothing was changed\(running ? ", \(current!) still runs" : "")")
+        }
+
         // 2. Swap: the only window without service.
         try write(&journal, .swapping)
         let swapError: PVError?
         do { _ = try start.start(component, version: to); swapError = nil } catch { swapError = error }
+        if let swapError, swapError.isInterruption {
+            // Cut before the old container was touched (ComponentStart's checkpoint).
+            UpdateJournal.remove(root: root, component: component)
+            throw swapError
+        }
 
         // 3. Verify within the deadline.
         try write(&journal, .verifying)
@@ -141,9 +153,11 @@ public struct ComponentUpdate: Sendable {
         }
         context.say("rolling back \(component.rawValue) to \(version)")
         do {
-            try start.ensureImage(context.spec(component, version))
-            _ = try start.start(component, version: version)
+            // A rollback is a safe point's own work: its download is never cut.
+            try start.ensureImage(context.spec(component, version), whenInterrupted: .finish)
+            _ = try start.start(component, version: version, interruptible: false)
         } catch {
+            try? recordWhatRuns(component)
             throw PVError(.unavailable, "\(component.rawValue) \(failing) failed verification and the rollback to \(version) failed: \(error.message)",
                           hint: "start a working version by hand: start_pv_\(component.rawValue).sh -v VERSION", cause: error.cause)
         }
@@ -164,9 +178,12 @@ public struct ComponentUpdate: Sendable {
         context.say("downloading \(spec.image) (the running version keeps serving)")
         let started = Monotonic.nanoseconds()
         let say = context.say
-        let out = try context.docker.runner.run(context.docker.command(["pull", spec.image]), timeout: pullTimeout) { line in
+        let out = try context.docker.runner.run(context.docker.command(["pull", spec.image], whenInterrupted: .cut), timeout: pullTimeout) { line in
             // Layer progress lines, without the terminal's redraw noise.
             if !line.isEmpty { say("  " + line) }
+        }
+        if out.interrupted, let signal = Interruption.signal {
+            throw PVError.interrupted(by: signal, "the download of \(spec.image) was cut; nothing was changed, the running version keeps serving")
         }
         guard out.succeeded else {
             throw PVError(.unavailable, "downloading \(spec.image) failed; nothing was changed, the running version keeps serving",
@@ -212,7 +229,16 @@ public struct ComponentUpdate: Sendable {
             // It ran and did not pass: that is a failed verification.
             try context.state.update { if !$0[component].failed.contains(journal.to) { $0[component].failed.append(journal.to) } }
         }
+        // Whichever branch ran, the state file ends saying what Docker runs.
+        try recordWhatRuns(component)
         UpdateJournal.remove(root: root, component: component)
         return text
+    }
+
+    /// Writes Docker's answer (the version running, or none) into the state file's `running`.
+    func recordWhatRuns(_ component: Component) throws(PVError) {
+        let container = try context.container(component)
+        let runs = container.flatMap { $0.isRunning ? $0.version.flatMap(Version.init) : nil }
+        try context.state.update { $0[component].running = runs }
     }
 }

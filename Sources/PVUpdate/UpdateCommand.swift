@@ -20,13 +20,17 @@ public struct UpdateCommand: ParsableCommand {
             before only with --force), download it while the running version keeps serving, then swap,
             verify, and keep it, or restore the last verified version and record the failure.
             An update interrupted by a crash is finished or undone by the next pv_update or start.
-            Only one update runs at a time.
+            SIGTERM, SIGINT or SIGHUP stop it at a safe point: a download is cut (nothing changed), a
+            component being swapped is verified, then kept or rolled back, and the rest are left as
+            they are; the tool says so and exits 128 + the signal number (a second signal ends it at
+            once; the next run recovers). Only one update runs at a time.
             --check changes nothing, so it takes no lock (unless an interrupted update must be finished
             first): it asks the registry about every component at once, and ends within --timeout
             (default 30 s) even when the registry never answers.
             Exit status: 0 every component up to date or updated, 1 an update failed verification and
             was rolled back, 65 bad version, 66 version not in the registry, 69 Docker or the registry
-            unavailable, 75 another update is running, 78 bad configuration.
+            unavailable, 75 another update is running, 78 bad configuration, 129/130/143 stopped by
+            SIGHUP/SIGINT/SIGTERM at a safe point.
             """)
 
     @Argument(help: "dns, dhcp, monitoring or all.")
@@ -80,11 +84,19 @@ public struct UpdateCommand: ParsableCommand {
         if check && !interrupted { return try checkAll(components, requested: requested, context: context) }
         let lock = try UpdateLock(root: root, purpose: "pv_update \(component)")
         defer { withExtendedLifetime(lock) {} }
+        Interruption.handleSignals()
         let updater = ComponentUpdate(context: context, registry: RegistryClient(registry: context.config.registry),
                                       verify: { ComponentVerification(context: context).check($0) },
                                       afterJournalWrite: CrashInjection.fromEnvironment())
         var failures: [PVError] = []
+        var done: [Component] = []
         for c in components {
+            if let signal = Interruption.signal {
+                let rest = components.filter { !done.contains($0) }.map(\.rawValue).joined(separator: ", ")
+                Output.error("Error: interrupted by \(Interruption.name(signal)): stopped at a safe point; not updated: \(rest) (left as they were)")
+                throw UpdateFailed(code: ExitStatus(rawValue: 128 + signal))
+            }
+            defer { done.append(c) }
             do {
                 if let recovered = try updater.recover(c) { Output.line(recovered) }
                 let options = ComponentUpdate.Options(requested: requested, checkOnly: check, force: force, prereleases: pre)
@@ -98,8 +110,13 @@ public struct UpdateCommand: ParsableCommand {
                 }
             } catch {
                 Output.error("Error: \(error)")
+                if error.isInterruption { throw UpdateFailed(code: error.code) }
                 failures.append(error)
             }
+        }
+        if let signal = Interruption.signal {
+            Output.error("Error: interrupted by \(Interruption.name(signal)) after the last component had been finished")
+            throw UpdateFailed(code: ExitStatus(rawValue: 128 + signal))
         }
         guard let first = failures.first else { return }
         if components.count > 1 { Output.error("\(failures.count) of \(components.count) components failed to update") }

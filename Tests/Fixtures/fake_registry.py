@@ -9,6 +9,7 @@ Modes:
   garbage  the tags list is not JSON
   hang     accepts, reads the request, never answers
   cutpull  proxies to the real registry, but every blob download stops half-way
+  stallpull proxies to the real registry, but every blob download stalls half-way (for an hour)
 """
 import http.client
 import http.server
@@ -43,13 +44,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body[: len(body) // 2] if cut else body)
         self.wfile.flush()
+        if cut and mode == "stallpull":
+            print("stalling a blob download", flush=True)
+            time.sleep(3600)
         self.close_connection = True
 
     def _answer(self):
         if mode == "hang":
             time.sleep(3600)
             return
-        if mode == "cutpull":
+        if mode in ("cutpull", "stallpull"):
             return self._proxy()
         if mode == "500":
             body = b"internal error"

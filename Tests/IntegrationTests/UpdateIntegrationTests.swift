@@ -41,6 +41,14 @@ extension LabIntegration {
             }
         }
 
+        /// Removes every local tag of `image:tag`, whichever registry it came from, so that the next
+        /// pull really downloads its layers (docker skips the blobs it already holds).
+        func forgetImage(_ image: String, _ tag: String) throws {
+            let all = try dockerCLI(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]).stdout.split(separator: "\n")
+            let named = all.filter { $0.hasSuffix("/\(image):\(tag)") }.map(String.init)
+            if !named.isEmpty { _ = try dockerCLI(["image", "rm", "--force"] + named) }
+        }
+
         @Test func betweenTwoGoodVersions() throws {
             try reset()
             var r = try update(["dns", "-v", "1.0.0"])
@@ -178,7 +186,7 @@ extension LabIntegration {
 
         @Test func pullFailingHalfWayChangesNothing() throws {
             try reset()
-            _ = try dockerCLI(["image", "rm", "127.0.0.1:5000/pv-dns:1.2.0"])
+            try forgetImage("pv-dns", "1.2.0")
             let fake = try Server("fake registry", "/usr/bin/python3", ["-u", Lab.repo.path + "/Tests/Fixtures/fake_registry.py", "cutpull"])
             defer { fake.stop() }
             try fake.waitForLine("ready")

@@ -180,6 +180,26 @@ import PVCore
         #expect(try FileIO.readText(root + "/state/components.json", limit: 100) == "{not json")
     }
 
+    @Test func statusSaysWhenTheStateFileAndDockerDisagree() throws {
+        let root = scratchDirectory()
+        let runner = docker(containers: { [inspectLine(name: "pv-dns", version: "1.1.0")] })
+        let context = makeContext(runner, root: root)
+        var dns = try ComponentStatus(context: context).report().first { $0.component == .dns }!
+        #expect(!dns.stateFileAgrees, "nothing recorded, yet 1.1.0 runs")
+        try StateStore(root: InstallRoot(path: root)).update { $0[.dns].running = Version("1.1.0") }
+        dns = try ComponentStatus(context: context).report().first { $0.component == .dns }!
+        #expect(dns.stateFileAgrees && dns.disagreement == nil)
+        #expect(dns.json.rendered.contains("\"state_file_agrees\":true"))
+
+        try StateStore(root: InstallRoot(path: root)).update { $0[.dns].running = Version("1.2.0") }
+        dns = try ComponentStatus(context: context).report().first { $0.component == .dns }!
+        #expect(!dns.stateFileAgrees)
+        #expect(dns.json.rendered.contains("\"recorded_version\":\"1.2.0\""))
+        #expect(dns.disagreement == "the state file records dns 1.2.0, but Docker runs 1.1.0; start_pv_dns.sh -v 1.1.0 records what runs")
+        let dhcp = try ComponentStatus(context: context).report().first { $0.component == .dhcp }!
+        #expect(dhcp.state == "absent" && dhcp.stateFileAgrees, "absent and not recorded agree")
+    }
+
     @Test func historyIsBounded() {
         var r = ComponentRecord()
         for i in 0..<50 { r.record("started", version: Version("1.0.\(i)")) }

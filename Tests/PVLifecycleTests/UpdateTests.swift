@@ -144,8 +144,9 @@ func registry(tags: [String]) -> RegistryClient {
     func recoveryAfterACrashEndsOnAVerifiedVersion(step: UpdateJournal.Step) throws {
         let engine = FakeEngine(running: "1.0.0", localImages: [image("1.0.0")])
         let root = scratchDirectory()
-        try StateStore(root: InstallRoot(path: root)).update { $0[.dns].verified = Version("1.0.0") }
         let target = step == .rollingBack ? "1.2.0" : "1.1.0"
+        // As a kill can leave it: the state file says the new version runs, whatever Docker runs.
+        try StateStore(root: InstallRoot(path: root)).update { $0[.dns].verified = Version("1.0.0"); $0[.dns].running = Version(target) }
         try UpdateJournal(component: .dns, from: Version("1.0.0"), to: Version(target)!, step: step).save(root: InstallRoot(path: root))
         switch step {
         case .pulling: break                       // the old version still serves
@@ -159,6 +160,7 @@ func registry(tags: [String]) -> RegistryClient {
         let state = try StateStore(root: InstallRoot(path: root)).load()[.dns]
         #expect(engine.running == state.verified?.description, "runs the verified version after a crash at \(step)")
         #expect(engine.running == (step == .verifying ? "1.1.0" : "1.0.0"))
+        #expect(state.running?.description == engine.running, "the state file agrees with Docker after recovery at \(step)")
         if step == .rollingBack { #expect(state.failed == [Version("1.2.0")!]) }
     }
 
