@@ -27,11 +27,12 @@ public enum ErrorReporting {
 
 /// Unbuffered line output: progress must reach a pipe (the management
 /// application's popup, a log) as it happens, not when a buffer fills.
+/// Terminal controls in any message are shown escaped, never sent raw.
 public enum Output {
-    public static func line(_ text: String) { writeAll(STDOUT_FILENO, text + "\n") }
-    public static func error(_ text: String) { writeAll(STDERR_FILENO, text + "\n") }
+    public static func line(_ text: String) { writeAll(STDOUT_FILENO, text.escapingTerminalControls + "\n") }
+    public static func error(_ text: String) { writeAll(STDERR_FILENO, text.escapingTerminalControls + "\n") }
     /// Without a newline: the start of a line that a later call completes.
-    public static func partial(_ text: String) { writeAll(STDOUT_FILENO, text) }
+    public static func partial(_ text: String) { writeAll(STDOUT_FILENO, text.escapingTerminalControls) }
 
     static func writeAll(_ fd: Int32, _ text: String) {
         var bytes = Array(text.utf8)[...]

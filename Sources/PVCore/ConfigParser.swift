@@ -189,7 +189,7 @@ extension StringProtocol {
     /// cut), each control character (C0, DEL, C1: terminal escapes included) as '?'.
     public func messageExcerpt(limit: Int = 40) -> String {
         let scalars = unicodeScalars
-        let shown = scalars.prefix(limit).map { $0.value < 0x20 || $0.value == 0x7f || (0x80..<0xa0).contains($0.value) ? "?" : Character($0) }
+        let shown = scalars.prefix(limit).map { $0.isTerminalControl || $0 == "\n" || $0 == "\t" ? "?" : Character($0) }
         return String(shown) + (scalars.count > limit ? "..." : "")
     }
 

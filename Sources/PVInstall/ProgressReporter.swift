@@ -86,7 +86,8 @@ final class StepLog: @unchecked Sendable {
 
     func write(_ line: String) {
         guard fd >= 0 else { return }
-        let text = line + "\n"
+        // A log is read on a terminal too (less, tail -f): controls escaped, as on the screen.
+        let text = line.escapingTerminalControls + "\n"
         _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
     }
 

@@ -116,6 +116,18 @@ extension LabIntegration {
             #expect(!r.stderr.contains("port53"), "values are never echoed")
         }
 
+        /// A name typed with terminal escapes (retitle the window, clear the screen) comes back
+        /// visible and inert from every tool that echoes it.
+        @Test func terminalEscapesInArgumentsAreShownEscaped() throws {
+            let hostile = "dns\u{1B}]0;owned\u{07}\u{1B}[2J"
+            for (name, args) in [("pv_stop", [hostile]), ("pv_start", [hostile]), ("pv_update", [hostile])] {
+                let r = try tool(name, args + ["--root", Lab.root])
+                #expect(r.status == 64, "\(name): \(r.output)")
+                #expect(r.stderr.contains("unknown component 'dns\\x1B]0;owned\\x07\\x1B[2J'"), "\(name): \(r.stderr)")
+                #expect(!r.output.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" }, "\(name) sent a raw control")
+            }
+        }
+
         /// Forged replies (another ID, no QR bit, another question, another source port, garbage),
         /// each carrying TXT "PVOK", come before the real one: the check waits for the real one,
         /// and fails, saying so, when only forged ones come.

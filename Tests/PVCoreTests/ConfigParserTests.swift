@@ -216,3 +216,17 @@ extension String {
         split(separator: "\n", omittingEmptySubsequences: false).map { $0 == a ? b : String($0) }.joined(separator: "\n")
     }
 }
+
+@Suite struct TerminalTextTests {
+    @Test func controlsAreShownEscapedAndTextIsKept() {
+        #expect("dns\u{1B}]0;owned\u{07}\u{9B}2J\u{7F}".escapingTerminalControls == "dns\\x1B]0;owned\\x07\\x9B2J\\x7F")
+        #expect("two\nlines\tand tabs, é, 日本".escapingTerminalControls == "two\nlines\tand tabs, é, 日本")
+        #expect("carriage\rreturn".escapingTerminalControls == "carriage\\x0Dreturn", "a CR would hide the start of the line")
+    }
+
+    @Test func jsonStringsCarryNoRawControlEither() {
+        let rendered = JSONValue.string("a\u{1B}[2J\u{9B}b\u{7F}").rendered
+        #expect(rendered == "\"a\\u001b[2J\\u009bb\\u007f\"")
+        #expect(rendered.escapingTerminalControls == rendered, "the screen escaping never touches JSON")
+    }
+}
