@@ -146,7 +146,7 @@ let package = Package(
         .testTarget(name: "PVHTTPTests", dependencies: ["PVHTTP", "CCurl", "PVTestSupport"]),
         .testTarget(name: "PVHeartbeatTests", dependencies: ["PVHeartbeat", "PVHTTP", "PVCore", "PVTestSupport"]),
         .testTarget(name: "PVDiagnosticsTests", dependencies: ["PVDiagnostics", "PVAMQP", "PVHTTP", "PVCore"]),
-        .testTarget(name: "PVInstallTests", dependencies: ["PVInstall"]),
+        .testTarget(name: "PVInstallTests", dependencies: ["PVInstall", "PVArchive"]),
         .testTarget(name: "IntegrationTests", dependencies: ["PVCore"]),
     ]
 )

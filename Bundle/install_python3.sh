@@ -21,6 +21,27 @@ if ! sha256sum --quiet --strict -c SHA256SUMS; then
   exit 65
 fi
 
+# A server that pinned a bundle signing key (an earlier install with --trust-key) runs nothing
+# from a bundle before its signature checks out: pv_install checks it too, but a tampered
+# bundle would bring its own pv_install. openssl 3 checks it here; without it, refuse (the
+# installed tools in /provision/libs are the agent's user's to change: root never runs them).
+pin=/etc/provision/bundle-signing.pub
+if [ -f "$pin" ]; then
+  if [ ! -f SHA256SUMS.sig ]; then
+    echo "install FAILED: this server only installs signed bundles ($pin), and this one carries no SHA256SUMS.sig"
+    exit 65
+  fi
+  if ! command -v openssl >/dev/null 2>&1 || ! openssl pkeyutl -help 2>&1 | grep -q -- '-rawin'; then
+    echo "install FAILED: a bundle signing key is pinned ($pin), and this server has no openssl 3 (pkeyutl -rawin) to check"
+    echo "the signature before running anything from the bundle: install openssl 3.0 or later, then run this script again"
+    exit 65
+  fi
+  if ! openssl pkeyutl -verify -pubin -inkey "$pin" -rawin -in SHA256SUMS -sigfile SHA256SUMS.sig >/dev/null 2>&1; then
+    echo "install FAILED: the bundle's signature does not verify against the pinned key ($pin): download setup-<ID>.tar again"
+    exit 65
+  fi
+fi
+
 # A release bundle ships its tools packed: pv_install as bin/pv_install.gz, started here with
 # gzip and checked against TOOLS.SHA256SUMS (listed in SHA256SUMS, checked above); it unpacks and
 # checks the others from lib/tools.tar.xz itself. Always unpacked anew: an older bin/pv_install

@@ -29,7 +29,8 @@ public struct Manifest: Equatable, Sendable {
     /// Checks every listed file under `directory`, and that no regular file is unlisted.
     public func verify(directory: String, files: [String]) throws(PVError) {
         let listed = Set(sums.map(\.path))
-        if let extra = files.first(where: { $0 != Self.fileName && !listed.contains($0) }) {
+        // The signature cannot list itself; it is checked against the manifest, not by it.
+        if let extra = files.first(where: { $0 != Self.fileName && $0 != ManifestSignature.fileName && !listed.contains($0) }) {
             throw PVError(.dataError, "the bundle holds \(extra), which its manifest does not list", hint: "download the bundle again")
         }
         for (path, expected) in sums {

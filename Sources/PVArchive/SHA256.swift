@@ -10,6 +10,7 @@ public struct SHA256 {
     let context: OpaquePointer
 
     public init() {
+        _ = pv_crypto_init_without_config()
         context = EVP_MD_CTX_new()
         EVP_DigestInit_ex(context, EVP_sha256(), nil)
     }

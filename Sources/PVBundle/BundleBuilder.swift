@@ -22,12 +22,15 @@ public struct BundleBuilder {
         case packed(String)
     }
     public var tools: Tools
+    /// An Ed25519 private key (PEM): the manifest is signed (SHA256SUMS.sig).
+    public var signingKey: [UInt8]?
 
-    public init(resourceID: String, configText: String, templates: String, tools: Tools) {
+    public init(resourceID: String, configText: String, templates: String, tools: Tools, signingKey: [UInt8]? = nil) {
         self.resourceID = resourceID
         self.configText = configText
         self.templates = templates
         self.tools = tools
+        self.signingKey = signingKey
     }
 
     /// (path in the bundle, name in a Scripts/pack-tools directory)
@@ -83,11 +86,19 @@ public struct BundleBuilder {
         var sums: [(path: String, sha256: String)] = [("provision.conf", SHA256.hex(Array(configText.utf8)))]
         for (path, source, _) in files { sums.append((path, try SHA256.hex(file: source))) }
         let manifest = Manifest(sums: sums)
+        var signature: [UInt8]? = nil
+        if let signingKey {
+            do { signature = try ManifestSignature.sign(Array(manifest.text.utf8), privateKeyPEM: signingKey) } catch {
+                throw PVError(.dataError, error.kind == .notEd25519 ? "the signing key is not an Ed25519 key" : "the signing key cannot be read as a PEM private key",
+                              hint: "make one with: openssl genpkey -algorithm ed25519 -out bundle-signing.pem")
+            }
+        }
 
         let path = directory + "/setup-\(resourceID).tar"
         let tmp = path + ".partial"
         let writer = try ArchiveWriter(path: tmp, format: .tar)
         try writer.addFile(Manifest.fileName, text: manifest.text)
+        if let signature { try writer.addFile(ManifestSignature.fileName, bytes: signature, mode: 0o644) }
         // Secrets inside: readable by the owner only once extracted.
         try writer.addFile("provision.conf", bytes: Array(configText.utf8), mode: 0o600)
         var dirs = Set<String>()

@@ -10,7 +10,9 @@ import PVCore
 public enum BundleArchive {
     /// Extracts into a fresh directory beside `directory` and checks it there; only a bundle that
     /// passes every check replaces `directory`. A refused archive leaves nothing behind.
-    public static func extractAndCheck(_ archive: String, into directory: String) throws(PVError) -> String {
+    /// `verify` runs on the extracted files after the manifest check, before they move into place.
+    public static func extractAndCheck(_ archive: String, into directory: String,
+                                       verify: (String) throws(PVError) -> Void = { _ throws(PVError) in }) throws(PVError) -> String {
         let incoming = directory + ".incoming.\(getpid())"
         _ = removeTree(incoming)
         do { try FileIO.makeDirectories(incoming, mode: 0o700) } catch {
@@ -19,6 +21,7 @@ public enum BundleArchive {
         do {
             let entries = try SafeExtractor().extract(archive, into: incoming)
             try checkManifest(directory: incoming, files: entries.filter { !$0.isDirectory }.map(\.path))
+            try verify(incoming)
         } catch {
             _ = removeTree(incoming)
             throw error

@@ -35,6 +35,9 @@ public struct InstallCommand: ParsableCommand {
     @Option(name: .long, help: "Extract and check this setup-<ID>.tar first, then install from it.")
     public var fromArchive: String?
 
+    @Option(name: .long, help: ArgumentHelp("Trust bundles signed by this Ed25519 public key (PEM), and pin it in /etc/provision (a sandbox: <root>/system/etc/provision).", valueName: "FILE"))
+    public var trustKey: String?
+
     @Option(name: .long, help: "The agent's system user (default: provision; in a sandbox, the current user).")
     public var user: String?
 
@@ -55,7 +58,8 @@ public struct InstallCommand: ParsableCommand {
     func execute() throws(PVError) {
         let root = rootOptions.resolve()
         let steps = try selectedSteps()
-        let bundleDir = try resolveBundle(root: root)
+        let trust = try BundleTrust(root: root, isRoot: geteuid() == 0, trustKey: trustKey)
+        let bundleDir = try resolveBundle(root: root, trust: trust)
         let unpacked = try BundleTools.prepare(bundle: bundleDir)
         if prepareOnly {
             Output.line(unpacked > 0 ? "unpacked \(unpacked) tools into \(bundleDir)/bin, each checked against \(BundleTools.manifestName)"
@@ -123,11 +127,33 @@ public struct InstallCommand: ParsableCommand {
         return Steps.all.filter { s in chosen.contains { $0.name == s.name } }
     }
 
-    func resolveBundle(root: InstallRoot) throws(PVError) -> String {
+    /// The bundle's directory, its manifest and signature checked (an archive: before its files
+    /// move into place), and the --trust-key key pinned once the signature verifies.
+    func resolveBundle(root: InstallRoot, trust: BundleTrust) throws(PVError) -> String {
+        var verdict: BundleTrust.Verdict? = nil
+        let dir: String
         if let fromArchive {
-            let target = root.join("bundle")
-            return try BundleArchive.extractAndCheck(fromArchive, into: target)
+            dir = try BundleArchive.extractAndCheck(fromArchive, into: root.join("bundle")) { (incoming) throws(PVError) in
+                verdict = try trust.check(bundle: incoming)
+            }
+        } else {
+            dir = try checkedBundleDirectory()
+            if FileIO.exists(dir + "/" + Manifest.fileName) { verdict = try trust.check(bundle: dir) }
         }
+        let say: (String) -> Void = json ? { Output.error($0) } : { Output.line($0) }
+        switch verdict {
+        case .verified(let fingerprint)?:
+            say("bundle: signature verified (Ed25519 key \(fingerprint))")
+            if let pinned = try trust.pinGivenKey() { say("bundle: " + pinned) }
+        case .unverified(let reason)?:
+            say("warning: the bundle is unverified: \(reason); to pin a key, install with --trust-key FILE")
+        case nil:
+            break  // a development tree without a manifest (swift build output)
+        }
+        return dir
+    }
+
+    func checkedBundleDirectory() throws(PVError) -> String {
         let dir = bundle ?? FileIO.directoryName(FileIO.directoryName(Self.executablePath()))
         if FileIO.exists(dir + "/" + Manifest.fileName) {
             // Every file must be listed (sha256sum -c in the entry script ignores extra ones): an

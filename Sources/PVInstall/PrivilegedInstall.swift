@@ -26,16 +26,18 @@ enum PrivilegedInstall {
 
     /// Opens `directory` from "/" component by component (creating what is missing, mode 0755,
     /// owned by root), refusing a link or a directory that another user could change. Returns its fd.
-    static func openRootOwnedDirectory(_ directory: String) throws(PVError) -> Int32 {
+    /// With `create: false`, a missing directory throws `.notFound`.
+    static func openRootOwnedDirectory(_ directory: String, create: Bool = true) throws(PVError) -> Int32 {
         var fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw PVError(.osError, "cannot open /", cause: String(cString: strerror(errno))) }
         var walked = ""
         for part in directory.split(separator: "/").map(String.init) {
             walked += "/" + part
-            if mkdirat(fd, part, 0o755) == 0 { _ = fchownat(fd, part, 0, 0, Int32(AT_SYMLINK_NOFOLLOW)) }
+            if create, mkdirat(fd, part, 0o755) == 0 { _ = fchownat(fd, part, 0, 0, Int32(AT_SYMLINK_NOFOLLOW)) }
             let next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             let openErrno = errno
             close(fd)
+            if next < 0 && openErrno == ENOENT && !create { throw PVError(.notFound, "\(walked) does not exist") }
             guard next >= 0 else {
                 throw PVError(.noPermission, "refusing to install a privileged program under \(walked): it is a link or not a directory",
                               hint: "remove \(walked) (as root) and run the install again", cause: String(cString: strerror(openErrno)))
