@@ -22,6 +22,8 @@ let package = Package(
         .executable(name: "pv_status", targets: ["pv_status"]),
         .executable(name: "pv_diagnostics", targets: ["pv_diagnostics"]),
         .executable(name: "pv_dhcp_probe", targets: ["pv_dhcp_probe"]),
+        // The parsers, for the fuzz targets in Tests/Fuzz (Scripts/fuzz).
+        .library(name: "ProvisionParsers", targets: ["PVCore", "PVDHCP", "PVArchive"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
