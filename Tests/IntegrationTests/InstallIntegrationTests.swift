@@ -201,6 +201,26 @@ extension LabIntegration {
             #expect(probe.status == 64, "\(probe.output)")
             let direct = try run("/usr/bin/setpriv", asNobody + [helper, "--interface", "pvv-cli"])
             #expect(direct.status == 0 && direct.stdout.hasPrefix("pv_dhcp_probe/1\tok\t"), "\(direct.output)")
+
+            // The Swift runtime's crash handler starts the program SWIFT_BACKTRACE names: never
+            // for a privileged helper (it would run with the helper's capability).
+            let marker = work + "/backtracer-ran"
+            let backtracer = work + "/backtracer"
+            try "#!/bin/sh\ntouch \(marker)\n".write(toFile: backtracer, atomically: true, encoding: .utf8)
+            _ = try run("/bin/chmod", ["755", backtracer])
+            let crashing = Process()
+            crashing.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            crashing.arguments = asNobody + ["/usr/bin/env", "SWIFT_BACKTRACE=enable=yes,interactive=no,swift-backtrace=\(backtracer)",
+                                             helper, "--interface", "lo", "--timeout", "10"]  // no DHCP server: it waits
+            crashing.standardOutput = FileHandle.nullDevice
+            crashing.standardError = FileHandle.nullDevice
+            try crashing.run()
+            usleep(500_000)
+            kill(crashing.processIdentifier, SIGSEGV)
+            crashing.waitUntilExit()
+            #expect(crashing.terminationReason == .uncaughtSignal && crashing.terminationStatus == SIGSEGV, "the helper crashed as asked")
+            usleep(200_000)
+            #expect(!FileManager.default.fileExists(atPath: marker), "a backtracer of the user's ran")
         }
 
         /// Root rerunning the install in a tree the agent's user owns follows none of that user's
