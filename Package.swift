@@ -6,7 +6,9 @@
 // library without any C dependency, and ~20-line executables.
 import PackageDescription
 
-let strict: [SwiftSetting] = []
+// Scripts/test builds with PV_WARNINGS_AS_ERRORS=1, so that a warning fails CI; a developer's
+// build (and the static release build) only warns.
+let strict: [SwiftSetting] = Context.environment["PV_WARNINGS_AS_ERRORS"] == "1" ? [.unsafeFlags(["-warnings-as-errors"])] : []
 
 let package = Package(
     name: "provision-agent",
@@ -140,15 +142,15 @@ let package = Package(
         .executableTarget(name: "pv_dhcp_probe", dependencies: ["PVDHCP"], swiftSettings: strict),
 
         // Tests: unit tests never touch the host; integration tests need the lab.
-        .testTarget(name: "PVCoreTests", dependencies: ["PVCore"]),
-        .testTarget(name: "PVVerifyTests", dependencies: ["PVVerify", "PVDNS", "PVDHCP", "PVCore"]),
-        .testTarget(name: "PVLifecycleTests", dependencies: ["PVLifecycle", "PVDocker", "PVCore", "PVRegistry", "PVHTTP", "PVUpdate"]),
+        .testTarget(name: "PVCoreTests", dependencies: ["PVCore"], swiftSettings: strict),
+        .testTarget(name: "PVVerifyTests", dependencies: ["PVVerify", "PVDNS", "PVDHCP", "PVCore"], swiftSettings: strict),
+        .testTarget(name: "PVLifecycleTests", dependencies: ["PVLifecycle", "PVDocker", "PVCore", "PVRegistry", "PVHTTP", "PVUpdate"], swiftSettings: strict),
         // Fakes shared by the test targets that talk HTTP.
-        .target(name: "PVTestSupport", dependencies: ["PVHTTP"], path: "Tests/PVTestSupport"),
-        .testTarget(name: "PVHTTPTests", dependencies: ["PVHTTP", "CCurl", "PVTestSupport"]),
-        .testTarget(name: "PVHeartbeatTests", dependencies: ["PVHeartbeat", "PVHTTP", "PVCore", "PVTestSupport"]),
-        .testTarget(name: "PVDiagnosticsTests", dependencies: ["PVDiagnostics", "PVAMQP", "PVHTTP", "PVCore"]),
-        .testTarget(name: "PVInstallTests", dependencies: ["PVInstall", "PVArchive"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["PVCore"]),
+        .target(name: "PVTestSupport", dependencies: ["PVHTTP"], path: "Tests/PVTestSupport", swiftSettings: strict),
+        .testTarget(name: "PVHTTPTests", dependencies: ["PVHTTP", "CCurl", "PVTestSupport"], swiftSettings: strict),
+        .testTarget(name: "PVHeartbeatTests", dependencies: ["PVHeartbeat", "PVHTTP", "PVCore", "PVTestSupport"], swiftSettings: strict),
+        .testTarget(name: "PVDiagnosticsTests", dependencies: ["PVDiagnostics", "PVAMQP", "PVHTTP", "PVCore"], swiftSettings: strict),
+        .testTarget(name: "PVInstallTests", dependencies: ["PVInstall", "PVArchive"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: ["PVCore"], swiftSettings: strict),
     ]
 )

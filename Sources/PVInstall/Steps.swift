@@ -278,9 +278,7 @@ public enum Steps {
         do { text = try FileIO.readText(path, limit: 1 << 20) } catch {
             throw PVError(.notFound, "the bundle lacks \(path)", hint: "download the bundle again", cause: error.message)
         }
-        return text.replacingAll("User=provision", with: "User=\(ctx.user)")
-            .replacingAll("/provision", with: ctx.root.path)
-            .replacingAll("<user>", with: ctx.user)
+        return TemplateRendering.render(text, root: ctx.root.path, user: ctx.user)
     }
 
     static func osFamily() -> String {

@@ -172,12 +172,17 @@ final class CheckResults: @unchecked Sendable {
 
 /// Fault injection for the crash-safety tests: `PV_UPDATE_CRASH_AT=<step>`
 /// makes the updater kill itself with SIGKILL right after writing that step
-/// to the journal, exactly as a power cut or an OOM kill would.
+/// to the journal, exactly as a power cut or an OOM kill would. Debug builds
+/// only (the tests run those): the shipped pv_update has no such switch.
 enum CrashInjection {
     static func fromEnvironment() -> @Sendable (UpdateJournal.Step) -> Void {
+        #if DEBUG
         guard let at = ProcessEnvironmentBlock.current["PV_UPDATE_CRASH_AT"], let step = UpdateJournal.Step(rawValue: at) else {
             return { _ in }
         }
         return { if $0 == step { kill(getpid(), SIGKILL) } }
+        #else
+        return { _ in }
+        #endif
     }
 }

@@ -141,7 +141,7 @@ func replacing(_ key: String, with line: String?) -> String {
     @Test func aLinkOrAFIFOAsTheConfigurationIsRefusedAtOnce() throws {
         var template = Array("/tmp/pvconf.XXXXXX".utf8CString)
         let dir = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!).map { String(cString: $0) } })
-        defer { _ = try? FileIO.listDirectory(dir + "/etc")?.forEach { unlink(dir + "/etc/" + $0) }; rmdir(dir + "/etc"); rmdir(dir) }
+        defer { FileIO.listDirectory(dir + "/etc")?.forEach { unlink(dir + "/etc/" + $0) }; rmdir(dir + "/etc"); rmdir(dir) }
         try FileIO.makeDirectories(dir + "/etc")
         let secret = dir + "/secret"
         try FileIO.writeAtomically(secret, "root:SHADOWHASH:19000:0:99999:7:::\n", mode: 0o600)
