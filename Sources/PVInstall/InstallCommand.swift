@@ -81,9 +81,7 @@ public struct InstallCommand: ParsableCommand {
         let logDir = root.join("logs", "install")
         for step in steps {
             // Between steps is a safe point: every step is rerunnable on its own.
-            if let signal = Interruption.signal {
-                throw PVError.interrupted(by: signal, "stopped before step \(step.name); the steps before it are done")
-            }
+            try Interruption.checkpoint("stopped before step \(step.name); the steps before it are done")
             let index = Steps.all.firstIndex { $0.name == step.name }! + 1
             let log = StepLog(directory: logDir, step: step.name)
             let context = InstallContext(bundle: bundleDir, root: root, sandbox: sandbox, isRoot: isRoot, user: userName,
@@ -108,9 +106,7 @@ public struct InstallCommand: ParsableCommand {
                               cause: error.cause)
             }
         }
-        if let signal = Interruption.signal {
-            throw PVError.interrupted(by: signal, "the last step was finished first; the install is complete")
-        }
+        try Interruption.checkpoint("the last step was finished first; the install is complete")
     }
 
     func selectedSteps() throws(PVError) -> [InstallStep] {

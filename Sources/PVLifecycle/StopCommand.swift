@@ -39,8 +39,6 @@ public struct StopCommand: ParsableCommand {
         case .wasNotRunning: Output.line("\(component.rawValue) is not running; nothing to stop")
         case .stopped(let v): Output.line("\(component.rawValue)\(v.map { " \($0)" } ?? "") stopped")
         }
-        if let signal = Interruption.signal {
-            throw PVError.interrupted(by: signal, "the stop of \(component.rawValue) was finished first")
-        }
+        try Interruption.checkpoint("the stop of \(component.rawValue) was finished first")
     }
 }

@@ -81,8 +81,6 @@ public struct StartCommand: ParsableCommand {
             let was = replaced.map { " (replaced \($0))" } ?? ""
             Output.line("\(component.rawValue) \(v) started\(was) and works after \(Int(ms)) ms")
         }
-        if let signal = Interruption.signal {
-            throw PVError.interrupted(by: signal, "the start of \(component.rawValue) was finished first")
-        }
+        try Interruption.checkpoint("the start of \(component.rawValue) was finished first")
     }
 }

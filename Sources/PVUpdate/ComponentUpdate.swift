@@ -101,19 +101,14 @@ public struct ComponentUpdate: Sendable {
             throw error
         }
 
-        // A signal before the swap: nothing has changed, so stop here. After it, the component in
-        // hand is finished (verified, kept or rolled back) before the tool stops.
-        if let signal = Interruption.signal {
-            UpdateJournal.remove(root: root, component: component)
-            throw PVError.interrupted(by: signal, "\(component.rawValue) was not updated; nothing was changed\(running ? ", \(current!) still runs" : "")")
-        }
-
         // 2. Swap: the only window without service.
         try write(&journal, .swapping)
         let swapError: PVError?
         do { _ = try start.start(component, version: to); swapError = nil } catch { swapError = error }
         if let swapError, swapError.isInterruption {
-            // Cut before the old container was touched (ComponentStart's checkpoint).
+            // A signal before the old container was touched (ComponentStart's checkpoint): nothing
+            // has changed. After that point the component in hand is finished (verified, kept or
+            // rolled back) before the tool stops.
             UpdateJournal.remove(root: root, component: component)
             throw swapError
         }

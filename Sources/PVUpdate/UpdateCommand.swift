@@ -89,14 +89,12 @@ public struct UpdateCommand: ParsableCommand {
                                       verify: { ComponentVerification(context: context).check($0) },
                                       afterJournalWrite: CrashInjection.fromEnvironment())
         var failures: [PVError] = []
-        var done: [Component] = []
-        for c in components {
+        for (i, c) in components.enumerated() {
             if let signal = Interruption.signal {
-                let rest = components.filter { !done.contains($0) }.map(\.rawValue).joined(separator: ", ")
+                let rest = components[i...].map(\.rawValue).joined(separator: ", ")
                 Output.error("Error: interrupted by \(Interruption.name(signal)): stopped at a safe point; not updated: \(rest) (left as they were)")
                 throw UpdateFailed(code: ExitStatus(rawValue: 128 + signal))
             }
-            defer { done.append(c) }
             do {
                 if let recovered = try updater.recover(c) { Output.line(recovered) }
                 let options = ComponentUpdate.Options(requested: requested, checkOnly: check, force: force, prereleases: pre)

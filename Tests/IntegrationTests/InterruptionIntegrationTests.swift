@@ -102,14 +102,21 @@ extension LabIntegration {
             #expect(s["state_file_agrees"] as? Bool == true, "pv_status: \(s)")
         }
 
-        @Test func aStalledDownloadIsCutAndNothingChanges() throws {
+        /// The lab reset, dns 1.2.0 forgotten locally, and a scratch root whose registry stalls every
+        /// blob download half-way: a pv_update there hangs in `docker pull` until it is cut.
+        func stallingRegistry(_ name: String) throws -> (fake: Server, root: String) {
             try updates.reset()
             try updates.forgetImage("pv-dns", "1.2.0")
             let fake = try Server("fake registry", "/usr/bin/python3", ["-u", Lab.repo.path + "/Tests/Fixtures/fake_registry.py", "stallpull"])
-            defer { fake.stop() }
-            try fake.waitForLine("ready")
-            let root = try Lab.scratchRoot("stallpull", overriding: ["registry": "127.0.0.1:\(try fake.readyPort())"])
-            defer { try? FileManager.default.removeItem(atPath: root) }
+            do {
+                try fake.waitForLine("ready")
+                return (fake, try Lab.scratchRoot(name, overriding: ["registry": "127.0.0.1:\(try fake.readyPort())"]))
+            } catch { fake.stop(); throw error }
+        }
+
+        @Test func aStalledDownloadIsCutAndNothingChanges() throws {
+            let (fake, root) = try stallingRegistry("stallpull")
+            defer { fake.stop(); try? FileManager.default.removeItem(atPath: root) }
             let update = try RunningTool("pv_update", ["dns", "--root", root])
             try fake.waitForLine("stalling a blob download", timeout: 60)
             let pull = try update.waitForChild(" pull ")
@@ -160,6 +167,27 @@ extension LabIntegration {
             try expectStateAgrees()
         }
 
+        /// A second signal is the operator insisting: the tool ends at once, its journal left for
+        /// the next run, which finishes or undoes the update.
+        @Test func aSecondSignalEndsTheToolAtOnceAndTheNextRunRecovers() throws {
+            try updates.reset()
+            #expect(try updates.update(["dns", "-v", "1.0.0"]).status == 0)
+            let update = try RunningTool("pv_update", ["dns", "-v", "1.1.0", "--root", Lab.root])
+            _ = try update.waitForChild(" run ")
+            update.signal(SIGTERM)
+            update.signal(SIGTERM)
+            let r = try update.finish()
+            #expect(r.status == 143, "\(r.output)")
+            #expect(!r.output.contains("updated 1.0.0 -> 1.1.0"), "the second signal did not wait for the update: \(r.output)")
+            #expect(FileManager.default.fileExists(atPath: journal), "the journal is left for the next run")
+            let next = try updates.update(["dns", "--check"])
+            #expect(next.status == 0 && next.stdout.contains("interrupted update of dns to 1.1.0"), "\(next.output)")
+            #expect(!FileManager.default.fileExists(atPath: journal))
+            let s = try updates.dnsStatus()
+            #expect(s["state"] as? String == "running" && s["version"] as? String == s["verified_version"] as? String, "\(s)")
+            try expectStateAgrees()
+        }
+
         @Test func aStopInFlightIsFinished() throws {
             try updates.reset()
             let stop = try RunningTool("pv_stop", ["dns", "--root", Lab.root])
@@ -176,13 +204,8 @@ extension LabIntegration {
         }
 
         @Test func aKilledToolTakesItsDockerChildWithIt() throws {
-            try updates.reset()
-            try updates.forgetImage("pv-dns", "1.2.0")
-            let fake = try Server("fake registry", "/usr/bin/python3", ["-u", Lab.repo.path + "/Tests/Fixtures/fake_registry.py", "stallpull"])
-            defer { fake.stop() }
-            try fake.waitForLine("ready")
-            let root = try Lab.scratchRoot("killed", overriding: ["registry": "127.0.0.1:\(try fake.readyPort())"])
-            defer { try? FileManager.default.removeItem(atPath: root) }
+            let (fake, root) = try stallingRegistry("killed")
+            defer { fake.stop(); try? FileManager.default.removeItem(atPath: root) }
             let update = try RunningTool("pv_update", ["dns", "--root", root])
             let pull = try update.waitForChild(" pull ", timeout: 60)
             update.signal(SIGKILL)
