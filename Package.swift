@@ -10,6 +10,12 @@ import PackageDescription
 // build (and the static release build) only warns.
 let strict: [SwiftSetting] = Context.environment["PV_WARNINGS_AS_ERRORS"] == "1" ? [.unsafeFlags(["-warnings-as-errors"])] : []
 
+/// A command leaf: its flags (ArgumentParser, PVCLI) over the operations it calls.
+func cli(_ name: String, _ operations: [Target.Dependency]) -> Target {
+    .target(name: name, dependencies: ["PVCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")] + operations,
+            swiftSettings: strict)
+}
+
 let package = Package(
     name: "provision-agent",
     platforms: [.macOS(.v13)],
@@ -48,12 +54,16 @@ let package = Package(
         // Signal handlers that only record, and a spawn whose child dies with the tool.
         .target(name: "CProcessControl", path: "Sources/CProcessControl"),
 
-        // Core: configuration, root paths, errors, output. No C library.
+        // The model and the ports: Component, Version, ServerConfig, InstallRoot, CheckResult, PVError,
+        // progress events, the process runner and the output. No C library.
         .target(name: "PVCore", dependencies: ["CStaticLibc", "CProcessControl"], swiftSettings: strict),
+        // What the tools keep on disk between runs: component state, update journal, locks, heartbeat state.
+        .target(name: "PVState", dependencies: ["PVCore"], swiftSettings: strict),
 
         // One wrapper per C library / protocol.
         .target(name: "PVDNS", dependencies: ["PVCore", "CLDNS"], swiftSettings: strict),
         .target(name: "CPacket", path: "Sources/CPacket"),
+        // The Docker CLI invocations, container names and labels.
         .target(name: "PVDocker", dependencies: ["PVCore"], swiftSettings: strict),
         // libarchive (tar, tar.gz; safe extraction) and SHA-256 for manifests (libcrypto).
         .target(name: "PVArchive", dependencies: ["PVCore", "CArchive", "CCrypto"], swiftSettings: strict),
@@ -61,96 +71,77 @@ let package = Package(
         .target(name: "PVHTTP", dependencies: ["PVCore", "CCurl"], swiftSettings: strict),
         // AMQP 0-9-1 login and channel through rabbitmq-c (the diagnostics' RabbitMQ check).
         .target(name: "PVAMQP", dependencies: ["PVCore", "CRabbitMQ"], swiftSettings: strict),
+        // The registry API v2 (tags, digests) over PVHTTP.
+        .target(name: "PVRegistry", dependencies: ["PVCore", "PVHTTP"], swiftSettings: strict),
 
-        // Shared command-line pieces (root option, error reporting).
+        // Start, stop, status, update and recovery of a component, over ports (Docker CLI, registry
+        // catalog, readiness, verification): no C library, so pv_stop and pv_status link none.
+        .target(name: "PVComponents", dependencies: ["PVCore", "PVState", "PVDocker"], swiftSettings: strict),
+        // The live checks behind those ports: DNS (ldns) and DHCP verification, readiness probes.
+        .target(name: "PVVerification", dependencies: ["PVComponents", "PVDNS", "PVDHCP"], swiftSettings: strict),
+
+        // Operations (no ArgumentParser, no command).
+        // The install: named steps over the components, the registry and verification.
+        .target(
+            name: "PVInstall",
+            dependencies: ["PVComponents", "PVVerification", "PVRegistry", "PVArchive", "CXattr"], swiftSettings: strict),
+        // The bundle builder (what ProVision does to make setup-<ID>.tar).
+        .target(name: "PVBundle", dependencies: ["PVCore", "PVArchive"], swiftSettings: strict),
+        .target(name: "PVHeartbeat", dependencies: ["PVCore", "PVState", "PVDocker", "PVHTTP"], swiftSettings: strict),
+        // Diagnostics: every check at once, each bounded; the log archive.
+        .target(
+            name: "PVDiagnostics",
+            dependencies: ["PVCore", "PVState", "PVHTTP", "PVAMQP", "PVVerification", "PVDocker", "PVArchive", "CTimex"],
+            swiftSettings: strict),
+
+        // Command-line pieces every tool shares (root option, error reporting).
         .target(
             name: "PVCLI",
             dependencies: ["PVCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
-
-        // Commands.
-        .target(
-            name: "PVVerify",
-            dependencies: [
-                "PVCore", "PVCLI", "PVDNS", "PVDHCP",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ], swiftSettings: strict),
-
-        .target(
-            name: "PVLifecycle",
-            dependencies: [
-                "PVCore", "PVCLI", "PVDocker",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ], swiftSettings: strict),
-        // The registry API v2 (tags, digests) over PVHTTP.
-        .target(name: "PVRegistry", dependencies: ["PVCore", "PVHTTP", "PVLifecycle"], swiftSettings: strict),
-        // Live readiness probes and component verification (ldns, DHCP).
-        .target(name: "PVProbes", dependencies: ["PVLifecycle", "PVDNS", "PVVerify"], swiftSettings: strict),
-        // Updates: registry, swap, verify, roll back, journal.
-        .target(
-            name: "PVUpdate",
-            dependencies: [
-                "PVLifecycle", "PVRegistry", "PVProbes",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ], swiftSettings: strict),
-        // The install: named steps over the lifecycle, update and verification pieces.
-        .target(
-            name: "PVInstall",
-            dependencies: [
-                "PVUpdate", "PVProbes", "PVArchive", "PVVerify", "CXattr",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ], swiftSettings: strict),
-        // The bundle builder (what ProVision does to make setup-<ID>.tar).
-        .target(
-            name: "PVBundle",
-            dependencies: ["PVCore", "PVCLI", "PVArchive", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: strict),
-        // Starting needs the probes and the registry (and finishes interrupted updates); stop and status need neither.
-        .target(
-            name: "PVStart",
-            dependencies: [
-                "PVLifecycle", "PVProbes", "PVRegistry", "PVUpdate",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ], swiftSettings: strict),
-
-        .target(
-            name: "PVHeartbeat",
-            dependencies: [
-                "PVCore", "PVCLI", "PVHTTP",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ], swiftSettings: strict),
-
-        // Diagnostics: every check at once, each bounded; the log archive.
-        .target(
-            name: "PVDiagnostics",
-            dependencies: [
-                "PVCore", "PVCLI", "PVHTTP", "PVAMQP", "PVVerify", "PVDocker", "PVHeartbeat", "PVArchive", "CTimex",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ], swiftSettings: strict),
+        // One leaf per executable: flags -> the operation, and its rendering.
+        cli("PVVerifyCLI", ["PVVerification"]),
+        cli("PVStartCLI", ["PVComponents", "PVVerification", "PVRegistry"]),
+        cli("PVStopCLI", ["PVComponents"]),
+        cli("PVStatusCLI", ["PVComponents"]),
+        cli("PVUpdateCLI", ["PVComponents", "PVVerification", "PVRegistry"]),
+        cli("PVInstallCLI", ["PVInstall"]),
+        cli("PVBundleCLI", ["PVBundle"]),
+        cli("PVHeartbeatCLI", ["PVHeartbeat"]),
+        cli("PVDiagnosticsCLI", ["PVDiagnostics"]),
 
         // Executables.
-        .executableTarget(name: "pv_verify", dependencies: ["PVVerify"], swiftSettings: strict),
-        .executableTarget(name: "pv_heartbeat", dependencies: ["PVHeartbeat"], swiftSettings: strict),
-        .executableTarget(name: "pv_bundle", dependencies: ["PVBundle"], swiftSettings: strict),
-        .executableTarget(name: "pv_install", dependencies: ["PVInstall"], swiftSettings: strict),
-        .executableTarget(name: "pv_update", dependencies: ["PVUpdate"], swiftSettings: strict),
-        .executableTarget(name: "pv_start", dependencies: ["PVStart"], swiftSettings: strict),
-        .executableTarget(name: "pv_stop", dependencies: ["PVLifecycle"], swiftSettings: strict),
-        .executableTarget(name: "pv_status", dependencies: ["PVLifecycle"], swiftSettings: strict),
-        .executableTarget(name: "pv_diagnostics", dependencies: ["PVDiagnostics"], swiftSettings: strict),
+        .executableTarget(name: "pv_verify", dependencies: ["PVVerifyCLI"], swiftSettings: strict),
+        .executableTarget(name: "pv_heartbeat", dependencies: ["PVHeartbeatCLI"], swiftSettings: strict),
+        .executableTarget(name: "pv_bundle", dependencies: ["PVBundleCLI"], swiftSettings: strict),
+        .executableTarget(name: "pv_install", dependencies: ["PVInstallCLI"], swiftSettings: strict),
+        .executableTarget(name: "pv_update", dependencies: ["PVUpdateCLI"], swiftSettings: strict),
+        .executableTarget(name: "pv_start", dependencies: ["PVStartCLI"], swiftSettings: strict),
+        .executableTarget(name: "pv_stop", dependencies: ["PVStopCLI"], swiftSettings: strict),
+        .executableTarget(name: "pv_status", dependencies: ["PVStatusCLI"], swiftSettings: strict),
+        .executableTarget(name: "pv_diagnostics", dependencies: ["PVDiagnosticsCLI"], swiftSettings: strict),
         // The DHCP check with cap_net_raw, for the agent's user: arguments only (no ArgumentParser, no config).
         .executableTarget(name: "pv_dhcp_probe", dependencies: ["PVDHCP"], swiftSettings: strict),
 
         // Tests: unit tests never touch the host; integration tests need the lab.
+        // One unit test target per library, named after it. Unit tests never touch the host.
         .testTarget(name: "PVCoreTests", dependencies: ["PVCore"], swiftSettings: strict),
-        .testTarget(name: "PVVerifyTests", dependencies: ["PVVerify", "PVDNS", "PVDHCP", "PVCore"], swiftSettings: strict),
-        .testTarget(name: "PVLifecycleTests", dependencies: ["PVLifecycle", "PVDocker", "PVCore", "PVRegistry", "PVHTTP", "PVUpdate"], swiftSettings: strict),
-        // Fakes shared by the test targets that talk HTTP.
-        .target(name: "PVTestSupport", dependencies: ["PVHTTP"], path: "Tests/PVTestSupport", swiftSettings: strict),
+        .testTarget(name: "PVDNSTests", dependencies: ["PVDNS", "PVCore"], swiftSettings: strict),
+        .testTarget(name: "PVDHCPTests", dependencies: ["PVDHCP", "PVCore"], swiftSettings: strict),
+        .testTarget(name: "PVDockerTests", dependencies: ["PVDocker", "PVCore", "PVTestSupport"], swiftSettings: strict),
+        .testTarget(name: "PVArchiveTests", dependencies: ["PVArchive", "PVCore"], swiftSettings: strict),
+        .testTarget(name: "PVRegistryTests", dependencies: ["PVRegistry", "PVHTTP", "PVCore", "PVTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "PVComponentsTests", dependencies: ["PVComponents", "PVState", "PVDocker", "PVCore", "PVTestSupport"],
+            swiftSettings: strict),
+        // Fakes shared by the test targets.
+        .target(name: "PVTestSupport", dependencies: ["PVHTTP", "PVCore"], path: "Tests/PVTestSupport", swiftSettings: strict),
         .testTarget(name: "PVHTTPTests", dependencies: ["PVHTTP", "CCurl", "PVTestSupport"], swiftSettings: strict),
-        .testTarget(name: "PVHeartbeatTests", dependencies: ["PVHeartbeat", "PVHTTP", "PVCore", "PVTestSupport"], swiftSettings: strict),
-        .testTarget(name: "PVDiagnosticsTests", dependencies: ["PVDiagnostics", "PVAMQP", "PVHTTP", "PVCore"], swiftSettings: strict),
+        .testTarget(name: "PVHeartbeatTests", dependencies: ["PVHeartbeat", "PVState", "PVHTTP", "PVCore", "PVTestSupport"], swiftSettings: strict),
+        .testTarget(name: "PVDiagnosticsTests", dependencies: ["PVDiagnostics", "PVState", "PVAMQP", "PVHTTP", "PVCore"], swiftSettings: strict),
         .testTarget(name: "PVInstallTests", dependencies: ["PVInstall", "PVArchive"], swiftSettings: strict),
+        .testTarget(name: "PVInstallCLITests", dependencies: ["PVInstallCLI"], swiftSettings: strict),
+        .testTarget(name: "PVDiagnosticsCLITests", dependencies: ["PVDiagnosticsCLI"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["PVCore"], swiftSettings: strict),
     ]
 )

@@ -29,13 +29,6 @@ public struct ServerConfig: Sendable, Equatable {
     }
 }
 
-public enum Component: String, CaseIterable, Sendable, Codable, Comparable {
-    case dns, dhcp, monitoring
-    public static func < (a: Component, b: Component) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-    }
-}
-
 /// Helpers for the parts of an AMQP URI we must treat as secret.
 public enum AMQPURI {
     /// The password of `amqp://user:password@host...`, if any.

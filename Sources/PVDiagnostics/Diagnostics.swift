@@ -4,9 +4,10 @@ import FoundationEssentials
 import Foundation
 #endif
 import PVCore
-import PVHeartbeat
 #if canImport(Glibc)
 import Glibc
+import PVState
+import PVVerification
 #endif
 
 /// How long each check may take. The whole run is bounded as well

@@ -2,7 +2,7 @@ import CTimex
 import PVAMQP
 import PVCore
 import PVHTTP
-import PVVerify
+import PVVerification
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,5 @@
 import PVCore
-import PVHeartbeat
+import PVState
 
 /// `heartbeat`: the systemd units that beat every 30 s are installed and the
 /// timer is enabled, and the last beat is recent (and, when pv_heartbeat

@@ -1,4 +1,5 @@
 import PVCore
+import PVState
 import PVHTTP
 
 /// What the heartbeat says about one component.

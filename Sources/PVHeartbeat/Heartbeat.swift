@@ -1,4 +1,5 @@
 import PVCore
+import PVState
 import PVHTTP
 
 /// Everything a beat touches outside itself. The live context reads /proc,

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import PVCore
+import PVState
 
 /// Where the system figures come from. The live source reads /proc and calls
 /// statvfs; unit tests hand in fixed text, so no test depends on the host.
@@ -33,21 +34,6 @@ public struct DiskUsage: Sendable, Equatable {
     public var usedPercent: Double {
         let usable = usedBytes + availableBytes
         return usable == 0 ? 0 : Double(usedBytes) / Double(usable) * 100
-    }
-}
-
-/// Cumulative CPU time from /proc/stat, kept between beats so each beat reports
-/// the CPU use over the last interval instead of a since-boot average.
-public struct CPUSample: Sendable, Equatable {
-    public var totalTicks: UInt64
-    public var idleTicks: UInt64
-    /// /proc/uptime when the sample was taken, to know the window it covers.
-    public var uptime: Double
-
-    public init(totalTicks: UInt64, idleTicks: UInt64, uptime: Double) {
-        self.totalTicks = totalTicks
-        self.idleTicks = idleTicks
-        self.uptime = uptime
     }
 }
 

@@ -1,8 +1,8 @@
 import PVCore
 import PVDocker
-import PVLifecycle
 #if canImport(Glibc)
 import Glibc
+import PVComponents
 #endif
 
 /// What every install step may touch, decided once: where the bundle is,
@@ -19,18 +19,18 @@ public struct InstallContext: Sendable {
     /// The agent's system user.
     public var user: String
     public var runner: any ProcessRunner
-    /// Progress and log lines of the current step.
-    public var log: @Sendable (String) -> Void
+    /// What the current step does, for its log and the progress renderer.
+    public var progress: @Sendable (ProgressEvent) -> Void
 
     public init(bundle: String, root: InstallRoot, sandbox: Bool, isRoot: Bool, user: String,
-                runner: any ProcessRunner, log: @escaping @Sendable (String) -> Void) {
+                runner: any ProcessRunner, progress: @escaping @Sendable (ProgressEvent) -> Void) {
         self.bundle = bundle
         self.root = root
         self.sandbox = sandbox
         self.isRoot = isRoot
         self.user = user
         self.runner = runner
-        self.log = log
+        self.progress = progress
     }
 
     /// Where a system file goes: its real place, or under the root in a sandbox.
@@ -50,18 +50,18 @@ public struct InstallContext: Sendable {
         return try ConfigParser.load(root: root)
     }
 
-    public func lifecycle() throws(PVError) -> LifecycleContext {
+    public func lifecycle() throws(PVError) -> ComponentContext {
         let config = try config()
-        return LifecycleContext(root: root, config: config, docker: DockerCLI(host: config.dockerHost, runner: runner),
-                                readiness: RunningOnlyProbe(), ports: LivePortChecker(), registry: nil, say: log)
+        return ComponentContext(root: root, config: config, docker: DockerCLI(host: config.dockerHost, runner: runner),
+                                readiness: RunningOnlyProbe(), ports: LivePortChecker(), registry: nil, progress: progress)
     }
 
     /// Runs a command, logging it and its output; fails the step when it fails.
     @discardableResult
     public func run(_ command: Command, timeout: Double = 120, what: String) throws(PVError) -> ProcessOutput {
-        log("$ \(command)")
-        let out = try runner.run(command, timeout: timeout) { [log] in log("  " + $0) }
-        for line in out.stderr.split(separator: "\n") { log("  " + line) }
+        progress(.note("$ \(command)"))
+        let out = try runner.run(command, timeout: timeout) { [progress] in progress(.note("  " + $0)) }
+        for line in out.stderr.split(separator: "\n") { progress(.note("  " + line)) }
         guard out.succeeded else {
             throw PVError(.osError, "\(what) failed", cause: out.timedOut ? "timed out after \(Int(timeout)) s" : out.stderr.split(separator: "\n").last.map(String.init))
         }

@@ -2,13 +2,12 @@ import PVCore
 import PVDHCP
 import PVArchive
 import PVDocker
-import PVLifecycle
-import PVProbes
 import PVRegistry
-import PVUpdate
-import PVVerify
 #if canImport(Glibc)
 import Glibc
+import PVComponents
+import PVVerification
+import PVState
 #endif
 
 /// The install, step by step, in order.
@@ -229,11 +228,11 @@ public enum Steps {
         var life = try ctx.lifecycle()
         life.readiness = LiveReadinessProbe()
         let context = life
-        let registry = RegistryClient(registry: context.config.registry)
+        let registry = RegistryTagCatalog(client: RegistryClient(registry: context.config.registry), config: context.config)
         let updater = ComponentUpdate(context: context, registry: registry, verify: { ComponentVerification(context: context).check($0) })
-        if let recovered = try updater.recover(component) { ctx.log(recovered) }
+        if let recovered = try updater.recover(component) { ctx.progress(.recovered(recovered)) }
         let failed = try context.state.load()[component].failed
-        let candidates = VersionSelection.versions(in: try registry.tags(context.config.image(for: component)), includePrereleases: false)
+        let candidates = VersionSelection.versions(in: try registry.tags(for: component), includePrereleases: false)
             .filter { !failed.contains($0) }.reversed()
         guard !candidates.isEmpty else {
             throw PVError(.notFound, "the registry \(context.config.registry) has no usable version of \(component.rawValue)",
@@ -253,7 +252,7 @@ public enum Steps {
                 let note = skipped.isEmpty ? "" : " (skipped \(skipped.joined(separator: ", ")))"
                 return "\(component.rawValue) \(version) runs and passes verification\(note)"
             } catch where error.code == .checkFailed {
-                ctx.log(error.description)
+                ctx.progress(.note(error.description))
                 skipped.append("\(version): failed verification")
             }
         }
@@ -263,7 +262,7 @@ public enum Steps {
 
     static func verifyAll(_ ctx: InstallContext) throws(PVError) -> String {
         let checks = Verifier(config: try ctx.config(), root: ctx.root).run(.all)
-        for c in checks { ctx.log(c.line) }
+        for c in checks { ctx.progress(.note(c.line)) }
         if let bad = checks.first(where: { !$0.passed }) {
             throw PVError(.checkFailed, "\(bad.name) verification failed: \(bad.detail)", hint: bad.hint)
         }

@@ -1,7 +1,6 @@
 import PVCore
-import PVLifecycle
 
-/// The registry as the lifecycle tools see it: a list of tags per component.
+/// The registry client behind the components' RegistryCatalog port.
 public struct RegistryTagCatalog: RegistryCatalog {
     public var client: RegistryClient
     public var config: ServerConfig
@@ -13,5 +12,9 @@ public struct RegistryTagCatalog: RegistryCatalog {
 
     public func tags(for component: Component) throws(PVError) -> [String] {
         try client.tags(config.image(for: component))
+    }
+
+    public func digest(for component: Component, tag: String) throws(PVError) -> String {
+        try client.digest(config.image(for: component), tag: tag)
     }
 }

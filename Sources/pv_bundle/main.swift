@@ -1,3 +1,3 @@
-import PVBundle
+import PVBundleCLI
 
 BundleCommand.main()

@@ -1,3 +1,3 @@
-import PVDiagnostics
+import PVDiagnosticsCLI
 
 DiagnosticsCommand.main(DiagnosticsCommand.normalize(Array(CommandLine.arguments.dropFirst())))

@@ -1,3 +1,3 @@
-import PVHeartbeat
+import PVHeartbeatCLI
 
 HeartbeatCommand.entry()

@@ -1,3 +1,3 @@
-import PVInstall
+import PVInstallCLI
 
 InstallCommand.main()

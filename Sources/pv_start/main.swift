@@ -1,3 +1,3 @@
-import PVStart
+import PVStartCLI
 
 StartCommand.main()

@@ -1,3 +1,3 @@
-import PVLifecycle
+import PVStopCLI
 
 StopCommand.main()

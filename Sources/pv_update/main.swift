@@ -1,3 +1,3 @@
-import PVUpdate
+import PVUpdateCLI
 
 UpdateCommand.main()

@@ -1,3 +1,3 @@
-import PVVerify
+import PVVerifyCLI
 
 VerifyCommand.main()

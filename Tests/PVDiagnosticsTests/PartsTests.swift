@@ -1,5 +1,6 @@
 import PVAMQP
 @testable import PVCore
+import PVState
 import PVHTTP
 import Testing
 @testable import PVDiagnostics
@@ -393,20 +394,7 @@ import Glibc
     }
 }
 
-@Suite struct CommandTests {
-    @Test func aBareArchiveOptionMeansTheDefaultPlace() {
-        #expect(DiagnosticsCommand.normalize(["--archive"]) == ["--archive", "@default"])
-        #expect(DiagnosticsCommand.normalize(["--archive", "--json"]) == ["--archive", "@default", "--json"])
-        #expect(DiagnosticsCommand.normalize(["--archive", "/x.tgz", "--json"]) == ["--archive", "/x.tgz", "--json"])
-        #expect(DiagnosticsCommand.normalize(["--json"]) == ["--json"])
-    }
-
-    @Test func unitDirectoryFollowsTheRoot() {
-        #expect(DiagnosticsCommand.unitDirectory(option: nil, root: InstallRoot(path: "/provision")) == "/etc/systemd/system")
-        #expect(DiagnosticsCommand.unitDirectory(option: nil, root: InstallRoot(path: "/tmp/sb")) == "/tmp/sb/system/etc/systemd/system")
-        #expect(DiagnosticsCommand.unitDirectory(option: "/u", root: InstallRoot(path: "/provision")) == "/u")
-    }
-
+@Suite struct ArchivePathTests {
     @Test func defaultArchivePath() {
         #expect(DiagnosticsArchive.defaultPath(root: InstallRoot(path: "/provision"), resourceID: "lab-1", time: 1_795_000_000)
                 == "/provision/logs/diagnostics-lab-1-20261118T110640Z.tar.gz")

@@ -1,4 +1,5 @@
 import PVCore
+import PVState
 import PVHTTP
 import PVTestSupport
 import Testing

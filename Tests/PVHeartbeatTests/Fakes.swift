@@ -1,5 +1,6 @@
 import Foundation
 import PVCore
+import PVState
 import PVHTTP
 @testable import PVHeartbeat
 

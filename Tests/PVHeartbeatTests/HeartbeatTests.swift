@@ -1,5 +1,6 @@
 import Foundation
 import PVCore
+import PVState
 import PVHTTP
 import Testing
 @testable import PVHeartbeat

@@ -1,5 +1,6 @@
 import Testing
 @testable import PVHeartbeat
+import PVState
 
 @Suite struct ProcTextTests {
     @Test func loadAverage() {

@@ -1,0 +1,154 @@
+import PVCore
+import PVState
+import PVDocker
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starting a component: the operation behind start_pv_<component>.sh, also
+/// used by pv_update and pv_install.
+public struct ComponentStart: Sendable {
+    public var context: ComponentContext
+    /// Bound on waiting for the component to work after `docker run`.
+    public var readyTimeout: Double
+    public var pullTimeout: Double
+
+    public init(context: ComponentContext, readyTimeout: Double = 20, pullTimeout: Double = 900) {
+        self.context = context
+        self.readyTimeout = readyTimeout
+        self.pullTimeout = pullTimeout
+    }
+
+    public enum Outcome: Equatable, Sendable {
+        case alreadyRunning(Version)
+        case started(Version, replaced: Version?, readyAfterMs: Double)
+    }
+
+    /// The version to start: the one asked for, else the last verified one.
+    public func resolveVersion(_ component: Component, requested: String?) throws(PVError) -> Version {
+        if let requested { return try Version.parse(requested) }
+        let record = try context.state.load()[component]
+        if let v = record.verified { return v }
+        var hint = "pass -v VERSION"
+        if let tags = try? context.registry?.tags(for: component) {
+            let versions = tags.compactMap(Version.init).sorted()
+            if !versions.isEmpty { hint += " (in the registry: \(versions.map(\.description).joined(separator: ", ")))" }
+        }
+        throw PVError(.notFound, "no verified version of \(component.rawValue) is recorded yet", hint: hint)
+    }
+
+    /// `interruptible`: a signal before the old container is touched stops here, changing
+    /// nothing. A rollback or recovery passes false: it is the safe point's own work.
+    public func start(_ component: Component, version: Version, interruptible: Bool = true) throws(PVError) -> Outcome {
+        let docker = context.docker
+        try docker.requireEngine()
+        let spec = context.spec(component, version)
+        let current = try context.container(component)
+        if let current, current.isRunning, current.version == version.description, current.imageReference == spec.image {
+            try context.state.update { $0[component].running = version }
+            return .alreadyRunning(version)
+        }
+
+        try ensureImage(spec, whenInterrupted: interruptible ? .cut : .finish)
+        // The last point where nothing has changed yet.
+        if interruptible { try Interruption.checkpoint("nothing was changed\(current?.isRunning == true ? "; \(current?.version ?? "the old version") still runs" : "")") }
+
+        // Port check only when we do not hold the port ourselves.
+        if component == .dns, !(current?.isRunning ?? false), let listen = Self.listenAddress(context.config.dnsListen),
+           let holder = context.ports.udpPortHolder(address: listen.address, port: listen.port) {
+            throw PVError(.tempFail, "cannot start dns: \(holder)",
+                          hint: "stop the other DNS server, or change dns_listen / dns_verify_port in the configuration")
+        }
+
+        let replaced = current?.version.flatMap(Version.init)
+        if current != nil {
+            context.progress(.stopping(container: spec.name, version: current?.version))
+            try ComponentStop(context: context).removeContainer(spec.name, grace: 10)
+        }
+        for m in spec.mounts {
+            do { try FileIO.makeDirectories(m.host) } catch {
+                throw PVError(.cantCreate, "cannot create \(m.host) for \(component.rawValue)", cause: error.message)
+            }
+        }
+
+        context.progress(.starting(container: spec.name, image: spec.image))
+        let started = Monotonic.nanoseconds()
+        let run = try docker.run(spec.runArguments, timeout: 60)
+        guard run.succeeded else {
+            throw PVError(.osError, "docker run of \(spec.image) failed", hint: "see the message above; stop_pv_\(component.rawValue).sh clears a half-started container",
+                          cause: run.timedOut ? "timed out after 60 s" : run.stderr.trimmedLastLine)
+        }
+        try context.state.update {
+            $0[component].running = version
+            $0[component].record("started", version: version)
+        }
+        let ms = try waitUntilReady(component, spec: spec, since: started)
+        return .started(version, replaced: replaced, readyAfterMs: ms)
+    }
+
+    /// Pulls the image unless it is present; a missing version lists what the registry holds.
+    /// A download is cut by a signal (nothing has changed yet), except where it must finish (a rollback).
+    public func ensureImage(_ spec: ContainerSpec, whenInterrupted: InterruptionPolicy = .cut) throws(PVError) {
+        if try context.docker.imageExists(spec.image) { return }
+        context.progress(.pulling(image: spec.image))
+        let pull = try context.docker.run(["pull", "--quiet", spec.image], timeout: pullTimeout, whenInterrupted: whenInterrupted)
+        if pull.succeeded { return }
+        if pull.interrupted, let signal = Interruption.signal {
+            throw .interrupted(by: signal, "the download of \(spec.image) was cut; nothing was changed")
+        }
+        if pull.timedOut {
+            throw PVError(.unavailable, "pulling \(spec.image) did not finish within \(Int(pullTimeout)) s", hint: "check the registry \(context.config.registry) and the network")
+        }
+        let why = pull.stderr.trimmedLastLine
+        let notFound = why.contains("manifest unknown") || why.contains("not found") || why.contains("manifest for")
+        if notFound {
+            var hint = "pick a version the registry has"
+            if let tags = try? context.registry?.tags(for: spec.component) {
+                let versions = tags.compactMap(Version.init).sorted().map(\.description)
+                hint = versions.isEmpty ? "the registry has no versions of \(spec.component.rawValue)"
+                    : "versions in the registry: \(versions.joined(separator: ", "))"
+            }
+            throw PVError(.notFound, "version \(spec.version) of \(spec.component.rawValue) is not in the registry \(context.config.registry)", hint: hint)
+        }
+        throw PVError(.unavailable, "cannot pull \(spec.image)", hint: "check that the registry \(context.config.registry) is reachable", cause: why)
+    }
+
+    func waitUntilReady(_ component: Component, spec: ContainerSpec, since started: UInt64) throws(PVError) -> Double {
+        let deadline = Deadline(secondsFromNow: readyTimeout)
+        var last = "not checked"
+        var info: ContainerInfo? = nil
+        repeat {
+            info = try context.container(component)
+            if let info, info.isRunning {
+                switch context.readiness.check(component, container: info, config: context.config) {
+                case .ready: return Monotonic.milliseconds(since: started)
+                case .notYet(let why): last = why
+                }
+            } else if let info, info.status == "exited" || info.status == "dead" {
+                throw notReady(spec, "the container exited with status \(info.exitCode)")
+            } else {
+                last = "container \(info?.status ?? "missing")"
+            }
+            usleep(10_000)
+        } while !deadline.hasPassed
+        throw notReady(spec, "not ready within \(Int(readyTimeout)) s: \(last)")
+    }
+
+    func notReady(_ spec: ContainerSpec, _ why: String) -> PVError {
+        let logs = (try? context.docker.run(["logs", "--tail", "5", spec.name], timeout: 5)).map { ($0.stdout + $0.stderr).trimmedLastLine } ?? ""
+        return PVError(.checkFailed, "\(spec.component.rawValue) \(spec.version) started but does not work: \(why)",
+                       hint: "read its log (docker logs \(spec.name)), debug it with start_pv_\(spec.component.rawValue).sh -b, or start another version with -v",
+                       cause: logs.isEmpty ? nil : "last log line: \(logs)")
+    }
+
+    static func listenAddress(_ knotListen: String) -> (address: String, port: UInt16)? {
+        guard let at = knotListen.lastIndex(of: "@"), let port = Syntax.port(String(knotListen[knotListen.index(after: at)...])) else { return nil }
+        return (String(knotListen[..<at]), port)
+    }
+}
+
+extension String {
+    var trimmedLastLine: String {
+        split(separator: "\n").last.map { $0.trimmingWhitespace() } ?? ""
+    }
+}

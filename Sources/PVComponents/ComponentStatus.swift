@@ -1,0 +1,72 @@
+import PVCore
+import PVState
+import PVDocker
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One component's state as an operator (or the heartbeat) sees it.
+public struct ComponentStatusReport: Sendable, Equatable {
+    public var component: Component
+    public var state: String  // running, stopped, absent
+    public var version: String?
+    public var uptimeSeconds: Int?
+    public var imageDigest: String?
+    public var verified: String?
+    /// What the state file says runs (`running` in components.json).
+    public var recorded: String?
+
+    /// The state file and Docker agree on what runs. They can part after a kill at the wrong
+    /// moment or a container changed by hand; the next start or update brings them back.
+    public var stateFileAgrees: Bool { recorded == (state == "running" ? version : nil) }
+
+    public var json: JSONValue {
+        .object([
+            ("component", .string(component.rawValue)), ("state", .string(state)),
+            ("version", version.map(JSONValue.string) ?? .null),
+            ("uptime_seconds", uptimeSeconds.map(JSONValue.int) ?? .null),
+            ("image_digest", imageDigest.map(JSONValue.string) ?? .null),
+            ("verified_version", verified.map(JSONValue.string) ?? .null),
+            ("recorded_version", recorded.map(JSONValue.string) ?? .null),
+            ("state_file_agrees", .bool(stateFileAgrees)),
+        ])
+    }
+
+    /// The sentence for an operator when the state file and Docker disagree.
+    public var disagreement: String? {
+        guard !stateFileAgrees else { return nil }
+        let name = component.rawValue
+        let docker = state == "running" ? "Docker runs \(version ?? "a container without a version label")" : "Docker runs no \(name) container"
+        let fix = state == "running" && version != nil ? "start_pv_\(name).sh -v \(version!) records what runs" : "stop_pv_\(name).sh records that nothing runs"
+        return "the state file records \(name) \(recorded ?? "as not running"), but \(docker); \(fix)"
+    }
+}
+
+public struct ComponentStatus: Sendable {
+    public var context: ComponentContext
+    public init(context: ComponentContext) { self.context = context }
+
+    public func report(now: Int = Int(time(nil))) throws(PVError) -> [ComponentStatusReport] {
+        try context.docker.requireEngine()
+        let containers = try context.docker.inspect(Component.allCases.map(ContainerSpec.containerName))
+        let state = try context.state.load()
+        return try Component.allCases.map { (component) throws(PVError) -> ComponentStatusReport in
+            let verified = state[component].verified?.description
+            let recorded = state[component].running?.description
+            guard let c = containers.first(where: { $0.name == ContainerSpec.containerName(component) }) else {
+                return ComponentStatusReport(component: component, state: "absent", verified: verified, recorded: recorded)
+            }
+            let uptime = c.isRunning ? c.startedEpoch.map { max(0, now - $0) } : nil
+            return ComponentStatusReport(component: component, state: c.isRunning ? "running" : "stopped", version: c.version,
+                                         uptimeSeconds: uptime, imageDigest: try context.docker.repoDigest(ofImage: c.imageID) ?? c.imageID,
+                                         verified: verified, recorded: recorded)
+        }
+    }
+
+    public static func formatUptime(_ s: Int) -> String {
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return "\(s / 60)m\(s % 60)s" }
+        if s < 86400 { return "\(s / 3600)h\(s % 3600 / 60)m" }
+        return "\(s / 86400)d\(s % 86400 / 3600)h"
+    }
+}

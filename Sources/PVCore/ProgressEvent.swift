@@ -1,0 +1,43 @@
+/// What an operation reports while it works, as values: the text renderer prints `text`, the
+/// install's renderer draws a layer bar from `.pullOutput` and sends `isMilestone` events to the
+/// management application's popup as JSON. No layer reads another's text back.
+public enum ProgressEvent: Sendable, Equatable {
+    /// An update's download while the old version keeps serving.
+    case downloading(image: String)
+    case alreadyDownloaded(image: String)
+    /// One line of `docker pull`'s own progress ("<layer>: Pull complete").
+    case pullOutput(String)
+    case downloaded(milliseconds: Int)
+    /// A start's download of an image that is missing.
+    case pulling(image: String)
+    case stopping(container: String, version: String?)
+    case starting(container: String, image: String)
+    case rollingBack(Component, to: Version)
+    /// What was done to finish or undo an update that a crash interrupted.
+    case recovered(String)
+    /// Anything else worth a line: a command run by an install step and its output, a check's line.
+    case note(String)
+
+    /// The line an operator reads.
+    public var text: String {
+        switch self {
+        case .downloading(let image): return "downloading \(image) (the running version keeps serving)"
+        case .alreadyDownloaded(let image): return "\(image) is already downloaded"
+        case .pullOutput(let line): return "  " + line
+        case .downloaded(let ms): return "downloaded in \(ms) ms"
+        case .pulling(let image): return "pulling \(image)"
+        case .stopping(let container, let version): return "stopping \(container)\(version.map { " (\($0))" } ?? "")"
+        case .starting(let container, let image): return "starting \(container) from \(image)"
+        case .rollingBack(let component, let version): return "rolling back \(component.rawValue) to \(version)"
+        case .recovered(let text), .note(let text): return text
+        }
+    }
+
+    /// The events a progress popup shows (the rest go to the step's log only).
+    public var isMilestone: Bool {
+        switch self {
+        case .downloading, .downloaded, .rollingBack, .starting: return true
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import PVArchive
+import PVCore
+import PVState
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What an install reports as it goes; the text and --json renderers consume it.
+public enum InstallEvent: Sendable {
+    /// About the bundle itself: its signature, the key pinned, or a warning that it is unverified.
+    case bundle(String)
+    /// --prepare-only's one line.
+    case prepared(String)
+    case stepStarted(index: Int, total: Int, step: String)
+    case stepProgress(step: String, ProgressEvent)
+    case stepFinished(index: Int, total: Int, step: String, ok: Bool, seconds: Double, detail: String)
+}
+
+/// `pv_install`'s work: the bundle checked (and its tools unpacked), the root-only parts checked
+/// when not root, then the steps in order under the update lock, each with its own log.
+public struct InstallRun: Sendable {
+    public var root: InstallRoot
+    public var execOnly: String?
+    public var bundle: String?
+    public var fromArchive: String?
+    public var trustKey: String?
+    public var user: String?
+    public var prepareOnly: Bool
+
+    public init(root: InstallRoot, execOnly: String? = nil, bundle: String? = nil, fromArchive: String? = nil,
+                trustKey: String? = nil, user: String? = nil, prepareOnly: Bool = false) {
+        self.root = root
+        self.execOnly = execOnly
+        self.bundle = bundle
+        self.fromArchive = fromArchive
+        self.trustKey = trustKey
+        self.user = user
+        self.prepareOnly = prepareOnly
+    }
+
+    public func execute(_ report: @escaping @Sendable (InstallEvent) -> Void) throws(PVError) {
+        let steps = try selectedSteps()
+        let trust = try BundleTrust(root: root, isRoot: geteuid() == 0, trustKey: trustKey)
+        let bundleDir = try resolveBundle(root: root, trust: trust, report: report)
+        let unpacked = try BundleTools.prepare(bundle: bundleDir)
+        if prepareOnly {
+            report(.prepared(unpacked > 0 ? "unpacked \(unpacked) tools into \(bundleDir)/bin, each checked against \(BundleTools.manifestName)"
+                                          : "\(bundleDir)/bin already holds the bundle's tools"))
+            return
+        }
+        let sandbox = root.path != InstallRoot.defaultPath
+        let isRoot = geteuid() == 0
+        let userName = user ?? (sandbox ? currentUser() : "provision")
+        if !isRoot && execOnly == nil {
+            try RootOnlyChecks(root: root, user: userName, bundle: bundleDir, systemPrefix: sandbox ? root.join("system") : "").requireDone()
+        }
+        // No update, start or stop may swap components under the install.
+        try? FileIO.makeDirectories(root.join("state"))
+        let lock = try UpdateLock(root: root, purpose: "pv_install")
+        defer { withExtendedLifetime(lock) {} }
+        Interruption.handleSignals()
+        let logDir = root.join("logs", "install")
+        for step in steps {
+            // Between steps is a safe point: every step is rerunnable on its own.
+            try Interruption.checkpoint("stopped before step \(step.name); the steps before it are done")
+            let index = Steps.all.firstIndex { $0.name == step.name }! + 1
+            let log = StepLog(directory: logDir, step: step.name)
+            let total = Steps.all.count
+            let context = InstallContext(bundle: bundleDir, root: root, sandbox: sandbox, isRoot: isRoot, user: userName,
+                                         runner: SystemProcessRunner(), progress: { event in
+                                             log.write(event.text)
+                                             report(.stepProgress(step: step.name, event))
+                                         })
+            report(.stepStarted(index: index, total: total, step: step.name))
+            let started = Monotonic.nanoseconds()
+            do {
+                let detail = try step.run(context)
+                log.write("ok: \(detail)")
+                report(.stepFinished(index: index, total: total, step: step.name, ok: true,
+                                     seconds: Monotonic.milliseconds(since: started) / 1000, detail: detail))
+            } catch {
+                log.write("FAILED: \(error)")
+                report(.stepFinished(index: index, total: total, step: step.name, ok: false,
+                                     seconds: Monotonic.milliseconds(since: started) / 1000, detail: error.message))
+                var rerun = "pv_install -e \(step.name)"
+                if root.path != InstallRoot.defaultPath { rerun += " --root \(root.path)" }
+                if bundle != nil || fromArchive != nil { rerun += " --bundle \(bundleDir)" }
+                throw PVError(error.code, "install failed at step \(step.name): \(error.message)",
+                              hint: "\(error.hint.map { $0 + "; " } ?? "")read \(log.path), then rerun only this step: \(rerun)",
+                              cause: error.cause)
+            }
+        }
+        try Interruption.checkpoint("the last step was finished first; the install is complete")
+    }
+
+    func selectedSteps() throws(PVError) -> [InstallStep] {
+        guard let execOnly else { return Steps.all }
+        var chosen: [InstallStep] = []
+        for name in execOnly.split(separator: ",").map({ String($0).trimmingWhitespace() }) where !name.isEmpty {
+            guard let step = Steps.named(name) else {
+                throw PVError(.usage, "unknown step '\(name.prefix(40))'", hint: "steps: \(Steps.all.map(\.name).joined(separator: ", "))")
+            }
+            chosen.append(step)
+        }
+        guard !chosen.isEmpty else { throw PVError(.usage, "--exec-only needs at least one step") }
+        // Keep the install's order whatever order they were given in.
+        return Steps.all.filter { s in chosen.contains { $0.name == s.name } }
+    }
+
+    /// The bundle's directory, its manifest and signature checked (an archive: before its files
+    /// move into place), and the --trust-key key pinned once the signature verifies.
+    func resolveBundle(root: InstallRoot, trust: BundleTrust, report: (InstallEvent) -> Void) throws(PVError) -> String {
+        var verdict: BundleTrust.Verdict? = nil
+        let dir: String
+        if let fromArchive {
+            dir = try BundleArchive.extractAndCheck(fromArchive, into: root.join("bundle")) { (incoming) throws(PVError) in
+                verdict = try trust.check(bundle: incoming)
+            }
+        } else {
+            dir = try checkedBundleDirectory()
+            if FileIO.exists(dir + "/" + Manifest.fileName) { verdict = try trust.check(bundle: dir) }
+        }
+        switch verdict {
+        case .verified(let fingerprint)?:
+            report(.bundle("bundle: signature verified (Ed25519 key \(fingerprint))"))
+            if let pinned = try trust.pinGivenKey() { report(.bundle("bundle: " + pinned)) }
+        case .unverified(let reason)?:
+            report(.bundle("warning: the bundle is unverified: \(reason); to pin a key, install with --trust-key FILE"))
+        case nil:
+            break  // a development tree without a manifest (swift build output)
+        }
+        return dir
+    }
+
+    func checkedBundleDirectory() throws(PVError) -> String {
+        let dir = bundle ?? FileIO.directoryName(FileIO.directoryName(Self.executablePath()))
+        if FileIO.exists(dir + "/" + Manifest.fileName) {
+            // Every file must be listed (sha256sum -c in the entry script ignores extra ones): an
+            // unlisted file is refused, naming it, so nothing unlisted can reach <root>/libs.
+            // The tools unpacked from lib/tools.tar.xz are listed in TOOLS.SHA256SUMS instead.
+            let unpacked = Set(BundleTools.listedTools(bundle: dir))
+            try BundleArchive.checkManifest(directory: dir, files: BundleArchive.allFiles(dir).filter { !unpacked.contains($0) })
+        } else if bundle != nil {
+            throw PVError(.dataError, "\(dir) has no \(Manifest.fileName)", hint: "pass the directory setup-<ID>.tar was extracted into")
+        }
+        return dir
+    }
+
+    static func executablePath() -> String {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        return n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "."
+    }
+
+    func currentUser() -> String {
+        getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
+    }
+}

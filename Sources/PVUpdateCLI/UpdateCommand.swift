@@ -1,0 +1,153 @@
+import ArgumentParser
+import PVCLI
+import PVCore
+import PVRegistry
+#if canImport(Glibc)
+import Glibc
+import PVComponents
+import PVVerification
+import PVState
+#endif
+
+/// `pv_update [component]`: what "Push Update" runs (through pv_update.py).
+public struct UpdateCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "pv_update",
+        abstract: "Update the components to the newest version in the registry, safely.",
+        discussion: """
+            For each component: find the newest version in the registry (semantic-version order;
+            tags that are not versions are ignored; pre-releases only with --pre; versions that failed
+            before only with --force), download it while the running version keeps serving, then swap,
+            verify, and keep it, or restore the last verified version and record the failure.
+            An update interrupted by a crash is finished or undone by the next pv_update or start.
+            SIGTERM, SIGINT or SIGHUP stop it at a safe point: a download is cut (nothing changed), a
+            component being swapped is verified, then kept or rolled back, and the rest are left as
+            they are; the tool says so and exits 128 + the signal number (a second signal ends it at
+            once; the next run recovers). Only one update runs at a time.
+            --check changes nothing, so it takes no lock (unless an interrupted update must be finished
+            first): it asks the registry about every component at once, and ends within --timeout
+            (default 30 s) even when the registry never answers.
+            Exit status: 0 every component up to date or updated, 1 an update failed verification and
+            was rolled back, 65 bad version, 66 version not in the registry, 69 Docker or the registry
+            unavailable, 75 another update is running, 78 bad configuration, 129/130/143 stopped by
+            SIGHUP/SIGINT/SIGTERM at a safe point.
+            """)
+
+    @Argument(help: "dns, dhcp, monitoring or all.")
+    public var component: String = "all"
+
+    @Option(name: [.short, .long], help: "Update to this version (needs one component).")
+    public var version: String?
+
+    @Flag(name: .long, help: "Only report what would change (no lock; every component at once; within --timeout).")
+    public var check = false
+
+    @Option(name: .long, help: ArgumentHelp("With --check: the bound on the whole check, in seconds.", valueName: "SECONDS"))
+    public var timeout: Double = 30
+
+    @Flag(name: .long, help: "Also consider versions that failed verification before.")
+    public var force = false
+
+    @Flag(name: .long, help: "Also consider pre-release versions (1.3.0-rc.1).")
+    public var pre = false
+
+    @OptionGroup public var rootOptions: RootOptions
+
+    public init() {}
+
+    public func validate() throws {
+        guard timeout >= 1, timeout <= 600 else { throw ValidationError("--timeout must be 1 to 600 seconds") }
+    }
+
+    public func run() throws {
+        let status: ExitStatus
+        do { status = try execute() } catch { throw ErrorReporting.exit(error) }
+        if status != .ok { throw ExitCode(status.rawValue) }  // each failure was already printed
+    }
+
+    func execute() throws(PVError) -> ExitStatus {
+        let components: [Component] = component == "all" ? Component.allCases : [try Component.parse(component)]
+        var requested: Version? = nil
+        if let version {
+            guard components.count == 1 else { throw PVError(.usage, "-v/--version needs one component", hint: "for example: pv_update dns -v \(version)") }
+            requested = try Version.parse(version)
+        }
+        let root = rootOptions.resolve()
+        let context = try ComponentContext.live(root: root, readiness: LiveReadinessProbe())
+        let options = ComponentUpdate.Options(requested: requested, checkOnly: check, force: force, prereleases: pre)
+        // A check changes nothing and takes no lock, unless an interrupted update must first be
+        // finished or undone (that changes the components: under the lock, as always).
+        let interrupted = components.contains { FileIO.exists(UpdateJournal.path(root: root, component: $0)) }
+        if check && !interrupted {
+            // Each registry request is bounded so that the tags and the digest (two requests one
+            // after the other) fit in --timeout together.
+            let perRequest = max(0.5, timeout / 2 - 0.25)
+            let client = RegistryClient(registry: context.config.registry, connectTimeout: min(3, perRequest), totalTimeout: perRequest)
+            let updater = ComponentUpdate(context: context, registry: RegistryTagCatalog(client: client, config: context.config),
+                                          verify: { _ in fatalError("a check verifies nothing") })
+            var status = ExitStatus.ok
+            for (c, result) in UpdateRun(components: components, options: options, updater: updater).check() {
+                switch result {
+                case .success(let outcome): Output.line(Self.line(c, outcome, checking: true))
+                case .failure(let error):
+                    Output.error("Error: \(c.rawValue): \(error)")
+                    if status == .ok { status = error.code }
+                }
+            }
+            return status
+        }
+        let lock = try UpdateLock(root: root, purpose: "pv_update \(component)")
+        defer { withExtendedLifetime(lock) {} }
+        Interruption.handleSignals()
+        let registry = RegistryTagCatalog(client: RegistryClient(registry: context.config.registry), config: context.config)
+        let updater = ComponentUpdate(context: context, registry: registry,
+                                      verify: { ComponentVerification(context: context).check($0) },
+                                      afterJournalWrite: CrashInjection.fromEnvironment())
+        var failures = 0
+        let status = UpdateRun(components: components, options: options, updater: updater).run { event in
+            switch event {
+            case .recovered(_, let text): Output.line(text)
+            case .outcome(let c, let outcome): Output.line(Self.line(c, outcome, checking: false))
+            case .failed(_, let error):
+                Output.error("Error: \(error)")
+                failures += 1
+            case .interrupted(let signal, let rest):
+                Output.error("Error: interrupted by \(Interruption.name(signal)): stopped at a safe point; not updated: \(rest.map(\.rawValue).joined(separator: ", ")) (left as they were)")
+            case .interruptedAfterTheLast(let signal):
+                Output.error("Error: interrupted by \(Interruption.name(signal)) after the last component had been finished")
+            }
+        }
+        if failures > 0 && components.count > 1 && status.rawValue <= 128 {
+            Output.error("\(failures) of \(components.count) components failed to update")
+        }
+        return status
+    }
+
+    static func line(_ c: Component, _ outcome: ComponentUpdate.Outcome, checking: Bool) -> String {
+        switch outcome {
+        case .upToDate(let v):
+            return "\(c.rawValue): \(v.map { "\($0) is" } ?? "nothing is running, and nothing newer is") up to date\(checking ? "" : "; left untouched")"
+        case .wouldUpdate(let from, let to, let digest):
+            return "\(c.rawValue): would update \(from?.description ?? "(not running)") -> \(to) (\(digest))"
+        case .updated(let from, let to):
+            return "\(c.rawValue): updated \(from?.description ?? "(not running)") -> \(to), verified"
+        }
+    }
+}
+
+/// Fault injection for the crash-safety tests: `PV_UPDATE_CRASH_AT=<step>`
+/// makes the updater kill itself with SIGKILL right after writing that step
+/// to the journal, exactly as a power cut or an OOM kill would. Debug builds
+/// only (the tests run those): the shipped pv_update has no such switch.
+enum CrashInjection {
+    static func fromEnvironment() -> @Sendable (UpdateJournal.Step) -> Void {
+        #if DEBUG
+        guard let at = ProcessEnvironmentBlock.current["PV_UPDATE_CRASH_AT"], let step = UpdateJournal.Step(rawValue: at) else {
+            return { _ in }
+        }
+        return { if $0 == step { kill(getpid(), SIGKILL) } }
+        #else
+        return { _ in }
+        #endif
+    }
+}

@@ -1,0 +1,47 @@
+import PVCore
+import PVDNS
+import PVDocker
+#if canImport(Glibc)
+import Glibc
+import PVComponents
+#endif
+
+/// The real probes: DNS answers a query, DHCP holds its packet socket,
+/// monitoring is running.
+public struct LiveReadinessProbe: ReadinessProbe {
+    public init() {}
+
+    public func check(_ component: Component, container: ContainerInfo, config: ServerConfig) -> Readiness {
+        switch component {
+        case .dns:
+            // Any DNS answer proves the server is up; whether it is the right
+            // answer is verification's job (pv_verify / pv_update).
+            let r = LDNSResolver(server: config.dnsVerifyServer, port: config.dnsVerifyPort, timeoutSeconds: 0.2, attempts: 1)
+            switch r.queryTXT("pvverify.test.") {
+            case .success(let a): return .ready("answers on \(config.dnsVerifyServer) port \(config.dnsVerifyPort) (\(DNSAnswer.rcodeName(a.rcode)))")
+            case .failure: return .notYet("no DNS answer on \(config.dnsVerifyServer) port \(config.dnsVerifyPort) yet")
+            }
+        case .dhcp:
+            return Self.holdsPacketSocket(pid: container.pid)
+                ? .ready("listening on its raw socket") : .notYet("the DHCP server has not opened its socket yet")
+        case .monitoring:
+            return .ready("running")
+        }
+    }
+
+    /// True when process `pid` (or one of its threads' shared fd table) has an AF_PACKET socket open.
+    static func holdsPacketSocket(pid: Int) -> Bool {
+        guard pid > 0 else { return false }
+        let packetInodes = Set((try? FileIO.readText("/proc/net/packet", limit: 1 << 20))?
+            .split(separator: "\n").dropFirst().compactMap { $0.split(separator: " ").last.map(String.init) } ?? [])
+        guard !packetInodes.isEmpty, let fds = FileIO.listDirectory("/proc/\(pid)/fd") else { return false }
+        var buffer = [CChar](repeating: 0, count: 128)
+        for name in fds {
+            let n = readlink("/proc/\(pid)/fd/\(name)", &buffer, buffer.count - 1)
+            guard n > 0 else { continue }
+            let target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if target.hasPrefix("socket:["), packetInodes.contains(String(target.dropFirst(8).dropLast())) { return true }
+        }
+        return false
+    }
+}
