@@ -86,31 +86,10 @@ public struct ComponentStart: Sendable {
         return .started(version, replaced: replaced, readyAfterMs: ms)
     }
 
-    /// Pulls the image unless it is present; a missing version lists what the registry holds.
-    /// A download is cut by a signal (nothing has changed yet), except where it must finish (a rollback).
+    /// Pulls the image unless it is present (see `ImagePull`). A download is cut by a signal
+    /// (nothing has changed yet), except where it must finish (a rollback).
     public func ensureImage(_ spec: ContainerSpec, whenInterrupted: InterruptionPolicy = .cut) throws(PVError) {
-        if try context.docker.imageExists(spec.image) { return }
-        context.progress(.pulling(image: spec.image))
-        let pull = try context.docker.run(["pull", "--quiet", spec.image], timeout: pullTimeout, whenInterrupted: whenInterrupted)
-        if pull.succeeded { return }
-        if pull.interrupted, let signal = Interruption.signal {
-            throw .interrupted(by: signal, "the download of \(spec.image) was cut; nothing was changed")
-        }
-        if pull.timedOut {
-            throw PVError(.unavailable, "pulling \(spec.image) did not finish within \(Int(pullTimeout)) s", hint: "check the registry \(context.config.registry) and the network")
-        }
-        let why = pull.stderr.trimmedLastLine
-        let notFound = why.contains("manifest unknown") || why.contains("not found") || why.contains("manifest for")
-        if notFound {
-            var hint = "pick a version the registry has"
-            if let tags = try? context.registry?.tags(for: spec.component) {
-                let versions = tags.compactMap(Version.init).sorted().map(\.description)
-                hint = versions.isEmpty ? "the registry has no versions of \(spec.component.rawValue)"
-                    : "versions in the registry: \(versions.joined(separator: ", "))"
-            }
-            throw PVError(.notFound, "version \(spec.version) of \(spec.component.rawValue) is not in the registry \(context.config.registry)", hint: hint)
-        }
-        throw PVError(.unavailable, "cannot pull \(spec.image)", hint: "check that the registry \(context.config.registry) is reachable", cause: why)
+        try ImagePull(context: context, timeout: pullTimeout).ensure(spec, whenInterrupted: whenInterrupted)
     }
 
     func waitUntilReady(_ component: Component, spec: ContainerSpec, since started: UInt64) throws(PVError) -> Double {

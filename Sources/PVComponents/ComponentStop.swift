@@ -37,12 +37,12 @@ public struct ComponentStop: Sendable {
     /// Stops (SIGTERM, then SIGKILL after `grace` seconds) and removes a container.
     func removeContainer(_ name: String, grace: Int) throws(PVError) {
         let stop = try context.docker.run(["stop", "--time", String(grace), name], timeout: Double(grace) + 20)
-        if !stop.succeeded && !stop.stderr.contains("No such container") {
-            throw PVError(.unavailable, "docker stop \(name) failed", cause: stop.timedOut ? "timed out" : stop.stderr.trimmedLastLine)
+        if let failure = DockerFailure(stop), failure != .noSuchContainer {
+            throw PVError(.unavailable, "docker stop \(name) failed", cause: failure.text)
         }
         let rm = try context.docker.run(["rm", "--force", name], timeout: 30)
-        if !rm.succeeded && !rm.stderr.contains("No such container") {
-            throw PVError(.unavailable, "docker rm \(name) failed", cause: rm.stderr.trimmedLastLine)
+        if let failure = DockerFailure(rm), failure != .noSuchContainer {
+            throw PVError(.unavailable, "docker rm \(name) failed", cause: failure.text)
         }
     }
 }

@@ -165,26 +165,7 @@ public struct ComponentUpdate: Sendable {
     }
 
     func pull(_ spec: ContainerSpec) throws(PVError) {
-        if try context.docker.imageExists(spec.image) {
-            context.progress(.alreadyDownloaded(image: spec.image))
-            return
-        }
-        context.progress(.downloading(image: spec.image))
-        let started = Monotonic.nanoseconds()
-        let progress = context.progress
-        let out = try context.docker.runner.run(context.docker.command(["pull", spec.image], whenInterrupted: .cut), timeout: pullTimeout) { line in
-            // Layer progress lines, without the terminal's redraw noise.
-            if !line.isEmpty { progress(.pullOutput(line)) }
-        }
-        if out.interrupted, let signal = Interruption.signal {
-            throw PVError.interrupted(by: signal, "the download of \(spec.image) was cut; nothing was changed, the running version keeps serving")
-        }
-        guard out.succeeded else {
-            throw PVError(.unavailable, "downloading \(spec.image) failed; nothing was changed, the running version keeps serving",
-                          hint: "check the registry \(context.config.registry), then run pv_update again",
-                          cause: out.timedOut ? "timed out after \(Int(pullTimeout)) s" : out.stderr.split(separator: "\n").last.map(String.init))
-        }
-        context.progress(.downloaded(milliseconds: Int(Monotonic.milliseconds(since: started))))
+        try ImagePull(context: context, timeout: pullTimeout).ensure(spec, whenInterrupted: .cut, whileServing: true)
     }
 
     func write(_ journal: inout UpdateJournal, _ step: UpdateJournal.Step) throws(PVError) {

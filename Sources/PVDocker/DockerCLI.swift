@@ -39,7 +39,7 @@ public struct DockerCLI: Sendable {
         let out = try run(["container", "inspect", "--format", ContainerInfo.inspectFormat] + names, timeout: timeout)
         if out.timedOut { throw PVError(.unavailable, "docker container inspect did not answer within \(Int(timeout)) s") }
         // Exit 1 with "No such container" for missing names is normal; other errors are not.
-        let unexpected = out.stderr.split(separator: "\n").filter { !$0.contains("No such container") && !$0.isEmpty }
+        let unexpected = out.stderr.split(separator: "\n").filter { !DockerFailure.isNoSuchContainer($0) && !$0.isEmpty }
         if !out.succeeded && !unexpected.isEmpty {
             throw PVError(.unavailable, "docker container inspect failed", cause: String(unexpected[0]))
         }
