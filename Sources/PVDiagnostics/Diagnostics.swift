@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import PVCore
+import PVDocker
 #if canImport(Glibc)
 import Glibc
 import PVState
@@ -170,7 +171,7 @@ public struct Diagnostics: Sendable {
         if options.collectArchive, let engineFacts = facts {
             let lines = options.logLines
             for component in Component.allCases {
-                let name = "pv-\(component.rawValue)"
+                let name = ContainerNaming.containerName(component)
                 logJobs.append(name)
                 jobs.append(Job(name: name, task: BoundedTask(timeout: t.logs) {
                     switch engineFacts.logs(container: name, lines: lines) {

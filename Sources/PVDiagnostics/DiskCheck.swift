@@ -3,36 +3,6 @@ import PVCore
 import Glibc
 #endif
 
-/// Space and inodes of the file system holding a path, as an unprivileged
-/// writer sees them (f_bavail, f_favail: the root-reserved blocks do not count).
-public struct DiskUsage: Sendable, Equatable {
-    public var totalBytes: UInt64
-    public var availableBytes: UInt64
-    public var totalInodes: UInt64
-    public var availableInodes: UInt64
-
-    public init(totalBytes: UInt64, availableBytes: UInt64, totalInodes: UInt64, availableInodes: UInt64) {
-        self.totalBytes = totalBytes
-        self.availableBytes = availableBytes
-        self.totalInodes = totalInodes
-        self.availableInodes = availableInodes
-    }
-
-    @Sendable public static func measure(_ path: String) -> Result<DiskUsage, DiskUsageError> {
-        var s = statvfs()
-        guard statvfs(path, &s) == 0 else { return .failure(DiskUsageError(path: path, errno: errno)) }
-        let unit = UInt64(s.f_frsize == 0 ? s.f_bsize : s.f_frsize)
-        return .success(DiskUsage(totalBytes: UInt64(s.f_blocks) * unit, availableBytes: UInt64(s.f_bavail) * unit,
-                                  totalInodes: UInt64(s.f_files), availableInodes: UInt64(s.f_favail)))
-    }
-}
-
-public struct DiskUsageError: Error, Sendable, Equatable {
-    public var path: String
-    public var errno: Int32
-    public var message: String { "statvfs \(path): \(String(cString: strerror(errno)))" }
-}
-
 /// When free space is a warning and when it is a failure. A check fails (or
 /// warns) when either the share or the absolute amount is below its limit:
 /// the share catches a small disk filling up, the amount a big disk that is

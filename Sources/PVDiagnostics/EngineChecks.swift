@@ -64,7 +64,7 @@ public enum EngineChecks {
             return CheckResult(name: name, status: .fail, detail: detail + why,
                                hint: "start it: \(starter) (or pv_start \(component.rawValue))")
         }
-        let version = c.labels["org.provision.version"] ?? imageTag(c.image)
+        let version = c.labels[ContainerNaming.versionLabel] ?? ContainerNaming.tag(ofImage: c.image) ?? c.image
         let status = c.status.isEmpty ? c.state : c.status
         switch c.state {
         case "running":
@@ -76,12 +76,6 @@ public enum EngineChecks {
             return CheckResult(name: name, status: .fail, detail: "\(containerName) \(version) is \(c.state) (\(status))\(why)",
                                hint: "start it: \(starter); its last log lines are in the archive (pv_diagnostics --archive)")
         }
-    }
-
-    /// `127.0.0.1:5000/pv-dns:1.1.0` -> `1.1.0`; the image itself when it has no tag.
-    static func imageTag(_ image: String) -> String {
-        guard let colon = image.lastIndex(of: ":"), !image[colon...].contains("/") else { return image }
-        return String(image[image.index(after: colon)...])
     }
 
     static func describe(_ error: DockerEngineError) -> String {

@@ -15,7 +15,7 @@ public struct ContainerSpec: Sendable, Equatable {
         a.runArguments == b.runArguments
     }
 
-    public static func containerName(_ component: Component) -> String { "pv-\(component.rawValue)" }
+    public static func containerName(_ component: Component) -> String { ContainerNaming.containerName(component) }
 
     public static func imageReference(config: ServerConfig, component: Component, version: Version) -> String {
         "\(config.registry)/\(config.image(for: component)):\(version)"
@@ -43,8 +43,8 @@ public struct ContainerSpec: Sendable, Equatable {
     }
 
     var labels: [String] {
-        ["--label", "org.provision.component=\(component.rawValue)", "--label", "org.provision.version=\(version)",
-         "--label", "org.provision.managed=true"]
+        ["--label", "\(ContainerNaming.componentLabel)=\(component.rawValue)", "--label", "\(ContainerNaming.versionLabel)=\(version)",
+         "--label", "\(ContainerNaming.managedLabel)=true"]
     }
 
     var common: [String] {

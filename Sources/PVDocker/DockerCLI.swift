@@ -77,7 +77,7 @@ public struct ContainerInfo: Sendable, Equatable {
     static let separator = "\u{1f}"
     static let inspectFormat = [
         "{{.Name}}", "{{.State.Status}}", "{{.State.StartedAt}}", "{{.State.Pid}}", "{{.Image}}", "{{.Config.Image}}",
-        "{{index .Config.Labels \"org.provision.component\"}}", "{{index .Config.Labels \"org.provision.version\"}}",
+        "{{index .Config.Labels \"\(ContainerNaming.componentLabel)\"}}", "{{index .Config.Labels \"\(ContainerNaming.versionLabel)\"}}",
         "{{.State.ExitCode}}", "{{.RestartCount}}",
     ].joined(separator: separator)
 
@@ -106,35 +106,6 @@ public struct ContainerInfo: Sendable, Equatable {
 
     /// Seconds since the epoch of `startedAt` (RFC 3339, as Docker prints it).
     public var startedEpoch: Int? { RFC3339.epochSeconds(startedAt) }
-}
-
-public enum RFC3339 {
-    /// Parses `2026-11-26T02:03:04.123456789Z` (or with a numeric offset) to whole epoch seconds.
-    public static func epochSeconds(_ s: String) -> Int? {
-        let u = Array(s.utf8)
-        guard u.count >= 20 else { return nil }
-        func num(_ a: Int, _ b: Int) -> Int? {
-            var v = 0
-            for i in a..<b { guard u[i] >= 48 && u[i] <= 57 else { return nil }; v = v * 10 + Int(u[i] - 48) }
-            return v
-        }
-        guard let y = num(0, 4), let mo = num(5, 7), let d = num(8, 10), let h = num(11, 13), let mi = num(14, 16),
-              let sec = num(17, 19), (1...12).contains(mo), y > 1970 else { return nil }
-        var i = 19
-        if i < u.count && u[i] == 46 { i += 1; while i < u.count && u[i] >= 48 && u[i] <= 57 { i += 1 } }
-        var offset = 0
-        if i < u.count && (u[i] == 43 || u[i] == 45), i + 6 <= u.count, let oh = num(i + 1, i + 3), let om = num(i + 4, i + 6) {
-            offset = (oh * 3600 + om * 60) * (u[i] == 43 ? 1 : -1)
-        }
-        // Days from the civil date (Howard Hinnant's algorithm).
-        let yy = mo <= 2 ? y - 1 : y
-        let era = yy / 400
-        let yoe = yy - era * 400
-        let doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146097 + doe - 719468
-        return days * 86400 + h * 3600 + mi * 60 + sec - offset
-    }
 }
 
 extension String {

@@ -1,4 +1,5 @@
 import PVCore
+import PVDocker
 import PVState
 import PVHTTP
 
@@ -43,8 +44,7 @@ public struct ComponentReport: Sendable, Equatable {
         self.warnings = warnings
     }
 
-    public static let componentLabel = "org.provision.component"
-    public static let versionLabel = "org.provision.version"
+    public static let componentLabel = ContainerNaming.componentLabel
 
     /// Maps the engine's container list to the three components. A running
     /// container wins over stopped ones; among equals the newest wins.
@@ -70,11 +70,8 @@ public struct ComponentReport: Sendable, Equatable {
 
     /// The version label the start tool sets; else the image tag.
     static func version(of container: DockerContainerSummary) -> String? {
-        if let label = container.labels[versionLabel], !label.isEmpty { return label }
-        let image = container.image
-        guard let colon = image.lastIndex(of: ":"), !image[image.index(after: colon)...].contains("/") else { return nil }
-        let tag = String(image[image.index(after: colon)...])
-        return tag.isEmpty ? nil : tag
+        if let label = container.labels[ContainerNaming.versionLabel], !label.isEmpty { return label }
+        return ContainerNaming.tag(ofImage: container.image)
     }
 
     /// Docker could not be asked. The versions last recorded by the start

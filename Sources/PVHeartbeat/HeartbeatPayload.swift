@@ -43,24 +43,6 @@ public struct HeartbeatPayload: Sendable, Equatable {
     public var bytes: [UInt8] { Array(json.rendered.utf8) }
 }
 
-/// `2026-11-26T02:00:30.123Z`: UTC with milliseconds, the profile of RFC 3339
-/// that every JSON schema validator accepts as `date-time`.
-public enum RFC3339 {
-    public static func format(_ secondsSinceEpoch: Double) -> String {
-        let whole = secondsSinceEpoch.rounded(.down)
-        var t = time_t(whole)
-        var tm = Glibc.tm()
-        gmtime_r(&t, &tm)
-        let millis = min(999, Int(((secondsSinceEpoch - whole) * 1000).rounded(.down)))
-        func pad(_ v: Int32, _ width: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        return "\(pad(tm.tm_year + 1900, 4))-\(pad(tm.tm_mon + 1, 2))-\(pad(tm.tm_mday, 2))T"
-            + "\(pad(tm.tm_hour, 2)):\(pad(tm.tm_min, 2)):\(pad(tm.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
-    }
-}
-
 /// The agent's version, sent in every beat.
 public enum AgentInfo {
     public static let version = "0.1.0"

@@ -18,25 +18,6 @@ public protocol SystemSource: Sendable {
     func establishedTCPConnections() -> Int?
 }
 
-public struct DiskUsage: Sendable, Equatable {
-    public var totalBytes: UInt64
-    /// Free space an unprivileged process may use (what `df` calls Avail).
-    public var availableBytes: UInt64
-    public var usedBytes: UInt64
-
-    public init(totalBytes: UInt64, availableBytes: UInt64, usedBytes: UInt64) {
-        self.totalBytes = totalBytes
-        self.availableBytes = availableBytes
-        self.usedBytes = usedBytes
-    }
-
-    /// `df`'s Use%: used over what is usable by processes (reserved blocks excluded).
-    public var usedPercent: Double {
-        let usable = usedBytes + availableBytes
-        return usable == 0 ? 0 : Double(usedBytes) / Double(usable) * 100
-    }
-}
-
 public struct CPUFigures: Sendable, Equatable {
     public var count: Int
     public var busyPercent: Double
@@ -207,14 +188,7 @@ public struct LinuxSystem: SystemSource {
         try? FileIO.readText(path, limit: 64 << 20)
     }
 
-    public func disk(_ path: String) -> DiskUsage? {
-        var s = statvfs()
-        guard statvfs(path, &s) == 0 else { return nil }
-        let unit = UInt64(s.f_frsize)
-        let total = UInt64(s.f_blocks) &* unit
-        let free = UInt64(s.f_bfree) &* unit
-        return DiskUsage(totalBytes: total, availableBytes: UInt64(s.f_bavail) &* unit, usedBytes: total >= free ? total - free : 0)
-    }
+    public func disk(_ path: String) -> DiskUsage? { try? DiskUsage.measure(path).get() }
 
     public func hostname() -> String {
         var buffer = [CChar](repeating: 0, count: 256)

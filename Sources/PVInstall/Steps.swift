@@ -43,9 +43,8 @@ public enum Steps {
                           hint: "install them (docker: install_docker.sh from the bundle; ip: the iproute2 package)")
         }
         let probe = FileIO.isDirectory(ctx.root.path) ? ctx.root.path : FileIO.directoryName(ctx.root.path)
-        var fs = statvfs()
-        if statvfs(probe, &fs) == 0 {
-            let freeMB = Int(fs.f_bavail) * Int(fs.f_frsize) / (1 << 20)
+        if case .success(let disk) = DiskUsage.measure(probe) {
+            let freeMB = Int(disk.availableBytes / (1 << 20))
             guard freeMB >= 500 else {
                 throw PVError(.unavailable, "only \(freeMB) MB free under \(probe)", hint: "free at least 500 MB for the component images")
             }

@@ -249,13 +249,13 @@ import Glibc
         ("2026-11-25T21:20:47-05:00", 1_795_659_647.0),
     ])
     func rfc3339(text: String, expected: Double) {
-        let parsed = ClockCheck.parseRFC3339(text)
+        let parsed = RFC3339.parse(text)
         #expect(parsed != nil && abs(parsed! - expected) < 1e-6, "\(text) -> \(String(describing: parsed))")
     }
 
     @Test(arguments: ["", "2026-11-26", "2026-13-26T02:20:47Z", "2026-11-26T02:20:47", "2026-11-26T02:20:47.Z", "2026-11-26T02:20:47Zjunk"])
     func malformedTimes(text: String) {
-        #expect(ClockCheck.parseRFC3339(text) == nil)
+        #expect(RFC3339.parse(text) == nil)
     }
 
     @Test func synchronisedAndAgreeingIsOk() {

@@ -1,6 +1,7 @@
 import Testing
 @testable import PVHeartbeat
 import PVState
+import PVCore
 
 @Suite struct ProcTextTests {
     @Test func loadAverage() {

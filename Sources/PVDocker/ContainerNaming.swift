@@ -1,0 +1,19 @@
+import PVCore
+
+/// How the agent's containers are found again: their names and labels, and the tag of an image
+/// reference. Every tool (start/stop, heartbeat, diagnostics) spells them from here.
+public enum ContainerNaming {
+    public static func containerName(_ component: Component) -> String { "pv-\(component.rawValue)" }
+
+    public static let componentLabel = "org.provision.component"
+    public static let versionLabel = "org.provision.version"
+    public static let managedLabel = "org.provision.managed"
+
+    /// `127.0.0.1:5000/pv-dns:1.1.0` -> `1.1.0`; nil when the reference has no tag (a registry
+    /// port is not a tag).
+    public static func tag(ofImage image: String) -> String? {
+        guard let colon = image.lastIndex(of: ":"), !image[image.index(after: colon)...].contains("/") else { return nil }
+        let tag = String(image[image.index(after: colon)...])
+        return tag.isEmpty ? nil : tag
+    }
+}
