@@ -42,8 +42,8 @@ public struct HeartbeatRun: Equatable, Sendable {
         let config = try ConfigParser.load(root: root)
 
         let lockPath = root.join("state", "heartbeat.lock")
-        var lock: HeartbeatLock?
-        switch HeartbeatLock.acquire(path: lockPath) {
+        var lock: FileLock?
+        switch FileLock.acquire(lockPath) {
         case .acquired(let l): lock = l
         case .busy:
             throw PVError(.tempFail, "another pv_heartbeat is running (lock \(lockPath) is held)",

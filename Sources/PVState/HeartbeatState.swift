@@ -91,30 +91,6 @@ public struct FileHeartbeatStateStore: HeartbeatStateStore {
     }
 }
 
-/// An exclusive, non-blocking lock on `<root>/state/heartbeat.lock`: a second
-/// beat started by hand while the timer's runs is refused, not interleaved.
-/// The kernel drops the lock when the process ends, however it ends.
-public final class HeartbeatLock {
-    let fd: Int32
-
-    public enum Outcome { case acquired(HeartbeatLock), busy, unavailable(String) }
-
-    init(fd: Int32) { self.fd = fd }
-
-    public static func acquire(path: String) -> Outcome {
-        do { try FileIO.makeDirectories(FileIO.directoryName(path)) } catch { return .unavailable(error.message) }
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return .unavailable("open \(path): \(String(cString: strerror(errno)))") }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let e = errno
-            close(fd)
-            return e == EWOULDBLOCK ? .busy : .unavailable("flock \(path): \(String(cString: strerror(e)))")
-        }
-        return .acquired(HeartbeatLock(fd: fd))
-    }
-
-    deinit { close(fd) }
-}
 
 /// Cumulative CPU time from /proc/stat, kept between beats so each beat reports
 /// the CPU use over the last interval instead of a since-boot average.

@@ -157,14 +157,14 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/state/heartbeat.lock"
         func held() -> Bool {
-            guard case .acquired(let first) = HeartbeatLock.acquire(path: path) else { return false }
+            guard case .acquired(let first) = FileLock.acquire(path) else { return false }
             defer { withExtendedLifetime(first) {} }
-            if case .busy = HeartbeatLock.acquire(path: path) { return true }
+            if case .busy = FileLock.acquire(path) { return true }
             return false
         }
         #expect(held(), "a second lock while the first is held must be busy")
         // The first lock ended with held(): the lock is free again.
-        guard case .acquired = HeartbeatLock.acquire(path: path) else { Issue.record("lock must be free again"); return }
+        guard case .acquired = FileLock.acquire(path) else { Issue.record("lock must be free again"); return }
     }
 }
 
