@@ -1,15 +1,14 @@
 import PVCore
-import PVState
 import PVDocker
 
 extension ComponentContext {
-    /// The context the executables use: real Docker CLI, real probes, output to stdout.
-    public static func live(root: InstallRoot, readiness: any ReadinessProbe = RunningOnlyProbe(),
+    /// The context the tools use: the environment's processes and output, the live port check,
+    /// and the configuration of the environment's root.
+    public static func live(_ environment: AgentEnvironment, readiness: any ReadinessProbe = RunningOnlyProbe(),
                             registry: ((ServerConfig) -> any RegistryCatalog)? = nil) throws(PVError) -> ComponentContext {
-        let config = try ConfigParser.load(root: root)
-        return ComponentContext(root: root, config: config,
-                                docker: DockerCLI(host: config.dockerHost, runner: SystemProcessRunner()),
-                                readiness: readiness, ports: LivePortChecker(), registry: registry?(config),
-                                progress: { Output.line($0.text) })
+        let config = try environment.configuration()
+        let output = environment.output
+        return ComponentContext(environment: environment, config: config, readiness: readiness, ports: LivePortChecker(),
+                                registry: registry?(config), progress: { output.line($0.text) })
     }
 }

@@ -2,10 +2,11 @@ import PVCore
 import PVState
 import PVDocker
 
-/// Everything a lifecycle operation touches, injected so that unit tests run
-/// against fakes and never reach the host's Docker engine by accident.
+/// Everything a component operation touches: the agent's environment (root, clock, processes),
+/// the configuration, and the ports (Docker CLI, readiness, registry, port checks). Unit tests
+/// hand in fakes for each, so they never reach the host's Docker engine by accident.
 public struct ComponentContext: Sendable {
-    public var root: InstallRoot
+    public var environment: AgentEnvironment
     public var config: ServerConfig
     public var docker: DockerCLI
     public var state: StateStore
@@ -15,17 +16,19 @@ public struct ComponentContext: Sendable {
     /// Where the operations report what they do (the tools print it; the install also logs it).
     public var progress: @Sendable (ProgressEvent) -> Void
 
-    public init(root: InstallRoot, config: ServerConfig, docker: DockerCLI, readiness: any ReadinessProbe,
+    public init(environment: AgentEnvironment, config: ServerConfig, readiness: any ReadinessProbe,
                 ports: any PortChecker, registry: (any RegistryCatalog)?, progress: @escaping @Sendable (ProgressEvent) -> Void) {
-        self.root = root
+        self.environment = environment
         self.config = config
-        self.docker = docker
-        self.state = StateStore(root: root)
+        self.docker = DockerCLI(host: config.dockerHost, runner: environment.processes)
+        self.state = StateStore(root: environment.root)
         self.readiness = readiness
         self.ports = ports
         self.registry = registry
         self.progress = progress
     }
+
+    public var root: InstallRoot { environment.root }
 
     public func spec(_ component: Component, _ version: Version) -> ContainerSpec {
         ContainerSpec(config: config, root: root, component: component, version: version)

@@ -72,7 +72,8 @@ public struct ComponentStart: Sendable {
         }
 
         context.progress(.starting(container: spec.name, image: spec.image))
-        let started = Monotonic.nanoseconds()
+        let clock = context.environment.clock
+        let started = clock.monotonic()
         let run = try docker.run(spec.runArguments, timeout: 60)
         guard run.succeeded else {
             throw PVError(.osError, "docker run of \(spec.image) failed", hint: "see the message above; stop_pv_\(component.rawValue).sh clears a half-started container",
@@ -92,15 +93,16 @@ public struct ComponentStart: Sendable {
         try ImagePull(context: context, timeout: pullTimeout).ensure(spec, whenInterrupted: whenInterrupted)
     }
 
-    func waitUntilReady(_ component: Component, spec: ContainerSpec, since started: UInt64) throws(PVError) -> Double {
-        let deadline = Deadline(secondsFromNow: readyTimeout)
+    func waitUntilReady(_ component: Component, spec: ContainerSpec, since started: Double) throws(PVError) -> Double {
+        let clock = context.environment.clock
+        let deadline = started + readyTimeout
         var last = "not checked"
         var info: ContainerInfo? = nil
         repeat {
             info = try context.container(component)
             if let info, info.isRunning {
                 switch context.readiness.check(component, container: info, config: context.config) {
-                case .ready: return Monotonic.milliseconds(since: started)
+                case .ready: return (clock.monotonic() - started) * 1000
                 case .notYet(let why): last = why
                 }
             } else if let info, info.status == "exited" || info.status == "dead" {
@@ -108,8 +110,8 @@ public struct ComponentStart: Sendable {
             } else {
                 last = "container \(info?.status ?? "missing")"
             }
-            usleep(10_000)
-        } while !deadline.hasPassed
+            clock.sleep(0.01)
+        } while clock.monotonic() < deadline
         throw notReady(spec, "not ready within \(Int(readyTimeout)) s: \(last)")
     }
 

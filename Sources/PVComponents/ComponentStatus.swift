@@ -46,7 +46,8 @@ public struct ComponentStatus: Sendable {
     public var context: ComponentContext
     public init(context: ComponentContext) { self.context = context }
 
-    public func report(now: Int = Int(time(nil))) throws(PVError) -> [ComponentStatusReport] {
+    public func report() throws(PVError) -> [ComponentStatusReport] {
+        let now = Int(context.environment.clock.now())
         try context.docker.requireEngine()
         let containers = try context.docker.inspect(Component.allCases.map(ContainerSpec.containerName))
         let state = try context.state.load()

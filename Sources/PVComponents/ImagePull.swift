@@ -14,7 +14,8 @@ struct ImagePull: Sendable {
             if whileServing { context.progress(.alreadyDownloaded(image: spec.image)) }
             return
         }
-        let started = Monotonic.nanoseconds()
+        let clock = context.environment.clock
+        let started = clock.monotonic()
         let command: Command
         var onLine: (@Sendable (String) -> Void)? = nil
         if whileServing {
@@ -31,7 +32,7 @@ struct ImagePull: Sendable {
         if let onLine { out = try context.docker.runner.run(command, timeout: timeout, onLine: onLine) }
         else { out = try context.docker.runner.run(command, timeout: timeout) }
         guard let failure = DockerFailure(out) else {
-            if whileServing { context.progress(.downloaded(milliseconds: Int(Monotonic.milliseconds(since: started)))) }
+            if whileServing { context.progress(.downloaded(milliseconds: Int((clock.monotonic() - started) * 1000))) }
             return
         }
         let unchanged = whileServing ? "nothing was changed, the running version keeps serving" : "nothing was changed"

@@ -9,22 +9,16 @@ public struct HeartbeatContext: Sendable {
     public var probe: any ComponentProbe
     public var transport: any HTTPTransport
     public var stateStore: any HeartbeatStateStore
-    /// Seconds since the epoch (the payload's timestamp).
-    public var wallClock: @Sendable () -> Double
-    /// Monotonic seconds (timeouts and durations).
-    public var monotonic: @Sendable () -> Double
-    public var sleep: @Sendable (Double) -> Void
+    /// The wall clock (the payload's timestamp), the monotonic clock (timeouts, durations), sleep.
+    public var clock: AgentClock
 
     public init(system: any SystemSource, probe: any ComponentProbe, transport: any HTTPTransport,
-                stateStore: any HeartbeatStateStore, wallClock: @escaping @Sendable () -> Double,
-                monotonic: @escaping @Sendable () -> Double, sleep: @escaping @Sendable (Double) -> Void) {
+                stateStore: any HeartbeatStateStore, clock: AgentClock) {
         self.system = system
         self.probe = probe
         self.transport = transport
         self.stateStore = stateStore
-        self.wallClock = wallClock
-        self.monotonic = monotonic
-        self.sleep = sleep
+        self.clock = clock
     }
 }
 
@@ -125,7 +119,7 @@ public struct Heartbeat: Sendable {
 
         let payloadWarnings = warnings
         var payload = HeartbeatPayload(resourceID: config.resourceID, hostname: ctx.system.hostname(),
-                                       agentVersion: AgentInfo.version, sequence: sequence, timestamp: ctx.wallClock(),
+                                       agentVersion: AgentInfo.version, sequence: sequence, timestamp: ctx.clock.now(),
                                        report: report, system: system, warnings: payloadWarnings)
         guard send else { return BeatOutcome(payload: payload, url: url, delivery: nil) }
 
@@ -139,7 +133,7 @@ public struct Heartbeat: Sendable {
 
         let sender = HeartbeatSender(transport: ctx.transport, url: url, token: config.managementToken,
                                      caFile: config.managementCAFile, totalTimeout: totalTimeout,
-                                     connectTimeout: connectTimeout, now: ctx.monotonic, sleep: ctx.sleep)
+                                     connectTimeout: connectTimeout, now: ctx.clock.monotonic, sleep: ctx.clock.sleep)
         let delivery = sender.send(body: payload.bytes)
         let outcome = BeatOutcome(payload: payload, url: url, delivery: delivery)
         // How this beat ended, for pv_diagnostics ("the last beat's result").

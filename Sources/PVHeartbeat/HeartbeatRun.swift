@@ -6,15 +6,16 @@ import Glibc
 #endif
 
 /// One pv_heartbeat run with its options resolved.
-public struct HeartbeatRun: Equatable, Sendable {
-    public var root: InstallRoot
+public struct HeartbeatRun: Sendable {
+    public var environment: AgentEnvironment
+    public var root: InstallRoot { environment.root }
     public var json = false
     public var dryRun = false
     public var timeout: Double = 10
     public var connectTimeout: Double = 3
 
-    public init(root: InstallRoot, json: Bool = false, dryRun: Bool = false, timeout: Double = 10, connectTimeout: Double = 3) {
-        self.root = root
+    public init(environment: AgentEnvironment, json: Bool = false, dryRun: Bool = false, timeout: Double = 10, connectTimeout: Double = 3) {
+        self.environment = environment
         self.json = json
         self.dryRun = dryRun
         self.timeout = timeout
@@ -23,14 +24,14 @@ public struct HeartbeatRun: Equatable, Sendable {
 
     /// `[]` or `["--root", DIR]` (also `--root=DIR`): the invocations of the
     /// systemd unit and of an operator checking by hand. Nil for anything else.
-    public static func timerInvocation(_ arguments: [String], environment: [String: String]) -> HeartbeatRun? {
+    public static func timerInvocationRoot(_ arguments: [String], environment: [String: String]) -> InstallRoot? {
         switch arguments.count {
         case 0:
-            return HeartbeatRun(root: InstallRoot.resolve(option: nil, environment: environment))
+            return InstallRoot.resolve(option: nil, environment: environment)
         case 1 where arguments[0].hasPrefix("--root=") && arguments[0].count > 7:
-            return HeartbeatRun(root: InstallRoot(path: String(arguments[0].dropFirst(7))))
+            return InstallRoot(path: String(arguments[0].dropFirst(7)))
         case 2 where arguments[0] == "--root" && !arguments[1].isEmpty && !arguments[1].hasPrefix("-"):
-            return HeartbeatRun(root: InstallRoot(path: arguments[1]))
+            return InstallRoot(path: arguments[1])
         default:
             return nil
         }
@@ -49,7 +50,7 @@ public struct HeartbeatRun: Equatable, Sendable {
             throw PVError(.tempFail, "another pv_heartbeat is running (lock \(lockPath) is held)",
                           hint: "let it finish; it gives up within its --timeout")
         case .unavailable(let why):
-            if !dryRun { Output.error("warning: no lock, beating anyway: \(why)") }
+            if !dryRun { environment.output.error("warning: no lock, beating anyway: \(why)") }
         }
         defer { withExtendedLifetime(lock) {} }
 
@@ -62,23 +63,21 @@ public struct HeartbeatRun: Equatable, Sendable {
             probe: DockerComponentProbe(engine: engine, stateStore: StateStore(root: root)),
             transport: CurlHTTPClient(userAgent: "pv_heartbeat/\(AgentInfo.version)"),
             stateStore: FileHeartbeatStateStore(root: root),
-            wallClock: { WallClock.seconds() },
-            monotonic: { Double(Monotonic.nanoseconds()) / 1e9 },
-            sleep: { seconds in usleep(useconds_t(max(0, seconds) * 1e6)) })
+            clock: environment.clock)
 
         let outcome = Heartbeat(config: config, totalTimeout: timeout, connectTimeout: connectTimeout)
             .beat(context, send: !dryRun)
         if dryRun {
-            Output.line(outcome.payload.json.rendered)
+            environment.output.line(outcome.payload.json.rendered)
             return .ok
         }
         let report = BeatReport(outcome: outcome, secrets: config.secrets, configFile: root.configFile)
         if json {
-            Output.line(report.json.rendered)
+            environment.output.line(report.json.rendered)
         } else {
-            for line in report.lines { Output.line(line) }
-            for warning in outcome.warnings { Output.error("warning: \(warning)") }
-            if let error = report.error { Output.error("Error: \(error)") }
+            for line in report.lines { environment.output.line(line) }
+            for warning in outcome.warnings { environment.output.error("warning: \(warning)") }
+            if let error = report.error { environment.output.error("Error: \(error)") }
         }
         return outcome.exitStatus
     }
@@ -98,15 +97,6 @@ public enum ConfigPermissions {
             throw PVError(.noPermission, "\(path) holds the management token, but its \(why)",
                           hint: "chmod 600 \(path)")
         }
-    }
-}
-
-/// Seconds since the epoch from the real-time clock.
-public enum WallClock {
-    public static func seconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
 

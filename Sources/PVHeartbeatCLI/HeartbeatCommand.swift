@@ -57,7 +57,7 @@ public struct HeartbeatCommand: ParsableCommand {
     }
 
     public func run() throws {
-        try Self.perform(HeartbeatRun(root: rootOptions.resolve(), json: json, dryRun: dryRun, timeout: timeout,
+        try Self.perform(HeartbeatRun(environment: .live(root: rootOptions.resolve()), json: json, dryRun: dryRun, timeout: timeout,
                                       connectTimeout: connectTimeout))
     }
 
@@ -75,10 +75,10 @@ public struct HeartbeatCommand: ParsableCommand {
     /// through ArgumentParser as usual.
     public static func entry(_ arguments: [String] = Array(CommandLine.arguments.dropFirst()),
                              environment: [String: String] = ProcessEnvironmentBlock.current) {
-        guard let run = HeartbeatRun.timerInvocation(arguments, environment: environment) else {
+        guard let root = HeartbeatRun.timerInvocationRoot(arguments, environment: environment) else {
             main(arguments)
             return
         }
-        do { try perform(run) } catch { exit(withError: error) }
+        do { try perform(HeartbeatRun(environment: .live(root: root))) } catch { exit(withError: error) }
     }
 }

@@ -9,29 +9,30 @@ import PVComponents
 /// where the agent goes, whether this is a sandbox (then nothing outside the
 /// root changes), and whether we are root.
 public struct InstallContext: Sendable {
+    /// The root, the processes, the clock and who this runs as.
+    public var environment: AgentEnvironment
     /// The extracted bundle (holds bin/, libs/, systemd/, sudoers/, scripts, provision.conf).
     public var bundle: String
-    public var root: InstallRoot
     /// True when --root points elsewhere than /provision: system files go under
     /// the root, users are checked but never created, links are checked only.
     public var sandbox: Bool
-    public var isRoot: Bool
     /// The agent's system user.
     public var user: String
-    public var runner: any ProcessRunner
     /// What the current step does, for its log and the progress renderer.
     public var progress: @Sendable (ProgressEvent) -> Void
 
-    public init(bundle: String, root: InstallRoot, sandbox: Bool, isRoot: Bool, user: String,
-                runner: any ProcessRunner, progress: @escaping @Sendable (ProgressEvent) -> Void) {
+    public init(environment: AgentEnvironment, bundle: String, sandbox: Bool, user: String,
+                progress: @escaping @Sendable (ProgressEvent) -> Void) {
+        self.environment = environment
         self.bundle = bundle
-        self.root = root
         self.sandbox = sandbox
-        self.isRoot = isRoot
         self.user = user
-        self.runner = runner
         self.progress = progress
     }
+
+    public var root: InstallRoot { environment.root }
+    public var isRoot: Bool { environment.isRoot }
+    public var runner: any ProcessRunner { environment.processes }
 
     /// Where a system file goes: its real place, or under the root in a sandbox.
     public func systemPath(_ path: String) -> String { sandbox ? root.systemPath(path) : path }
@@ -52,8 +53,8 @@ public struct InstallContext: Sendable {
 
     public func lifecycle() throws(PVError) -> ComponentContext {
         let config = try config()
-        return ComponentContext(root: root, config: config, docker: DockerCLI(host: config.dockerHost, runner: runner),
-                                readiness: RunningOnlyProbe(), ports: LivePortChecker(), registry: nil, progress: progress)
+        return ComponentContext(environment: environment, config: config, readiness: RunningOnlyProbe(), ports: LivePortChecker(),
+                                registry: nil, progress: progress)
     }
 
     /// Runs a command, logging it and its output; fails the step when it fails.

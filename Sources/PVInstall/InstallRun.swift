@@ -19,7 +19,7 @@ public enum InstallEvent: Sendable {
 /// `pv_install`'s work: the bundle checked (and its tools unpacked), the root-only parts checked
 /// when not root, then the steps in order under the update lock, each with its own log.
 public struct InstallRun: Sendable {
-    public var root: InstallRoot
+    public var environment: AgentEnvironment
     public var execOnly: String?
     public var bundle: String?
     public var fromArchive: String?
@@ -27,9 +27,9 @@ public struct InstallRun: Sendable {
     public var user: String?
     public var prepareOnly: Bool
 
-    public init(root: InstallRoot, execOnly: String? = nil, bundle: String? = nil, fromArchive: String? = nil,
+    public init(environment: AgentEnvironment, execOnly: String? = nil, bundle: String? = nil, fromArchive: String? = nil,
                 trustKey: String? = nil, user: String? = nil, prepareOnly: Bool = false) {
-        self.root = root
+        self.environment = environment
         self.execOnly = execOnly
         self.bundle = bundle
         self.fromArchive = fromArchive
@@ -39,8 +39,9 @@ public struct InstallRun: Sendable {
     }
 
     public func execute(_ report: @escaping @Sendable (InstallEvent) -> Void) throws(PVError) {
+        let root = environment.root
         let steps = try selectedSteps()
-        let trust = try BundleTrust(root: root, isRoot: geteuid() == 0, trustKey: trustKey)
+        let trust = try BundleTrust(root: root, isRoot: environment.isRoot, trustKey: trustKey)
         let bundleDir = try resolveBundle(root: root, trust: trust, report: report)
         let unpacked = try BundleTools.prepare(bundle: bundleDir)
         if prepareOnly {
@@ -49,8 +50,8 @@ public struct InstallRun: Sendable {
             return
         }
         let sandbox = root.path != InstallRoot.defaultPath
-        let isRoot = geteuid() == 0
-        let userName = user ?? (sandbox ? currentUser() : "provision")
+        let isRoot = environment.isRoot
+        let userName = user ?? (sandbox ? environment.userName : "provision")
         if !isRoot && execOnly == nil {
             try RootOnlyChecks(root: root, user: userName, bundle: bundleDir, systemPrefix: sandbox ? root.join("system") : "").requireDone()
         }
@@ -66,22 +67,22 @@ public struct InstallRun: Sendable {
             let index = Steps.all.firstIndex { $0.name == step.name }! + 1
             let log = StepLog(directory: logDir, step: step.name)
             let total = Steps.all.count
-            let context = InstallContext(bundle: bundleDir, root: root, sandbox: sandbox, isRoot: isRoot, user: userName,
-                                         runner: SystemProcessRunner(), progress: { event in
+            let context = InstallContext(environment: environment, bundle: bundleDir, sandbox: sandbox, user: userName,
+                                         progress: { event in
                                              log.write(event.text)
                                              report(.stepProgress(step: step.name, event))
                                          })
             report(.stepStarted(index: index, total: total, step: step.name))
-            let started = Monotonic.nanoseconds()
+            let started = environment.clock.monotonic()
             do {
                 let detail = try step.run(context)
                 log.write("ok: \(detail)")
                 report(.stepFinished(index: index, total: total, step: step.name, ok: true,
-                                     seconds: Monotonic.milliseconds(since: started) / 1000, detail: detail))
+                                     seconds: environment.clock.monotonic() - started, detail: detail))
             } catch {
                 log.write("FAILED: \(error)")
                 report(.stepFinished(index: index, total: total, step: step.name, ok: false,
-                                     seconds: Monotonic.milliseconds(since: started) / 1000, detail: error.message))
+                                     seconds: environment.clock.monotonic() - started, detail: error.message))
                 var rerun = "pv_install -e \(step.name)"
                 if root.path != InstallRoot.defaultPath { rerun += " --root \(root.path)" }
                 if bundle != nil || fromArchive != nil { rerun += " --bundle \(bundleDir)" }
@@ -150,9 +151,5 @@ public struct InstallRun: Sendable {
         var buf = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buf, buf.count - 1)
         return n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "."
-    }
-
-    func currentUser() -> String {
-        getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
     }
 }

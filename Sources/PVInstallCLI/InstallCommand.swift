@@ -53,7 +53,7 @@ public struct InstallCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let run = InstallRun(root: rootOptions.resolve(), execOnly: execOnly, bundle: bundle, fromArchive: fromArchive,
+        let run = InstallRun(environment: .live(root: rootOptions.resolve()), execOnly: execOnly, bundle: bundle, fromArchive: fromArchive,
                              trustKey: trustKey, user: user, prepareOnly: prepareOnly)
         let reporter = ProgressReporter(json: json, total: Steps.all.count)
         do { try run.execute(reporter.handle) } catch { throw ErrorReporting.exit(error) }

@@ -44,12 +44,13 @@ public struct StartCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        do { try execute() } catch { throw ErrorReporting.exit(error) }
+        do { try execute(in: .live(root: rootOptions.resolve())) } catch { throw ErrorReporting.exit(error) }
     }
 
-    func execute() throws(PVError) {
+    func execute(in environment: AgentEnvironment) throws(PVError) {
+        let output = environment.output
         let component = try Component.parse(component)
-        let context = try ComponentContext.live(root: rootOptions.resolve(), readiness: LiveReadinessProbe()) {
+        let context = try ComponentContext.live(environment, readiness: LiveReadinessProbe()) {
             RegistryTagCatalog(client: RegistryClient(registry: $0.registry), config: $0)
         }
         // One change at a time: never start while an update or install swaps this server's components.
@@ -62,7 +63,7 @@ public struct StartCommand: ParsableCommand {
         if try UpdateJournal.load(root: context.root, component: component) != nil {
             let updater = ComponentUpdate(context: context, registry: RegistryTagCatalog(client: RegistryClient(registry: context.config.registry), config: context.config),
                                           verify: { ComponentVerification(context: context).check($0) })
-            if let text = try updater.recover(component) { Output.line(text) }
+            if let text = try updater.recover(component) { output.line(text) }
             if version == nil && !bash { return }
         }
         let start = ComponentStart(context: context, readyTimeout: wait)
@@ -71,15 +72,15 @@ public struct StartCommand: ParsableCommand {
             try context.docker.requireEngine()
             let spec = context.spec(component, version)
             try start.ensureImage(spec)
-            Output.line("debug shell in \(spec.image) (exit the shell to end it)")
-            try SystemProcessRunner().exec(context.docker.command(spec.debugArguments(tty: isatty(0) == 1)))
+            output.line("debug shell in \(spec.image) (exit the shell to end it)")
+            try environment.processes.exec(context.docker.command(spec.debugArguments(tty: isatty(0) == 1)))
         }
         switch try start.start(component, version: version) {
         case .alreadyRunning(let v):
-            Output.line("\(component.rawValue) is already running version \(v); nothing to do")
+            output.line("\(component.rawValue) is already running version \(v); nothing to do")
         case .started(let v, let replaced, let ms):
             let was = replaced.map { " (replaced \($0))" } ?? ""
-            Output.line("\(component.rawValue) \(v) started\(was) and works after \(Int(ms)) ms")
+            output.line("\(component.rawValue) \(v) started\(was) and works after \(Int(ms)) ms")
         }
         try Interruption.checkpoint("the start of \(component.rawValue) was finished first")
     }

@@ -17,22 +17,23 @@ public struct StatusCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        do { try execute() } catch { throw ErrorReporting.exit(error) }
+        do { try execute(in: .live(root: rootOptions.resolve())) } catch { throw ErrorReporting.exit(error) }
     }
 
-    func execute() throws(PVError) {
-        let context = try ComponentContext.live(root: rootOptions.resolve())
+    func execute(in environment: AgentEnvironment) throws(PVError) {
+        let context = try ComponentContext.live(environment)
+        let output = environment.output
         let reports = try ComponentStatus(context: context).report()
         if json {
-            Output.line(JSONValue.object([("components", .array(reports.map(\.json)))]).rendered)
+            output.line(JSONValue.object([("components", .array(reports.map(\.json)))]).rendered)
             return
         }
-        Output.line("COMPONENT   STATE    VERSION    UPTIME     VERIFIED   IMAGE DIGEST")
+        output.line("COMPONENT   STATE    VERSION    UPTIME     VERIFIED   IMAGE DIGEST")
         for r in reports {
-            Output.line([r.component.rawValue.padding(11), r.state.padding(8), (r.version ?? "-").padding(10),
+            output.line([r.component.rawValue.padding(11), r.state.padding(8), (r.version ?? "-").padding(10),
                           (r.uptimeSeconds.map(ComponentStatus.formatUptime) ?? "-").padding(10),
                           (r.verified ?? "-").padding(10), r.imageDigest ?? "-"].joined(separator: " "))
         }
-        for r in reports { if let note = r.disagreement { Output.line("note: " + note) } }
+        for r in reports { if let note = r.disagreement { output.line("note: " + note) } }
     }
 }

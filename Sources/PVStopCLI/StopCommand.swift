@@ -26,20 +26,20 @@ public struct StopCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        do { try execute() } catch { throw ErrorReporting.exit(error) }
+        do { try execute(in: .live(root: rootOptions.resolve())) } catch { throw ErrorReporting.exit(error) }
     }
 
-    func execute() throws(PVError) {
+    func execute(in environment: AgentEnvironment) throws(PVError) {
         let component = try Component.parse(component)
         guard (0...300).contains(grace) else { throw PVError(.usage, "--time must be between 0 and 300 seconds") }
-        let context = try ComponentContext.live(root: rootOptions.resolve())
+        let context = try ComponentContext.live(environment)
         // Never stop a component while an update or install is swapping it.
         let lock = try UpdateLock(root: context.root, purpose: "pv_stop \(component.rawValue)")
         defer { withExtendedLifetime(lock) {} }
         Interruption.handleSignals()
         switch try ComponentStop(context: context).stop(component, grace: grace) {
-        case .wasNotRunning: Output.line("\(component.rawValue) is not running; nothing to stop")
-        case .stopped(let v): Output.line("\(component.rawValue)\(v.map { " \($0)" } ?? "") stopped")
+        case .wasNotRunning: environment.output.line("\(component.rawValue) is not running; nothing to stop")
+        case .stopped(let v): environment.output.line("\(component.rawValue)\(v.map { " \($0)" } ?? "") stopped")
         }
         try Interruption.checkpoint("the stop of \(component.rawValue) was finished first")
     }

@@ -61,19 +61,20 @@ public struct UpdateCommand: ParsableCommand {
 
     public func run() throws {
         let status: ExitStatus
-        do { status = try execute() } catch { throw ErrorReporting.exit(error) }
+        do { status = try execute(in: .live(root: rootOptions.resolve())) } catch { throw ErrorReporting.exit(error) }
         if status != .ok { throw ExitCode(status.rawValue) }  // each failure was already printed
     }
 
-    func execute() throws(PVError) -> ExitStatus {
+    func execute(in environment: AgentEnvironment) throws(PVError) -> ExitStatus {
+        let output = environment.output
         let components: [Component] = component == "all" ? Component.allCases : [try Component.parse(component)]
         var requested: Version? = nil
         if let version {
             guard components.count == 1 else { throw PVError(.usage, "-v/--version needs one component", hint: "for example: pv_update dns -v \(version)") }
             requested = try Version.parse(version)
         }
-        let root = rootOptions.resolve()
-        let context = try ComponentContext.live(root: root, readiness: LiveReadinessProbe())
+        let root = environment.root
+        let context = try ComponentContext.live(environment, readiness: LiveReadinessProbe())
         let options = ComponentUpdate.Options(requested: requested, checkOnly: check, force: force, prereleases: pre)
         // A check changes nothing and takes no lock, unless an interrupted update must first be
         // finished or undone (that changes the components: under the lock, as always).
@@ -88,9 +89,9 @@ public struct UpdateCommand: ParsableCommand {
             var status = ExitStatus.ok
             for (c, result) in UpdateRun(components: components, options: options, updater: updater).check() {
                 switch result {
-                case .success(let outcome): Output.line(Self.line(c, outcome, checking: true))
+                case .success(let outcome): output.line(Self.line(c, outcome, checking: true))
                 case .failure(let error):
-                    Output.error("Error: \(c.rawValue): \(error)")
+                    output.error("Error: \(c.rawValue): \(error)")
                     if status == .ok { status = error.code }
                 }
             }
@@ -106,19 +107,19 @@ public struct UpdateCommand: ParsableCommand {
         var failures = 0
         let status = UpdateRun(components: components, options: options, updater: updater).run { event in
             switch event {
-            case .recovered(_, let text): Output.line(text)
-            case .outcome(let c, let outcome): Output.line(Self.line(c, outcome, checking: false))
+            case .recovered(_, let text): output.line(text)
+            case .outcome(let c, let outcome): output.line(Self.line(c, outcome, checking: false))
             case .failed(_, let error):
-                Output.error("Error: \(error)")
+                output.error("Error: \(error)")
                 failures += 1
             case .interrupted(let signal, let rest):
-                Output.error("Error: interrupted by \(Interruption.name(signal)): stopped at a safe point; not updated: \(rest.map(\.rawValue).joined(separator: ", ")) (left as they were)")
+                output.error("Error: interrupted by \(Interruption.name(signal)): stopped at a safe point; not updated: \(rest.map(\.rawValue).joined(separator: ", ")) (left as they were)")
             case .interruptedAfterTheLast(let signal):
-                Output.error("Error: interrupted by \(Interruption.name(signal)) after the last component had been finished")
+                output.error("Error: interrupted by \(Interruption.name(signal)) after the last component had been finished")
             }
         }
         if failures > 0 && components.count > 1 && status.rawValue <= 128 {
-            Output.error("\(failures) of \(components.count) components failed to update")
+            output.error("\(failures) of \(components.count) components failed to update")
         }
         return status
     }

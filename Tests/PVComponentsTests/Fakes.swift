@@ -64,7 +64,6 @@ func scratchDirectory() -> String {
 
 func makeContext(_ runner: FakeRunner, root: String, probe: FakeProbe = FakeProbe(), ports: FakePorts = FakePorts(),
                  catalog: FakeCatalog? = nil) -> ComponentContext {
-    ComponentContext(root: InstallRoot(path: root), config: testConfig,
-                     docker: DockerCLI(host: "unix:///tmp/fake.sock", runner: runner), readiness: probe, ports: ports,
+    ComponentContext(environment: .test(root: root, processes: runner), config: testConfig, readiness: probe, ports: ports,
                      registry: catalog, progress: { _ in })
 }

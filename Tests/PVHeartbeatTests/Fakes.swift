@@ -2,6 +2,7 @@ import Foundation
 import PVCore
 import PVState
 import PVHTTP
+import PVTestSupport
 @testable import PVHeartbeat
 
 /// A host as text: /proc files from a fixture, fixed disks and names. Any
@@ -70,12 +71,7 @@ final class MemoryStateStore: HeartbeatStateStore, @unchecked Sendable {
 }
 
 /// Monotonic time that moves only when a fake transport or sleep moves it.
-final class FakeClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var t: Double = 1000
-    var now: Double { lock.withLock { t } }
-    func advance(_ seconds: Double) { lock.withLock { t += seconds } }
-}
+typealias FakeClock = TestClock
 
 /// Answers from a script; each answer takes the given seconds on the fake clock.
 /// A `.hang` answer takes the whole timeout of the request, as a hanging server does.
@@ -146,5 +142,5 @@ func context(transport: FakeTransport, store: MemoryStateStore, report: Componen
              system: FakeSystem = FakeSystem()) -> HeartbeatContext {
     let clock = transport.clock
     return HeartbeatContext(system: system, probe: FixedProbe(report: report), transport: transport, stateStore: store,
-                            wallClock: { 1_795_000_000.25 }, monotonic: { clock.now }, sleep: { clock.advance($0) })
+                            clock: AgentClock(now: { 1_795_000_000.25 }, monotonic: { clock.now }, sleep: { clock.advance($0) }))
 }

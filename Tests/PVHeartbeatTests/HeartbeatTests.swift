@@ -245,16 +245,16 @@ import Testing
 @Suite struct TimerInvocationTests {
     @Test func theUnitsInvocationSkipsArgumentParser() {
         let env = ["PV_ROOT": "/from-env"]
-        #expect(HeartbeatRun.timerInvocation([], environment: env) == HeartbeatRun(root: InstallRoot(path: "/from-env")))
-        #expect(HeartbeatRun.timerInvocation([], environment: [:]) == HeartbeatRun(root: InstallRoot(path: "/provision")))
-        #expect(HeartbeatRun.timerInvocation(["--root", "/provision"], environment: env) == HeartbeatRun(root: InstallRoot(path: "/provision")))
-        #expect(HeartbeatRun.timerInvocation(["--root=/x/"], environment: env) == HeartbeatRun(root: InstallRoot(path: "/x")))
+        #expect(HeartbeatRun.timerInvocationRoot([], environment: env) == InstallRoot(path: "/from-env"))
+        #expect(HeartbeatRun.timerInvocationRoot([], environment: [:]) == InstallRoot(path: "/provision"))
+        #expect(HeartbeatRun.timerInvocationRoot(["--root", "/provision"], environment: env) == InstallRoot(path: "/provision"))
+        #expect(HeartbeatRun.timerInvocationRoot(["--root=/x/"], environment: env) == InstallRoot(path: "/x"))
     }
 
     @Test func everythingElseGoesThroughArgumentParser() {
         for args in [["-h"], ["--help"], ["--root"], ["--root", ""], ["--root", "--json"], ["--root="], ["--json"],
                      ["--root", "/p", "--json"], ["--dry-run"], ["/p"], ["--timeout", "2"], ["--rootx", "/p"]] {
-            #expect(HeartbeatRun.timerInvocation(args, environment: [:]) == nil, "\(args)")
+            #expect(HeartbeatRun.timerInvocationRoot(args, environment: [:]) == nil, "\(args)")
         }
     }
 }
