@@ -140,7 +140,11 @@ let package = Package(
         .testTarget(name: "PVHeartbeatTests", dependencies: ["PVHeartbeat", "PVState", "PVHTTP", "PVCore", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVDiagnosticsTests", dependencies: ["PVDiagnostics", "PVState", "PVAMQP", "PVHTTP", "PVCore"], swiftSettings: strict),
         .testTarget(name: "PVInstallTests", dependencies: ["PVInstall", "PVArchive"], swiftSettings: strict),
-        .testTarget(name: "PVInstallCLITests", dependencies: ["PVInstallCLI"], swiftSettings: strict),
+        // The command leaves, run in-process against a test environment.
+        .testTarget(name: "PVInstallCLITests", dependencies: ["PVInstallCLI", "PVTestSupport"], swiftSettings: strict),
+        .testTarget(name: "PVStopCLITests", dependencies: ["PVStopCLI", "PVState", "PVTestSupport"], swiftSettings: strict),
+        .testTarget(name: "PVStatusCLITests", dependencies: ["PVStatusCLI", "PVState", "PVTestSupport"], swiftSettings: strict),
+        .testTarget(name: "PVStartCLITests", dependencies: ["PVStartCLI", "PVState", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVDiagnosticsCLITests", dependencies: ["PVDiagnosticsCLI"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["PVCore"], swiftSettings: strict),
     ]

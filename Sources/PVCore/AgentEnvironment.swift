@@ -15,9 +15,13 @@ public struct AgentEnvironment: Sendable {
     /// The effective user: root (uid 0) may do the root-only parts of an install.
     public var effectiveUserID: UInt32
     public var userName: String
+    /// From here on SIGTERM, SIGINT and SIGHUP stop the tool at its next safe point (`Interruption`)
+    /// instead of killing it. A unit test's process keeps its own handlers.
+    public var handleSignals: @Sendable () -> Void
 
     public init(root: InstallRoot, clock: AgentClock, processes: any ProcessRunner, output: OutputSink,
-                effectiveUserID: UInt32, userName: String) {
+                effectiveUserID: UInt32, userName: String, handleSignals: @escaping @Sendable () -> Void) {
+        self.handleSignals = handleSignals
         self.root = root
         self.clock = clock
         self.processes = processes
@@ -33,13 +37,13 @@ public struct AgentEnvironment: Sendable {
         let uid = geteuid()
         let name = getpwuid(uid).map { String(cString: $0.pointee.pw_name) } ?? (uid == 0 ? "root" : String(uid))
         return AgentEnvironment(root: root, clock: .system, processes: SystemProcessRunner(), output: .standard,
-                                effectiveUserID: uid, userName: name)
+                                effectiveUserID: uid, userName: name, handleSignals: { Interruption.handleSignals() })
     }
 
     /// For unit tests: every seam fails loudly until the test replaces it.
     public static func failing(root: InstallRoot) -> AgentEnvironment {
         AgentEnvironment(root: root, clock: .failing, processes: FailingProcessRunner(), output: .failing,
-                         effectiveUserID: 65534, userName: "nobody")
+                         effectiveUserID: 65534, userName: "nobody", handleSignals: {})
     }
 
     /// The server's configuration, `<root>/etc/provision.conf`.

@@ -59,7 +59,7 @@ public struct InstallRun: Sendable {
         try? FileIO.makeDirectories(root.join("state"))
         let lock = try UpdateLock(root: root, purpose: "pv_install")
         defer { withExtendedLifetime(lock) {} }
-        Interruption.handleSignals()
+        environment.handleSignals()
         let logDir = root.join("logs", "install")
         for step in steps {
             // Between steps is a safe point: every step is rerunnable on its own.

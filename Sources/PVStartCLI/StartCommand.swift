@@ -57,7 +57,7 @@ public struct StartCommand: ParsableCommand {
         let lock = try UpdateLock(root: context.root, purpose: "pv_start \(component.rawValue)")
         defer { withExtendedLifetime(lock) {} }
         // Not for the debug shell: exec hands the terminal and its signals to docker.
-        if !bash { Interruption.handleSignals() }
+        if !bash { environment.handleSignals() }
         // An update interrupted by a crash is finished or undone first, so the
         // component ends at a verified version whatever was asked.
         if try UpdateJournal.load(root: context.root, component: component) != nil {

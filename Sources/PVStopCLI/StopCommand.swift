@@ -36,7 +36,7 @@ public struct StopCommand: ParsableCommand {
         // Never stop a component while an update or install is swapping it.
         let lock = try UpdateLock(root: context.root, purpose: "pv_stop \(component.rawValue)")
         defer { withExtendedLifetime(lock) {} }
-        Interruption.handleSignals()
+        environment.handleSignals()
         switch try ComponentStop(context: context).stop(component, grace: grace) {
         case .wasNotRunning: environment.output.line("\(component.rawValue) is not running; nothing to stop")
         case .stopped(let v): environment.output.line("\(component.rawValue)\(v.map { " \($0)" } ?? "") stopped")

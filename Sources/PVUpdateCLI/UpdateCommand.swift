@@ -99,7 +99,7 @@ public struct UpdateCommand: ParsableCommand {
         }
         let lock = try UpdateLock(root: root, purpose: "pv_update \(component)")
         defer { withExtendedLifetime(lock) {} }
-        Interruption.handleSignals()
+        environment.handleSignals()
         let registry = RegistryTagCatalog(client: RegistryClient(registry: context.config.registry), config: context.config)
         let updater = ComponentUpdate(context: context, registry: registry,
                                       verify: { ComponentVerification(context: context).check($0) },

@@ -1,7 +1,8 @@
 import PVCore
 
 /// A complete, valid configuration for unit tests (nothing it names is reached).
-public let testConfig = try! ConfigParser.parse("""
+public var testConfigText: String {
+    """
     resource_id = t1
     management_url = http://127.0.0.1:1
     management_token = tok
@@ -15,4 +16,7 @@ public let testConfig = try! ConfigParser.parse("""
     dhcp_server_interface = pvv-srv
     dhcp_verify_interface = pvv-cli
     rabbitmq_uri = amqp://u:p@127.0.0.1:5672/%2F
-    """, file: "test")
+    """
+}
+
+public let testConfig = try! ConfigParser.parse(testConfigText, file: "test")

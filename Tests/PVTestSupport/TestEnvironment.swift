@@ -47,3 +47,9 @@ extension AgentEnvironment {
         return env
     }
 }
+
+/// The error an operation throws, or nil when it succeeds.
+public func failure(_ body: () throws(PVError) -> Void) -> PVError? {
+    do { try body() } catch { return error }
+    return nil
+}
