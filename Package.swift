@@ -145,6 +145,7 @@ let package = Package(
         .testTarget(name: "PVStopCLITests", dependencies: ["PVStopCLI", "PVState", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVStatusCLITests", dependencies: ["PVStatusCLI", "PVState", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVStartCLITests", dependencies: ["PVStartCLI", "PVState", "PVTestSupport"], swiftSettings: strict),
+        .testTarget(name: "PVHeartbeatCLITests", dependencies: ["PVHeartbeatCLI", "PVHeartbeat"], swiftSettings: strict),
         .testTarget(name: "PVDiagnosticsCLITests", dependencies: ["PVDiagnosticsCLI"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["PVCore"], swiftSettings: strict),
     ]

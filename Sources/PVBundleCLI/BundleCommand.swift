@@ -1,9 +1,9 @@
 import ArgumentParser
 import PVCLI
 import PVCore
+import PVBundle
 #if canImport(Glibc)
 import Glibc
-import PVBundle
 #endif
 
 /// `pv_bundle`: what ProVision does when it generates a server's install bundle.
@@ -11,6 +11,11 @@ public struct BundleCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "pv_bundle",
         abstract: "Write setup-<ID>.tar for one managed server.",
+        usage: """
+            pv_bundle --id <id> --config <config> [--bin <bin>]
+                      [--packed-tools <packed-tools>] [--sign <KEY>]
+                      [--templates <templates>] [--output <output>]
+            """,
         discussion: "The tar holds the entry script install_python3.sh, install_docker.sh, network_config.sh, the tools (packed: bin/pv_install.gz, lib/tools.tar.xz and TOOLS.SHA256SUMS, from Scripts/pack-tools; or unpacked in bin/ for a development bundle), the wrappers (libs/), the heartbeat units (systemd/), the sudoers templates (sudoers/), the server's configuration and a SHA256SUMS manifest; with --sign, SHA256SUMS.sig, its Ed25519 signature (what pv_install checks against the key pinned on the server).")
 
     @Option(name: .long, help: "The server's resource ID.")

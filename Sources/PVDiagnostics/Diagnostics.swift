@@ -1,14 +1,14 @@
+import PVCore
+import PVDocker
+import PVState
+import PVVerification
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import PVCore
-import PVDocker
 #if canImport(Glibc)
 import Glibc
-import PVState
-import PVVerification
 #endif
 
 /// How long each check may take. The whole run is bounded as well

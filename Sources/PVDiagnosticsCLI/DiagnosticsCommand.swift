@@ -8,6 +8,11 @@ public struct DiagnosticsCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "pv_diagnostics",
         abstract: "Check this managed server and collect a log archive for support.",
+        usage: """
+            pv_diagnostics [--json] [--archive <PATH>] [--timeout <timeout>]
+                           [--log-lines <log-lines>] [--systemd-dir <DIR>]
+                           [--root <DIR>]
+            """,
         discussion: """
             Checks run at once, each within its own time limit, the whole run within
             --timeout. A check that cannot run (Docker down) fails alone; the others

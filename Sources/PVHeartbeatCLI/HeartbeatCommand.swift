@@ -2,10 +2,10 @@ import ArgumentParser
 import PVCLI
 import PVCore
 import PVHTTP
-#if canImport(Glibc)
-import Glibc
 import PVHeartbeat
 import PVState
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// `pv_heartbeat`: one heartbeat to the management application, then exit.
@@ -14,14 +14,14 @@ public struct HeartbeatCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "pv_heartbeat",
         abstract: "Send one heartbeat to the ProVision management application.",
+        usage: """
+            pv_heartbeat [--json] [--dry-run] [--timeout <timeout>]
+                         [--connect-timeout <connect-timeout>] [--root <DIR>]
+            """,
         discussion: """
-            POSTs a JSON document (Bundle/heartbeat.schema.json) to <management_url>/api/v1/heartbeat with the
-            management_token as a bearer token: resource ID, hostname, agent version, sequence number, time,
-            overall state, each component's state and version (asked from the Docker engine's socket; with
-            Docker down the beat is still sent and says so), and load, CPU, memory, swap, disks, uptime and TCP
-            connections. TLS certificates are always verified (management_ca_file for a private CA). One retry
-            on a transient failure; sending stays within --timeout (asking Docker has its own 3 s bound). The
-            configuration holds the token and must not be readable by group or others (chmod 600).
+            POSTs a JSON document (Bundle/heartbeat.schema.json) to <management_url>/api/v1/heartbeat with the management_token as a bearer token: resource ID, hostname, agent version, sequence number, time, overall state, each component's state and version, and load, CPU, memory, swap, disks, uptime and TCP connections. The components are asked from the Docker engine's socket; with Docker down the beat is still sent and says so.
+
+            TLS certificates are always verified (management_ca_file for a private CA). One retry on a transient failure; sending stays within --timeout, and asking Docker has its own 3 s bound. The configuration holds the token and must not be readable by group or others (chmod 600).
 
             Exit status:
               0   sent: the server accepted the beat (2xx)

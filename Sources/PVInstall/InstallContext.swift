@@ -1,8 +1,8 @@
 import PVCore
 import PVDocker
+import PVComponents
 #if canImport(Glibc)
 import Glibc
-import PVComponents
 #endif
 
 /// What every install step may touch, decided once: where the bundle is,

@@ -3,28 +3,28 @@ import PVDHCP
 import PVArchive
 import PVDocker
 import PVRegistry
-#if canImport(Glibc)
-import Glibc
 import PVComponents
 import PVVerification
 import PVState
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// The install, step by step, in order.
 public enum Steps {
     public static let all: [InstallStep] = [
-        InstallStep("check_system", "check the OS, the tools the agent needs, and free disk space", run: checkSystem),
-        InstallStep("install_docker", "make sure a Docker engine answers (installs it with install_docker.sh as root)", run: installDocker),
-        InstallStep("create_user", "the agent's user, in the docker group (created as root; only checked in a sandbox)", run: createUser),
-        InstallStep("create_dirs", "the install root's directories and the configuration (mode 0600)", run: createDirs),
-        InstallStep("network_config", "the DHCP verification link 198.51.100.1/24 (network_config.sh as root; checked in a sandbox)", run: networkConfig),
+        InstallStep("check_system", "the OS, the tools the agent needs, free disk space", run: checkSystem),
+        InstallStep("install_docker", "a Docker engine answers (as root: install_docker.sh)", run: installDocker),
+        InstallStep("create_user", "the agent's user, in the docker group", run: createUser),
+        InstallStep("create_dirs", "the install root and the configuration (mode 0600)", run: createDirs),
+        InstallStep("network_config", "the DHCP verification link 198.51.100.1/24", run: networkConfig),
         InstallStep("install_libs", "the tools and wrappers into <root>/libs", run: installLibs),
-        InstallStep("setup_heartbeat", "the heartbeat service and timer, and the sudoers file, checked by systemd-analyze and visudo", run: setupHeartbeat),
+        InstallStep("setup_heartbeat", "the heartbeat units and the sudoers file, verified", run: setupHeartbeat),
         InstallStep("stop_components", "stop running components before installing", run: stopComponents),
-        InstallStep("setup_dns", "download, start and verify the newest working DNS version", run: { (ctx) throws(PVError) in try setupComponent(.dns, ctx) }),
-        InstallStep("setup_monitoring", "download, start and verify the newest working Monitoring version", run: { (ctx) throws(PVError) in try setupComponent(.monitoring, ctx) }),
-        InstallStep("setup_dhcp", "download, start and verify the newest working DHCP version", run: { (ctx) throws(PVError) in try setupComponent(.dhcp, ctx) }),
-        InstallStep("verify", "pv_verify all: TXT pvverify.test = PVOK and a lease from 198.51.100.0/24", run: verifyAll),
+        InstallStep("setup_dns", "download, start, verify the newest working DNS", run: { (ctx) throws(PVError) in try setupComponent(.dns, ctx) }),
+        InstallStep("setup_monitoring", "download, start, verify the newest working Monitoring", run: { (ctx) throws(PVError) in try setupComponent(.monitoring, ctx) }),
+        InstallStep("setup_dhcp", "download, start, verify the newest working DHCP", run: { (ctx) throws(PVError) in try setupComponent(.dhcp, ctx) }),
+        InstallStep("verify", "TXT pvverify.test = PVOK, a lease from the pool", run: verifyAll),
     ]
 
     public static func named(_ name: String) -> InstallStep? { all.first { $0.name == name } }

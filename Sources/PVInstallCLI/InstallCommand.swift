@@ -1,10 +1,10 @@
 import ArgumentParser
 import PVCLI
 import PVCore
-#if canImport(Glibc)
-import Glibc
 import PVInstall
 import PVState
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// `pv_install`: the whole setup of a managed server as named steps.
@@ -12,19 +12,25 @@ public struct InstallCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "pv_install",
         abstract: "Install or reinstall the ProVision agent and its components on this server.",
+        usage: """
+            pv_install [--exec-only <exec-only>] [--bundle <bundle>]
+                       [--from-archive <from-archive>] [--trust-key <FILE>]
+                       [--user <user>] [--json] [--prepare-only] [--root <DIR>]
+            """,
         discussion: "Steps, in order:\n" + Steps.all.enumerated().map { "  \(String($0.offset + 1).padding(3)) \($0.element.name.padding(17)) \($0.element.summary)" }.joined(separator: "\n")
             + """
 
 
-            -e/--exec-only STEP[,STEP] runs only those steps (for debugging one step).
-            With --root other than /provision the install is a sandbox: system files (units, sudoers)
-            go under <root>/system, users and the network link are checked, never created.
-            Without root, the root-only parts are checked and each missing one is listed with the
-            bundle script that does it. Each step's log is <root>/logs/install/<step>.log.
-            SIGTERM, SIGINT or SIGHUP stop the install at a safe point: a download is cut, a component
-            being swapped is finished, and no further step starts; rerunning the install goes on.
-            Exit status: 0 installed (the entry script then prints PVOK); otherwise the failed step's
-            code (129/130/143: stopped by SIGHUP/SIGINT/SIGTERM).
+            -e/--exec-only STEP[,STEP] runs only those steps, for debugging one step.
+
+            With --root other than /provision the install is a sandbox: system files (units, sudoers) go under <root>/system, and users and the network link are checked, never created. Without root, the root-only parts (docker, the user, the link, the units, sudoers, the DHCP check helper) are checked and each missing one is listed with the bundle script that does it. Each step's log is <root>/logs/install/<step>.log.
+
+            SIGTERM, SIGINT or SIGHUP stop the install at a safe point: a download is cut, a component being swapped is finished, and no further step starts; rerunning the install goes on.
+
+            Exit status:
+              0        installed (the entry script then prints PVOK)
+              other    the failed step's code; 129/130/143 stopped by
+                       SIGHUP/SIGINT/SIGTERM
             """)
 
     @Option(name: [.short, .customLong("exec-only")], help: "Run only these steps (comma-separated).")

@@ -3,11 +3,11 @@ import PVCLI
 import PVCore
 import PVDocker
 import PVRegistry
-#if canImport(Glibc)
-import Glibc
 import PVComponents
 import PVVerification
 import PVState
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// `pv_start <component>` (behind start_pv_<component>.sh).
@@ -15,16 +15,27 @@ public struct StartCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "pv_start",
         abstract: "Start a component (dns, dhcp or monitoring) in its container.",
+        usage: """
+            pv_start <component> [--version <version>] [--bash] [--wait <wait>]
+                     [--root <DIR>]
+            """,
         discussion: """
-            Without -v the component's last verified version starts. The tool waits until the component
-            really works (DNS answers, DHCP holds its socket, monitoring runs). Starting a component that
-            already runs at that version changes nothing; at another version it replaces it.
-            With -b/--bash a debug container starts with an interactive shell instead of /start.sh (the
-            service keeps running; stop it first to run /start.sh by hand).
-            Exit status: 0 ok, 1 started but not working, 64 unknown component, 65 malformed version,
-            66 version not in the registry / none recorded, 69 Docker or registry unavailable,
-            75 port taken by another process, 78 bad configuration, 129/130/143 stopped by
-            SIGHUP/SIGINT/SIGTERM (a download is cut; a container being replaced is started first).
+            Without -v the component's last verified version starts. The tool waits until the component really works: DNS answers, DHCP holds its socket, monitoring runs. Starting a component that already runs at that version changes nothing; at another version it replaces it.
+
+            With -b/--bash a debug container starts with an interactive shell instead of /start.sh. The service keeps running; stop it first to run /start.sh by hand.
+
+            SIGTERM, SIGINT or SIGHUP cut a download; a container being replaced is started first.
+
+            Exit status:
+              0        started, or already running at that version
+              1        started but not working
+              64       unknown component
+              65       malformed version
+              66       version not in the registry, or none recorded
+              69       Docker or the registry unavailable
+              75       the port is taken by another process
+              78       bad configuration
+              129/130/143  stopped by SIGHUP/SIGINT/SIGTERM
             """)
 
     @Argument(help: "dns, dhcp or monitoring.")

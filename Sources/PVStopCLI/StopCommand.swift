@@ -11,8 +11,14 @@ public struct StopCommand: ParsableCommand {
         abstract: "Stop a component's container (SIGTERM, then SIGKILL after the grace period) and remove it.",
         discussion: """
             Stopping a stopped component succeeds. SIGTERM, SIGINT or SIGHUP let the stop finish first.
-            Exit status: 0 ok, 64 unknown component, 69 Docker unavailable, 78 bad configuration,
-            129/130/143 the stop was finished, then the tool stopped for SIGHUP/SIGINT/SIGTERM.
+
+            Exit status:
+              0        stopped, or was not running
+              64       unknown component or grace period
+              69       Docker unavailable
+              78       bad configuration
+              129/130/143  the stop was finished, then the tool stopped for
+                       SIGHUP/SIGINT/SIGTERM
             """)
 
     @Argument(help: "dns, dhcp or monitoring.")

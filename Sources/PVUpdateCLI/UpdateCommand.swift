@@ -2,11 +2,11 @@ import ArgumentParser
 import PVCLI
 import PVCore
 import PVRegistry
-#if canImport(Glibc)
-import Glibc
 import PVComponents
 import PVVerification
 import PVState
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// `pv_update [component]`: what "Push Update" runs (through pv_update.py).
@@ -14,23 +14,28 @@ public struct UpdateCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "pv_update",
         abstract: "Update the components to the newest version in the registry, safely.",
+        usage: """
+            pv_update [<component>] [--version <version>] [--check]
+                      [--timeout <SECONDS>] [--force] [--pre] [--root <DIR>]
+            """,
         discussion: """
-            For each component: find the newest version in the registry (semantic-version order;
-            tags that are not versions are ignored; pre-releases only with --pre; versions that failed
-            before only with --force), download it while the running version keeps serving, then swap,
-            verify, and keep it, or restore the last verified version and record the failure.
-            An update interrupted by a crash is finished or undone by the next pv_update or start.
-            SIGTERM, SIGINT or SIGHUP stop it at a safe point: a download is cut (nothing changed), a
-            component being swapped is verified, then kept or rolled back, and the rest are left as
-            they are; the tool says so and exits 128 + the signal number (a second signal ends it at
-            once; the next run recovers). Only one update runs at a time.
-            --check changes nothing, so it takes no lock (unless an interrupted update must be finished
-            first): it asks the registry about every component at once, and ends within --timeout
-            (default 30 s) even when the registry never answers.
-            Exit status: 0 every component up to date or updated, 1 an update failed verification and
-            was rolled back, 65 bad version, 66 version not in the registry, 69 Docker or the registry
-            unavailable, 75 another update is running, 78 bad configuration, 129/130/143 stopped by
-            SIGHUP/SIGINT/SIGTERM at a safe point.
+            For each component: find the newest version in the registry, in semantic-version order. Tags that are not versions are ignored, pre-releases are considered only with --pre, and versions that failed before only with --force. Download it while the running version keeps serving, then swap, verify, and keep it, or restore the last verified version and record the failure.
+
+            An update interrupted by a crash is finished or undone by the next pv_update or start. Only one update runs at a time.
+
+            SIGTERM, SIGINT or SIGHUP stop it at a safe point: a download is cut (nothing changed), a component being swapped is verified, then kept or rolled back, and the rest are left as they are. The tool says so and exits 128 + the signal number. A second signal ends it at once; the next run recovers.
+
+            --check changes nothing, so it takes no lock (unless an interrupted update must be finished first). It asks the registry about every component at once, and ends within --timeout (default 30 s) even when the registry never answers.
+
+            Exit status:
+              0        every component up to date or updated
+              1        an update failed verification and was rolled back
+              65       bad version
+              66       version not in the registry
+              69       Docker or the registry unavailable
+              75       another update is running
+              78       bad configuration
+              129/130/143  stopped by SIGHUP/SIGINT/SIGTERM at a safe point
             """)
 
     @Argument(help: "dns, dhcp, monitoring or all.")

@@ -1,7 +1,7 @@
 import PVCore
+import PVComponents
 #if canImport(Glibc)
 import Glibc
-import PVComponents
 #endif
 
 /// The verification that decides whether a component version is good, as

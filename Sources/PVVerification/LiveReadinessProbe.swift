@@ -1,9 +1,9 @@
 import PVCore
 import PVDNS
 import PVDocker
+import PVComponents
 #if canImport(Glibc)
 import Glibc
-import PVComponents
 #endif
 
 /// The real probes: DNS answers a query, DHCP holds its packet socket,

@@ -13,10 +13,14 @@ public struct VerifyCommand: ParsableCommand {
         commandName: "pv_verify",
         abstract: "Verify the DNS and DHCP components of this managed server.",
         discussion: """
-            dns:  resolves TXT pvverify.test at dns_verify_server:dns_verify_port; passes only on exactly "PVOK".
-            dhcp: DISCOVER/OFFER/REQUEST/ACK then RELEASE on dhcp_verify_interface; passes only with an
-                  address in 198.51.100.0/24. Needs root (or CAP_NET_RAW) for its packet socket.
-            Exit status: 0 every selected check passed, 1 a check failed, 78 bad configuration.
+            dns: resolves TXT pvverify.test at dns_verify_server:dns_verify_port, and passes only on exactly "PVOK".
+
+            dhcp: DISCOVER, OFFER, REQUEST, ACK, then RELEASE on dhcp_verify_interface; passes only with an address in 198.51.100.0/24. Its packet socket needs root or CAP_NET_RAW; the agent's user goes through the root-owned helper that has it.
+
+            Exit status:
+              0        every selected check passed
+              1        a check failed
+              78       bad configuration
             """)
 
     @Argument(help: "Which checks to run: dns, dhcp or all.")

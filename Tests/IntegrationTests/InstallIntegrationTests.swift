@@ -59,10 +59,13 @@ extension LabIntegration {
                 return (doc["components"] as! [[String: Any]]).map { "\($0["component"]!) \($0["state"]!) \($0["version"]!) \($0["verified_version"]!)" }
             }
             #expect(try versions(first) == versions(second), "the same state after a reinstall")
-            // The python3 compatibility shim runs the Swift updater.
+            // The python3 compatibility shim runs the Swift updater: the same lines, the same status.
             let shim = try run("/usr/bin/python3", [root + "/libs/pv_update.py", "--check"], environment: ["PV_ROOT": root])
-            #expect(shim.status == 0, "\(shim.output)")
-            #expect(shim.stdout.contains("dns:"), "\(shim.stdout)")
+            let direct = try run(root + "/libs/pv_update", ["--check"], environment: ["PV_ROOT": root])
+            #expect(shim.status == 0 && shim.status == direct.status, "\(shim.output)")
+            #expect(shim.stdout == direct.stdout)
+            #expect(shim.stdout.split(separator: "\n").map { $0.split(separator: ":").first ?? "" } == ["dns", "dhcp", "monitoring"],
+                    "\(shim.stdout)")
         }
 
         @Test func jsonEventsAndSingleSteps() throws {

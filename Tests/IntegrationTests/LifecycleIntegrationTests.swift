@@ -45,9 +45,10 @@ extension LabIntegration {
         @Test(arguments: ["dns", "dhcp", "monitoring"])
         func stopStartRestart(component: String) throws {
             defer { try? restoreGood(component) }
+            try restoreGood(component)
             var r = try wrapper("stop_pv_\(component).sh")
             #expect(r.status == 0, "\(r.output)")
-            #expect(r.stdout.contains("\(component) \(Self.good) stopped") || r.stdout.contains("not running"), "\(r.stdout)")
+            #expect(r.stdout == "\(component) \(Self.good) stopped\n", "\(r.stdout)")
             let status = try tool("pv_status", ["--json", "--root", Lab.root])
             #expect(status.stdout.contains("{\"component\":\"\(component)\",\"state\":\"absent\""), "\(status.stdout)")
             if component != "monitoring" {

@@ -26,21 +26,27 @@ extension LabIntegration {
             #expect(checks.allSatisfy { $0["status"] as? String == "ok" })
         }
 
+        /// Each broken answer is named, and its next step is the one for that fault.
         @Test(arguments: [
-            ("lowercase", "pvverify.test.", ["@ TXT \"pvok\""], "TXT is \"pvok\", expected \"PVOK\""),
-            ("two strings", "pvverify.test.", ["@ TXT \"PV\" \"OK\""], "TXT has 2 strings"),
-            ("two records", "pvverify.test.", ["@ TXT \"PVOK\"", "@ TXT \"PVOK2\""], "has 2 TXT records"),
-            ("no TXT", "pvverify.test.", [], "has no TXT record"),
-            ("NXDOMAIN", "test.", ["other TXT \"PVOK\""], "answered NXDOMAIN"),
+            ("lowercase", "pvverify.test.", ["@ TXT \"pvok\""], "TXT is \"pvok\", expected \"PVOK\"",
+             "the DNS component serves a wrong verification record"),
+            ("two strings", "pvverify.test.", ["@ TXT \"PV\" \"OK\""], "TXT has 2 strings",
+             "the verification record must be a single string \"PVOK\""),
+            ("two records", "pvverify.test.", ["@ TXT \"PVOK\"", "@ TXT \"PVOK2\""], "has 2 TXT records",
+             "remove the extra TXT records"),
+            ("no TXT", "pvverify.test.", [], "has no TXT record", "the verification zone lacks its TXT record"),
+            ("NXDOMAIN", "test.", ["other TXT \"PVOK\""], "answered NXDOMAIN", "does not serve the verification zone"),
         ])
-        func brokenDNSServersFail(name: String, origin: String, records: [String], expected: String) throws {
+        func brokenDNSServersFail(name: String, origin: String, records: [String], expected: String, nextStep: String) throws {
             let knot = try KnotFixture(origin: origin, records: records)
             let root = try Lab.scratchRoot("dns", overriding: ["dns_verify_port": "\(knot.port)"])
             defer { try? FileManager.default.removeItem(atPath: root) }
             let r = try tool("pv_verify", ["dns", "--root", root])
             #expect(r.status == 1, "\(name): \(r.output)")
-            #expect(r.stdout.contains(expected), "\(name): \(r.stdout)")
-            #expect(r.stdout.contains("next step:"))
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            let failed = try #require(lines.firstIndex { $0.hasPrefix("dns ") && $0.contains("FAIL") }, "\(name): \(r.stdout)")
+            #expect(lines[failed].contains(expected), "\(name): \(r.stdout)")
+            #expect(lines[failed + 1].trimmingCharacters(in: .whitespaces).hasPrefix("next step: " + nextStep), "\(name): \(r.stdout)")
         }
 
         @Test func nothingListeningTimesOutWithinBound() throws {

@@ -1,3 +1,4 @@
+import Foundation
 import PVAMQP
 @testable import PVCore
 import PVState
@@ -426,9 +427,32 @@ import Glibc
         #expect(outcomes.allSatisfy { if case .timedOut = $0 { return true } else { return false } })
     }
 
+    /// Twelve tasks that each wait (bounded) until all twelve have started: run one after the
+    /// other, each would reach its limit waiting for the rest.
     @Test func tasksRunConcurrently() {
-        let start = Monotonic.nanoseconds()
-        _ = BoundedRun.run((0..<12).map { _ in BoundedTask(timeout: 5) { usleep(200_000); return 0 } }, deadline: Deadline(secondsFromNow: 5))
-        #expect(Monotonic.milliseconds(since: start) < 800, "12 tasks of 200 ms on 2 cores must overlap")
+        let arrived = Rendezvous(count: 12)
+        let outcomes = BoundedRun.run((0..<12).map { _ in BoundedTask(timeout: 5) { arrived.arriveAndWait(bound: 4) } },
+                                      deadline: Deadline(secondsFromNow: 10))
+        let met = outcomes.filter { if case .finished(true, _) = $0 { return true } else { return false } }
+        #expect(met.count == 12, "\(outcomes)")
+    }
+}
+
+/// Counts arrivals; each caller waits until `count` have arrived or `bound` seconds pass.
+final class Rendezvous: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var arrived = 0
+    private let count: Int
+    init(count: Int) { self.count = count }
+
+    /// True when everyone arrived within the bound.
+    func arriveAndWait(bound: Double) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        arrived += 1
+        condition.broadcast()
+        let deadline = Date().addingTimeInterval(bound)
+        while arrived < count { if !condition.wait(until: deadline) { return false } }
+        return true
     }
 }

@@ -26,14 +26,6 @@ import Testing
         #expect(CurlHTTPClient.classify(code: code, message: message, connected: connected) == expected)
     }
 
-    @Test func transientKindsAreTheNetworkOnes() {
-        let transient = [HTTPError.Kind.resolveFailed, .connectFailed, .timedOut, .connectionLost]
-        for kind in [HTTPError.Kind.invalidRequest, .resolveFailed, .connectFailed, .timedOut, .tlsFailed, .connectionLost,
-                     .responseTooLarge, .other] {
-            #expect(HTTPError(kind, detail: "x").isTransient == transient.contains(kind), "\(kind)")
-        }
-    }
-
     @Test func timeoutsRoundUpToWholeMillisecondsAndNeverZero() {
         #expect(CurlHTTPClient.milliseconds(0.0001) == 1)
         #expect(CurlHTTPClient.milliseconds(2.5) == 2500)

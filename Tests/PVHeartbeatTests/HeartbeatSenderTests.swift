@@ -52,6 +52,17 @@ import Testing
         #expect(d.attempts.count == 2)
     }
 
+    /// A beat that failed on the way (no name, no connection, no answer in time, a reset) may pass
+    /// on a second try; one the request or the server's certificate doomed will not.
+    @Test(arguments: [(HTTPError.Kind.resolveFailed, 2), (.connectFailed, 2), (.timedOut, 2), (.connectionLost, 2),
+                      (.invalidRequest, 1), (.tlsFailed, 1), (.responseTooLarge, 1), (.other, 1)])
+    func onlyFailuresOnTheWayAreRetried(kind: HTTPError.Kind, attempts: Int) {
+        let t = FakeTransport([.error(kind, seconds: 0.01), .status(200, "OK", seconds: 0.01)], clock: FakeClock())
+        let d = sender(t).send(body: [])
+        #expect(t.count == attempts, "\(kind)")
+        if attempts == 2 { guard case .accepted = d.result else { Issue.record("\(d.result)"); return } }
+    }
+
     @Test func tlsFailureIsNotRetried() {
         let t = FakeTransport([.error(.tlsFailed, seconds: 0.01), .status(200, "OK", seconds: 0)], clock: FakeClock())
         let d = sender(t).send(body: [])
