@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "PVDNSTests", dependencies: ["PVDNS", "PVCore"], swiftSettings: strict),
         .testTarget(name: "PVDHCPTests", dependencies: ["PVDHCP", "PVCore"], swiftSettings: strict),
         .testTarget(name: "PVDockerTests", dependencies: ["PVDocker", "PVCore", "PVTestSupport"], swiftSettings: strict),
-        .testTarget(name: "PVArchiveTests", dependencies: ["PVArchive", "PVCore"], swiftSettings: strict),
+        .testTarget(name: "PVArchiveTests", dependencies: ["PVArchive", "PVCore", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVRegistryTests", dependencies: ["PVRegistry", "PVHTTP", "PVCore", "PVTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "PVComponentsTests", dependencies: ["PVComponents", "PVState", "PVDocker", "PVCore", "PVTestSupport"],
@@ -139,7 +139,7 @@ let package = Package(
         .testTarget(name: "PVHTTPTests", dependencies: ["PVHTTP", "CCurl", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVHeartbeatTests", dependencies: ["PVHeartbeat", "PVState", "PVHTTP", "PVCore", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVDiagnosticsTests", dependencies: ["PVDiagnostics", "PVState", "PVAMQP", "PVHTTP", "PVCore"], swiftSettings: strict),
-        .testTarget(name: "PVInstallTests", dependencies: ["PVInstall", "PVArchive"], swiftSettings: strict),
+        .testTarget(name: "PVInstallTests", dependencies: ["PVInstall", "PVArchive", "PVTestSupport"], swiftSettings: strict),
         // The command leaves, run in-process against a test environment.
         .testTarget(name: "PVInstallCLITests", dependencies: ["PVInstallCLI", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVStopCLITests", dependencies: ["PVStopCLI", "PVState", "PVTestSupport"], swiftSettings: strict),

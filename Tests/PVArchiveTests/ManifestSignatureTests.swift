@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import PVCore
+import PVTestSupport
 import PVArchive
 
 /// Ed25519 signatures of a manifest, against keys made by the openssl command line (the tool an
@@ -35,7 +37,9 @@ import PVArchive
 
     @Test func aSignatureVerifiesWithItsKeyOnlyAndOnlyForItsManifest() throws {
         let (priv, pub) = try Self.keyPair()
+        defer { removeTree(FileIO.directoryName(priv)) }
         let (_, otherPub) = try Self.keyPair()
+        defer { removeTree(FileIO.directoryName(otherPub)) }
         let signature = try ManifestSignature.sign(manifest, privateKeyPEM: try Self.bytes(priv))
         #expect(signature.count == 64)
         #expect(try ManifestSignature.verify(manifest, signature: signature, publicKeyPEM: try Self.bytes(pub)))
@@ -51,7 +55,9 @@ import PVArchive
 
     @Test func opensslChecksOurSignature() throws {
         let (priv, pub) = try Self.keyPair()
+        defer { removeTree(FileIO.directoryName(priv)) }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pvsig-\(UUID().uuidString.prefix(8))").path
+        defer { removeTree(dir) }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try Data(manifest).write(to: URL(fileURLWithPath: dir + "/SHA256SUMS"))
         try Data(try ManifestSignature.sign(manifest, privateKeyPEM: try Self.bytes(priv))).write(to: URL(fileURLWithPath: dir + "/SHA256SUMS.sig"))
@@ -61,6 +67,7 @@ import PVArchive
 
     @Test func otherKeysAreRefusedByKind() throws {
         let (rsa, rsaPub) = try Self.keyPair("RSA")
+        defer { removeTree(FileIO.directoryName(rsa)) }
         #expect(throws: ManifestSignature.Failure(kind: .notEd25519, what: "private key")) {
             _ = try ManifestSignature.sign(manifest, privateKeyPEM: try Self.bytes(rsa))
         }
@@ -74,7 +81,9 @@ import PVArchive
 
     @Test func theFingerprintNamesTheKey() throws {
         let (_, pub) = try Self.keyPair()
+        defer { removeTree(FileIO.directoryName(pub)) }
         let (_, other) = try Self.keyPair()
+        defer { removeTree(FileIO.directoryName(other)) }
         let a = try ManifestSignature.fingerprint(publicKeyPEM: try Self.bytes(pub))
         #expect(a.hasPrefix("sha256:") && a.count == 7 + 16)
         #expect(a == (try ManifestSignature.fingerprint(publicKeyPEM: try Self.bytes(pub))))

@@ -23,6 +23,7 @@ import PVState
 
     @Test func freshStartRunsAndRecordsState() throws {
         let root = scratchDirectory()
+        defer { removeTree(root) }
         var running = false
         let runner = docker(containers: { running ? [inspectLine(name: "pv-dns", version: "1.1.0")] : [] })
         runner.respond = { [inner = runner.respond] args in
@@ -41,7 +42,9 @@ import PVState
 
     @Test func sameVersionAlreadyRunningIsANoOp() throws {
         let runner = docker(containers: { [inspectLine(name: "pv-dns", version: "1.1.0")] })
-        let outcome = try ComponentStart(context: makeContext(runner, root: scratchDirectory())).start(.dns, version: Version("1.1.0")!)
+        let scratch = scratchDirectory()
+        defer { removeTree(scratch) }
+        let outcome = try ComponentStart(context: makeContext(runner, root: scratch)).start(.dns, version: Version("1.1.0")!)
         #expect(outcome == .alreadyRunning(Version("1.1.0")!))
         #expect(!runner.verbs.contains("run") && !runner.verbs.contains("stop"))
     }
@@ -53,7 +56,9 @@ import PVState
             if args.first == "run" { version = "1.1.0" }
             return inner(args)
         }
-        let outcome = try ComponentStart(context: makeContext(runner, root: scratchDirectory())).start(.dns, version: Version("1.1.0")!)
+        let scratch = scratchDirectory()
+        defer { removeTree(scratch) }
+        let outcome = try ComponentStart(context: makeContext(runner, root: scratch)).start(.dns, version: Version("1.1.0")!)
         guard case .started(_, let replaced, _) = outcome else { Issue.record("\(outcome)"); return }
         #expect(replaced?.description == "1.0.0")
         #expect(runner.verbs == ["version", "container inspect", "image inspect", "stop", "rm", "run", "container inspect"])
@@ -63,6 +68,7 @@ import PVState
     @Test func dockerDownIsUnavailableWithAHint() {
         let runner = FakeRunner { _ in ProcessOutput(status: 1, stderr: "Cannot connect to the Docker daemon at unix:///tmp/fake.sock. Is the docker daemon running?\n") }
         let root = scratchDirectory()
+        defer { removeTree(root) }
         do {
             _ = try ComponentStart(context: makeContext(runner, root: root)).start(.dns, version: Version("1.1.0")!)
             Issue.record("started without an engine")
@@ -77,7 +83,9 @@ import PVState
     @Test func missingVersionListsTheRegistrysVersions() {
         let runner = docker(containers: { [] }, imagePresent: false,
                             pull: ProcessOutput(status: 1, stderr: "Error response from daemon: manifest for 127.0.0.1:5000/pv-dns:9.9.9 not found: manifest unknown\n"))
-        let context = makeContext(runner, root: scratchDirectory(), catalog: FakeCatalog(tags: ["1.10.0", "latest", "1.9.0", "1.2.0"]))
+        let scratch = scratchDirectory()
+        defer { removeTree(scratch) }
+        let context = makeContext(runner, root: scratch, catalog: FakeCatalog(tags: ["1.10.0", "latest", "1.9.0", "1.2.0"]))
         do {
             _ = try ComponentStart(context: context).start(.dns, version: Version("9.9.9")!)
             Issue.record("started a missing version")
@@ -91,7 +99,9 @@ import PVState
 
     @Test func portTakenByAnotherProcess() {
         let runner = docker(containers: { [] })
-        let context = makeContext(runner, root: scratchDirectory(), ports: FakePorts(holder: "UDP 127.0.0.1:5353 is in use by another process"))
+        let scratch = scratchDirectory()
+        defer { removeTree(scratch) }
+        let context = makeContext(runner, root: scratch, ports: FakePorts(holder: "UDP 127.0.0.1:5353 is in use by another process"))
         do {
             _ = try ComponentStart(context: context).start(.dns, version: Version("1.1.0")!)
             Issue.record("started on a taken port")
@@ -111,7 +121,9 @@ import PVState
             return inner(args)
         }
         do {
-            _ = try ComponentStart(context: makeContext(runner, root: scratchDirectory())).start(.dns, version: Version("1.2.0")!)
+            let scratch = scratchDirectory()
+            defer { removeTree(scratch) }
+            _ = try ComponentStart(context: makeContext(runner, root: scratch)).start(.dns, version: Version("1.2.0")!)
             Issue.record("accepted an exited container")
         } catch {
             #expect(error.code == .checkFailed)
@@ -127,12 +139,15 @@ import PVState
             if args.first == "run" { ran = true }
             return inner(args)
         }
-        let start = ComponentStart(context: makeContext(runner, root: scratchDirectory(), probe: FakeProbe(result: .notYet("no DNS answer"))), readyTimeout: 0.1)
+        let scratch = scratchDirectory()
+        defer { removeTree(scratch) }
+        let start = ComponentStart(context: makeContext(runner, root: scratch, probe: FakeProbe(result: .notYet("no DNS answer"))), readyTimeout: 0.1)
         #expect(throws: PVError.self) { try start.start(.dns, version: Version("1.1.0")!) }
     }
 
     @Test func defaultVersionIsTheVerifiedOne() throws {
         let root = scratchDirectory()
+        defer { removeTree(root) }
         let context = makeContext(docker(containers: { [] }), root: root, catalog: FakeCatalog(tags: ["1.0.0", "1.1.0"]))
         do {
             _ = try ComponentStart(context: context).resolveVersion(.dns, requested: nil)
@@ -149,12 +164,15 @@ import PVState
 
     @Test func stopOfAStoppedComponentSucceeds() throws {
         let runner = docker(containers: { [] })
-        #expect(try ComponentStop(context: makeContext(runner, root: scratchDirectory())).stop(.dhcp) == .wasNotRunning)
+        let scratch = scratchDirectory()
+        defer { removeTree(scratch) }
+        #expect(try ComponentStop(context: makeContext(runner, root: scratch)).stop(.dhcp) == .wasNotRunning)
         #expect(!runner.verbs.contains("stop"))
     }
 
     @Test func stopRemovesAndClearsRunning() throws {
         let root = scratchDirectory()
+        defer { removeTree(root) }
         let runner = docker(containers: { [inspectLine(name: "pv-dns", version: "1.1.0")] })
         let context = makeContext(runner, root: root)
         try context.state.update { $0[.dns].running = Version("1.1.0") }
@@ -171,6 +189,7 @@ import PVState
 
     @Test func damagedStateFileIsReportedNotOverwritten() throws {
         let root = scratchDirectory()
+        defer { removeTree(root) }
         try FileIO.makeDirectories(root + "/state")
         try FileIO.writeAtomically(root + "/state/components.json", "{not json")
         do {
@@ -184,6 +203,7 @@ import PVState
 
     @Test func statusSaysWhenTheStateFileAndDockerDisagree() throws {
         let root = scratchDirectory()
+        defer { removeTree(root) }
         let runner = docker(containers: { [inspectLine(name: "pv-dns", version: "1.1.0")] })
         let context = makeContext(runner, root: root)
         var dns = try ComponentStatus(context: context).report().first { $0.component == .dns }!

@@ -56,6 +56,7 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
     @Test func downloadsBeforeStoppingTheRunningVersion() throws {
         let engine = FakeEngine(running: "1.0.0", localImages: [image("1.0.0")])
         let root = scratchDirectory()
+        defer { removeTree(root) }
         let outcome = try updater(engine, root: root, tags: ["1.0.0", "1.1.0", "latest"]).update(.dns, options: .init())
         #expect(outcome == .updated(from: Version("1.0.0"), to: Version("1.1.0")!))
         let verbs = engine.runner.verbs
@@ -67,14 +68,18 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
 
     @Test func nothingNewerLeavesTheComponentUntouched() throws {
         let engine = FakeEngine(running: "1.10.0", localImages: [])
-        let outcome = try updater(engine, root: scratchDirectory(), tags: ["1.9.0", "1.10.0", "2.0.0-rc.1", "latest"]).update(.dns, options: .init())
+        let scratch = scratchDirectory()
+        defer { removeTree(scratch) }
+        let outcome = try updater(engine, root: scratch, tags: ["1.9.0", "1.10.0", "2.0.0-rc.1", "latest"]).update(.dns, options: .init())
         #expect(outcome == .upToDate(Version("1.10.0")))
         #expect(!engine.runner.verbs.contains("stop") && !engine.runner.verbs.contains("pull"))
     }
 
     @Test func prereleasesOnlyWhenAsked() throws {
         let engine = FakeEngine(running: "1.0.0", localImages: [])
-        let outcome = try updater(engine, root: scratchDirectory(), tags: ["1.0.0", "1.1.0-rc.1"])
+        let scratch = scratchDirectory()
+        defer { removeTree(scratch) }
+        let outcome = try updater(engine, root: scratch, tags: ["1.0.0", "1.1.0-rc.1"])
             .update(.dns, options: .init(checkOnly: true, prereleases: true))
         guard case .wouldUpdate(_, let to, let digest) = outcome else { Issue.record("\(outcome)"); return }
         #expect(to == Version("1.1.0-rc.1") && digest.hasPrefix("sha256:"))
@@ -84,6 +89,7 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
     @Test func failedVerificationRollsBackAndIsRemembered() throws {
         let engine = FakeEngine(running: "1.1.0", localImages: [image("1.1.0")])
         let root = scratchDirectory()
+        defer { removeTree(root) }
         let u = updater(engine, root: root, tags: ["1.1.0", "1.2.0"])
         do {
             _ = try u.update(.dns, options: .init())
@@ -106,6 +112,7 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
         let engine = FakeEngine(running: "1.0.0", localImages: [image("1.0.0")])
         engine.pullFails = true
         let root = scratchDirectory()
+        defer { removeTree(root) }
         do {
             _ = try updater(engine, root: root, tags: ["1.0.0", "1.1.0"]).update(.dns, options: .init())
             Issue.record("update went on without the image")
@@ -121,7 +128,9 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
     @Test func requestedVersionMustBeInTheRegistry() {
         let engine = FakeEngine(running: "1.0.0", localImages: [])
         do {
-            _ = try updater(engine, root: scratchDirectory(), tags: ["1.0.0", "1.1.0"]).update(.dns, options: .init(requested: Version("3.0.0")))
+            let scratch = scratchDirectory()
+            defer { removeTree(scratch) }
+            _ = try updater(engine, root: scratch, tags: ["1.0.0", "1.1.0"]).update(.dns, options: .init(requested: Version("3.0.0")))
             Issue.record("accepted a missing version")
         } catch {
             #expect(error.code == .notFound)
@@ -136,6 +145,7 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
     func recoveryAfterACrashEndsOnAVerifiedVersion(step: UpdateJournal.Step) throws {
         let engine = FakeEngine(running: "1.0.0", localImages: [image("1.0.0")])
         let root = scratchDirectory()
+        defer { removeTree(root) }
         let target = step == .rollingBack ? "1.2.0" : "1.1.0"
         // As a kill can leave it: the state file says the new version runs, whatever Docker runs.
         try StateStore(root: InstallRoot(path: root)).update { $0[.dns].verified = Version("1.0.0"); $0[.dns].running = Version(target) }
@@ -157,7 +167,9 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
     }
 
     @Test func secondLockFailsNamingTheHolder() throws {
-        let root = InstallRoot(path: scratchDirectory())
+        let scratch = scratchDirectory()
+        defer { removeTree(scratch) }
+        let root = InstallRoot(path: scratch)
         let first = try UpdateLock(root: root, purpose: "pv_update all")
         // flock locks belong to open file descriptions: a second open in this process conflicts too.
         do {
@@ -168,5 +180,48 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
             #expect(error.message == "another run is changing the components (pid \(getpid()): pv_update all)")
         }
         withExtendedLifetime(first) {}
+    }
+}
+
+/// pv_update's run over components: results reported in order, the first failure's code.
+@Suite struct UpdateRunTests {
+    @Test func aRolledBackUpdateIsReportedAndItsCodeIsTheRunsStatus() throws {
+        let engine = FakeEngine(running: "1.1.0", localImages: ["127.0.0.1:5000/pv-dns:1.1.0"])
+        let root = scratchDirectory()
+        defer { removeTree(root) }
+        let updater = UpdateTests().updater(engine, root: root, tags: ["1.1.0", "1.2.0"])
+        var events: [String] = []
+        let status = UpdateRun(components: [.dns], options: .init(), updater: updater).run { event in
+            switch event {
+            case .failed(let c, let error): events.append("\(c.rawValue) failed \(error.code.rawValue)")
+            case .outcome(let c, let outcome): events.append("\(c.rawValue) \(outcome)")
+            case .recovered(let c, _): events.append("\(c.rawValue) recovered")
+            case .interrupted, .interruptedAfterTheLast: events.append("interrupted")
+            }
+        }
+        #expect(status == .checkFailed)
+        #expect(events == ["dns failed 1"])
+        #expect(engine.running == "1.1.0")
+    }
+
+    @Test func anInterruptedUpdateIsFinishedBeforeTheNextOne() throws {
+        let engine = FakeEngine(running: "1.1.0", localImages: ["127.0.0.1:5000/pv-dns:1.1.0"])
+        let root = scratchDirectory()
+        defer { removeTree(root) }
+        // A crash after the swap to 1.1.0: the journal says so, and 1.1.0 runs and passes.
+        try UpdateJournal(component: .dns, from: Version("1.0.0"), to: Version("1.1.0")!, step: .verifying).save(root: InstallRoot(path: root))
+        let updater = UpdateTests().updater(engine, root: root, tags: ["1.0.0", "1.1.0"])
+        var events: [String] = []
+        let status = UpdateRun(components: [.dns], options: .init(), updater: updater).run { event in
+            switch event {
+            case .recovered(let c, let text): events.append("\(c.rawValue) recovered: \(text)")
+            case .outcome(let c, let outcome): events.append("\(c.rawValue) \(outcome)")
+            default: events.append("\(event)")
+            }
+        }
+        #expect(status == .ok)
+        #expect(events == ["dns recovered: finished the interrupted update of dns to 1.1.0 (it runs and passes verification)",
+                           "dns upToDate(Optional(1.1.0))"])
+        #expect(!FileIO.exists(UpdateJournal.path(root: InstallRoot(path: root), component: .dns)))
     }
 }
