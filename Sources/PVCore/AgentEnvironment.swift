@@ -36,7 +36,7 @@ public struct AgentEnvironment: Sendable {
     public static func live(root: InstallRoot) -> AgentEnvironment {
         let uid = geteuid()
         let name = getpwuid(uid).map { String(cString: $0.pointee.pw_name) } ?? (uid == 0 ? "root" : String(uid))
-        return AgentEnvironment(root: root, clock: .system, processes: SystemProcessRunner(), output: .standard,
+        return AgentEnvironment(root: root, clock: .system, processes: LiveProcessRunner(), output: .standard,
                                 effectiveUserID: uid, userName: name, handleSignals: { Interruption.handleSignals() })
     }
 

@@ -75,7 +75,7 @@ extension ProcessRunner {
 /// unnoticed: each dies with it (PR_SET_PDEATHSIG), and in a tool that handles signals each
 /// runs in its own process group, so that the terminal's Ctrl-C reaches only the tool, which
 /// lets a `.finish` command end and cuts a `.cut` one.
-public struct SystemProcessRunner: ProcessRunner {
+public struct LiveProcessRunner: ProcessRunner {
     /// Output beyond this many bytes per stream is discarded (a runaway child must not exhaust memory).
     public var outputLimit: Int
 

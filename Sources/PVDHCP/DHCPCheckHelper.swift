@@ -18,7 +18,7 @@ public struct DHCPCheckHelper: Sendable {
     public var path: String
     public var runner: any ProcessRunner
 
-    public init(path: String, runner: any ProcessRunner = SystemProcessRunner()) {
+    public init(path: String, runner: any ProcessRunner = LiveProcessRunner()) {
         self.path = path
         self.runner = runner
     }

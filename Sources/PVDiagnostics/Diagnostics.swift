@@ -263,7 +263,7 @@ public struct Diagnostics: Sendable {
             return DiskCheck.evaluate(name: "disk docker", what: "Docker's data directory", path: sample.info.dockerRootDir,
                                       usage: usage(sample.info.dockerRootDir), thresholds: thresholds)
         case .failure:
-            let statePath = FileHeartbeatStateStore(root: root).path
+            let statePath = LiveHeartbeatStateStore(root: root).path
             if case .success(let text) = files.readText(statePath, limit: 64 << 10),
                let remembered = HeartbeatState.parse(text)?.dockerRootDir {
                 var r = DiskCheck.evaluate(name: "disk docker", what: "Docker's data directory", path: remembered,

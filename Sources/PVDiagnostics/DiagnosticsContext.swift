@@ -47,14 +47,14 @@ public struct DiagnosticsContext: Sendable {
     public static func live(root: InstallRoot, systemdDirectory: String, verifyTimeout: Double) -> DiagnosticsContext {
         DiagnosticsContext(
             root: root, systemdDirectory: systemdDirectory,
-            engineTransport: CurlHTTPClient(userAgent: "pv_diagnostics"),
+            engineTransport: LiveHTTPTransport(userAgent: "pv_diagnostics"),
             amqpLogin: { endpoint, seconds in
                 AMQPLogin(connectTimeout: min(2, seconds), totalTimeout: seconds).check(endpoint)
             },
             verifyDNS: { Verifier(config: $0, timeoutSeconds: verifyTimeout).dns() },
             verifyDHCP: { Verifier(config: $0, timeoutSeconds: verifyTimeout, root: root).dhcp() },
             diskUsage: DiskUsage.measure,
-            files: LocalFiles(),
+            files: LiveFileSource(),
             kernelClock: KernelClock.read,
             hostname: {
                 var buffer = [CChar](repeating: 0, count: 256)
@@ -78,7 +78,7 @@ public protocol FileSource: Sendable {
     func list(_ directory: String) -> [String]
 }
 
-public struct LocalFiles: FileSource {
+public struct LiveFileSource: FileSource {
     public init() {}
     public func readText(_ path: String, limit: Int) -> Result<String, FileIOError> {
         do { return .success(try FileIO.readText(path, limit: limit)) } catch { return .failure(error) }

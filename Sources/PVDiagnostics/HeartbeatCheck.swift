@@ -36,7 +36,7 @@ public enum HeartbeatCheck {
     }
 
     public static func gather(root: InstallRoot, unitDirectory: String, files: any FileSource, now: Double) -> Facts {
-        let statePath = FileHeartbeatStateStore(root: root).path
+        let statePath = LiveHeartbeatStateStore(root: root).path
         let text: String?
         switch files.readText(statePath, limit: 64 << 10) {
         case .success(let t): text = t

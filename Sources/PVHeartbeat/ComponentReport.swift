@@ -112,7 +112,7 @@ public protocol ComponentProbe: Sendable {
     func probe(wantRootDir: Bool) -> ComponentReport
 }
 
-public struct DockerComponentProbe: ComponentProbe {
+public struct LiveComponentProbe: ComponentProbe {
     public var engine: DockerEngine
     public var stateStore: StateStore
 

@@ -55,14 +55,14 @@ public struct HeartbeatRun: Sendable {
         defer { withExtendedLifetime(lock) {} }
 
         let engine: DockerEngine
-        do { engine = try DockerEngine(dockerHost: config.dockerHost, transport: CurlHTTPClient(userAgent: "pv_heartbeat/\(AgentInfo.version)")) } catch {
+        do { engine = try DockerEngine(dockerHost: config.dockerHost, transport: LiveHTTPTransport(userAgent: "pv_heartbeat/\(AgentInfo.version)")) } catch {
             throw PVError(.config, "docker_host: \(error)")
         }
         let context = HeartbeatContext(
-            system: LinuxSystem(),
-            probe: DockerComponentProbe(engine: engine, stateStore: StateStore(root: root)),
-            transport: CurlHTTPClient(userAgent: "pv_heartbeat/\(AgentInfo.version)"),
-            stateStore: FileHeartbeatStateStore(root: root),
+            system: LiveSystemSource(),
+            probe: LiveComponentProbe(engine: engine, stateStore: StateStore(root: root)),
+            transport: LiveHTTPTransport(userAgent: "pv_heartbeat/\(AgentInfo.version)"),
+            stateStore: LiveHeartbeatStateStore(root: root),
             clock: environment.clock)
 
         let outcome = Heartbeat(config: config, totalTimeout: timeout, connectTimeout: connectTimeout)

@@ -179,7 +179,7 @@ public enum ProcText {
 }
 
 /// The live source: the kernel's files, statvfs, gethostname.
-public struct LinuxSystem: SystemSource {
+public struct LiveSystemSource: SystemSource {
     public init() {}
 
     public func read(_ path: String) -> String? {

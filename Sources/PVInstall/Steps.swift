@@ -227,7 +227,7 @@ public enum Steps {
         var life = try ctx.lifecycle()
         life.readiness = LiveReadinessProbe()
         let context = life
-        let registry = RegistryTagCatalog(client: RegistryClient(registry: context.config.registry), config: context.config)
+        let registry = LiveRegistryCatalog(client: RegistryClient(registry: context.config.registry), config: context.config)
         let updater = ComponentUpdate(context: context, registry: registry, verify: { ComponentVerification(context: context).check($0) })
         if let recovered = try updater.recover(component) { ctx.progress(.recovered(recovered)) }
         let failed = try context.state.load()[component].failed

@@ -62,7 +62,7 @@ public struct StartCommand: ParsableCommand {
         let output = environment.output
         let component = try Component.parse(component)
         let context = try ComponentContext.live(environment, readiness: LiveReadinessProbe()) {
-            RegistryTagCatalog(client: RegistryClient(registry: $0.registry), config: $0)
+            LiveRegistryCatalog(client: RegistryClient(registry: $0.registry), config: $0)
         }
         // One change at a time: never start while an update or install swaps this server's components.
         let lock = try UpdateLock(root: context.root, purpose: "pv_start \(component.rawValue)")
@@ -72,7 +72,7 @@ public struct StartCommand: ParsableCommand {
         // An update interrupted by a crash is finished or undone first, so the
         // component ends at a verified version whatever was asked.
         if try UpdateJournal.load(root: context.root, component: component) != nil {
-            let updater = ComponentUpdate(context: context, registry: RegistryTagCatalog(client: RegistryClient(registry: context.config.registry), config: context.config),
+            let updater = ComponentUpdate(context: context, registry: LiveRegistryCatalog(client: RegistryClient(registry: context.config.registry), config: context.config),
                                           verify: { ComponentVerification(context: context).check($0) })
             if let text = try updater.recover(component) { output.line(text) }
             if version == nil && !bash { return }

@@ -59,7 +59,7 @@ public protocol HeartbeatStateStore: Sendable {
 
 /// `<root>/state/heartbeat.state`, written with temp file, fsync and rename,
 /// so a crash or power cut leaves the old or the new sequence, never a torn one.
-public struct FileHeartbeatStateStore: HeartbeatStateStore {
+public struct LiveHeartbeatStateStore: HeartbeatStateStore {
     public let path: String
 
     public init(root: InstallRoot) { path = root.join("state", "heartbeat.state") }

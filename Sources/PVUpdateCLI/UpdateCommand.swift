@@ -89,7 +89,7 @@ public struct UpdateCommand: ParsableCommand {
             // after the other) fit in --timeout together.
             let perRequest = max(0.5, timeout / 2 - 0.25)
             let client = RegistryClient(registry: context.config.registry, connectTimeout: min(3, perRequest), totalTimeout: perRequest)
-            let updater = ComponentUpdate(context: context, registry: RegistryTagCatalog(client: client, config: context.config),
+            let updater = ComponentUpdate(context: context, registry: LiveRegistryCatalog(client: client, config: context.config),
                                           verify: { _ in fatalError("a check verifies nothing") })
             var status = ExitStatus.ok
             for (c, result) in UpdateRun(components: components, options: options, updater: updater).check() {
@@ -105,7 +105,7 @@ public struct UpdateCommand: ParsableCommand {
         let lock = try UpdateLock(root: root, purpose: "pv_update \(component)")
         defer { withExtendedLifetime(lock) {} }
         environment.handleSignals()
-        let registry = RegistryTagCatalog(client: RegistryClient(registry: context.config.registry), config: context.config)
+        let registry = LiveRegistryCatalog(client: RegistryClient(registry: context.config.registry), config: context.config)
         let updater = ComponentUpdate(context: context, registry: registry,
                                       verify: { ComponentVerification(context: context).check($0) },
                                       afterJournalWrite: CrashInjection.fromEnvironment())

@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// A scripted engine holding one dns container whose version changes with `docker run`.
-final class FakeEngine: @unchecked Sendable {
+final class FakeDockerCLI: @unchecked Sendable {
     var running: String?
     var localImages: Set<String>
     var pullFails = false
@@ -44,7 +44,7 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
 @Suite struct UpdateTests {
     let image = { (v: String) in "127.0.0.1:5000/pv-dns:\(v)" }
 
-    func updater(_ engine: FakeEngine, root: String, tags: [String], good: Set<String> = ["1.0.0", "1.1.0"],
+    func updater(_ engine: FakeDockerCLI, root: String, tags: [String], good: Set<String> = ["1.0.0", "1.1.0"],
                  crash: @escaping @Sendable (UpdateJournal.Step) -> Void = { _ in }) -> ComponentUpdate {
         let context = makeContext(engine.runner, root: root)
         return ComponentUpdate(context: context, registry: registry(tags: tags), verify: { [engine] c in
@@ -54,7 +54,7 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
     }
 
     @Test func downloadsBeforeStoppingTheRunningVersion() throws {
-        let engine = FakeEngine(running: "1.0.0", localImages: [image("1.0.0")])
+        let engine = FakeDockerCLI(running: "1.0.0", localImages: [image("1.0.0")])
         let root = scratchDirectory()
         defer { removeTree(root) }
         let outcome = try updater(engine, root: root, tags: ["1.0.0", "1.1.0", "latest"]).update(.dns, options: .init())
@@ -67,7 +67,7 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
     }
 
     @Test func nothingNewerLeavesTheComponentUntouched() throws {
-        let engine = FakeEngine(running: "1.10.0", localImages: [])
+        let engine = FakeDockerCLI(running: "1.10.0", localImages: [])
         let scratch = scratchDirectory()
         defer { removeTree(scratch) }
         let outcome = try updater(engine, root: scratch, tags: ["1.9.0", "1.10.0", "2.0.0-rc.1", "latest"]).update(.dns, options: .init())
@@ -76,7 +76,7 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
     }
 
     @Test func prereleasesOnlyWhenAsked() throws {
-        let engine = FakeEngine(running: "1.0.0", localImages: [])
+        let engine = FakeDockerCLI(running: "1.0.0", localImages: [])
         let scratch = scratchDirectory()
         defer { removeTree(scratch) }
         let outcome = try updater(engine, root: scratch, tags: ["1.0.0", "1.1.0-rc.1"])
@@ -87,7 +87,7 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
     }
 
     @Test func failedVerificationRollsBackAndIsRemembered() throws {
-        let engine = FakeEngine(running: "1.1.0", localImages: [image("1.1.0")])
+        let engine = FakeDockerCLI(running: "1.1.0", localImages: [image("1.1.0")])
         let root = scratchDirectory()
         defer { removeTree(root) }
         let u = updater(engine, root: root, tags: ["1.1.0", "1.2.0"])
@@ -109,7 +109,7 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
     }
 
     @Test func failedDownloadChangesNothing() {
-        let engine = FakeEngine(running: "1.0.0", localImages: [image("1.0.0")])
+        let engine = FakeDockerCLI(running: "1.0.0", localImages: [image("1.0.0")])
         engine.pullFails = true
         let root = scratchDirectory()
         defer { removeTree(root) }
@@ -126,7 +126,7 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
     }
 
     @Test func requestedVersionMustBeInTheRegistry() {
-        let engine = FakeEngine(running: "1.0.0", localImages: [])
+        let engine = FakeDockerCLI(running: "1.0.0", localImages: [])
         do {
             let scratch = scratchDirectory()
             defer { removeTree(scratch) }
@@ -143,7 +143,7 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
     /// (The real kill -9 at each step is LabIntegration.UpdateIntegrationTests.crashAtEachStep.)
     @Test(arguments: UpdateJournal.Step.allCases)
     func recoveryAfterACrashEndsOnAVerifiedVersion(step: UpdateJournal.Step) throws {
-        let engine = FakeEngine(running: "1.0.0", localImages: [image("1.0.0")])
+        let engine = FakeDockerCLI(running: "1.0.0", localImages: [image("1.0.0")])
         let root = scratchDirectory()
         defer { removeTree(root) }
         let target = step == .rollingBack ? "1.2.0" : "1.1.0"
@@ -186,7 +186,7 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
 /// pv_update's run over components: results reported in order, the first failure's code.
 @Suite struct UpdateRunTests {
     @Test func aRolledBackUpdateIsReportedAndItsCodeIsTheRunsStatus() throws {
-        let engine = FakeEngine(running: "1.1.0", localImages: ["127.0.0.1:5000/pv-dns:1.1.0"])
+        let engine = FakeDockerCLI(running: "1.1.0", localImages: ["127.0.0.1:5000/pv-dns:1.1.0"])
         let root = scratchDirectory()
         defer { removeTree(root) }
         let updater = UpdateTests().updater(engine, root: root, tags: ["1.1.0", "1.2.0"])
@@ -205,7 +205,7 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
     }
 
     @Test func anInterruptedUpdateIsFinishedBeforeTheNextOne() throws {
-        let engine = FakeEngine(running: "1.1.0", localImages: ["127.0.0.1:5000/pv-dns:1.1.0"])
+        let engine = FakeDockerCLI(running: "1.1.0", localImages: ["127.0.0.1:5000/pv-dns:1.1.0"])
         let root = scratchDirectory()
         defer { removeTree(root) }
         // A crash after the swap to 1.1.0: the journal says so, and 1.1.0 runs and passes.

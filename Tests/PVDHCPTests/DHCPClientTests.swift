@@ -3,7 +3,7 @@ import PVCore
 @testable import PVDHCP
 
 /// A fake link: answers each client message with scripted server replies.
-final class ScriptedLink: DHCPLink, @unchecked Sendable {
+final class FakeDHCPLink: DHCPLink, @unchecked Sendable {
     /// For each received client message kind, the replies to deliver (raw DHCP payloads).
     var replies: [DHCPMessage.Kind: [[UInt8]]] = [:]
     var sent: [(message: DHCPMessage, mac: [UInt8], destination: IPv4Address)] = []
@@ -30,12 +30,12 @@ final class ScriptedLink: DHCPLink, @unchecked Sendable {
 @Suite struct DHCPClientTests {
     let xid: UInt32 = 0x1234_5678
 
-    func run(_ link: ScriptedLink) -> Result<DHCPLease, DHCPFailure> {
+    func run(_ link: FakeDHCPLink) -> Result<DHCPLease, DHCPFailure> {
         DHCPClient(link: link, chaddr: mac, xid: xid, phaseTimeoutSeconds: 0.05, retransmitSeconds: 0.02).run()
     }
 
     @Test func fullExchangeThenUnicastRelease() throws {
-        let link = ScriptedLink()
+        let link = FakeDHCPLink()
         link.replies = [.discover: [serverReply(kind: 2)], .request: [serverReply(kind: 5)]]
         let lease = try run(link).get()
         #expect(lease.address == IPv4Address(198, 51, 100, 150))
@@ -44,13 +44,13 @@ final class ScriptedLink: DHCPLink, @unchecked Sendable {
         #expect(lease.released)
         #expect(link.sent.map(\.message.kind) == [.discover, .request, .release])
         let release = link.sent[2]
-        #expect(release.mac == ScriptedLink.serverMAC, "release goes to the server's MAC")
+        #expect(release.mac == FakeDHCPLink.serverMAC, "release goes to the server's MAC")
         #expect(release.destination == IPv4Address(198, 51, 100, 1))
         #expect(DHCPVerification.evaluate(.success(lease), interface: "pvv-cli").status == .ok)
     }
 
     @Test func nakIsAnImmediateFailure() {
-        let link = ScriptedLink()
+        let link = FakeDHCPLink()
         link.replies = [.discover: [serverReply(kind: 2)], .request: [serverReply(kind: 6, extraOptions: [56, 5] + Array("nope!".utf8))]]
         let outcome = run(link)
         #expect(outcome == .failure(.nak(server: IPv4Address(198, 51, 100, 1), message: "nope!")))
@@ -60,7 +60,7 @@ final class ScriptedLink: DHCPLink, @unchecked Sendable {
     }
 
     @Test func noServerMeansNoOfferAfterRetransmitting() {
-        let link = ScriptedLink()
+        let link = FakeDHCPLink()
         let outcome = run(link)
         guard case .failure(.noOffer) = outcome else { Issue.record("\(outcome)"); return }
         #expect(link.sent.count >= 2, "DISCOVER is retransmitted within the phase")
@@ -68,7 +68,7 @@ final class ScriptedLink: DHCPLink, @unchecked Sendable {
     }
 
     @Test func foreignAndMalformedRepliesAreIgnoredAndCounted() {
-        let link = ScriptedLink()
+        let link = FakeDHCPLink()
         link.replies = [.discover: [
             serverReply(kind: 2, xid: xid + 1),
             serverReply(kind: 2, chaddr: [1, 2, 3, 4, 5, 6]),
@@ -85,13 +85,13 @@ final class ScriptedLink: DHCPLink, @unchecked Sendable {
     }
 
     @Test func offerWithoutAck() {
-        let link = ScriptedLink()
+        let link = FakeDHCPLink()
         link.replies = [.discover: [serverReply(kind: 2)]]
         guard case .failure(.noAck) = run(link) else { Issue.record("expected noAck"); return }
     }
 
     @Test func addressOutsideThePoolFailsVerificationButIsReleased() throws {
-        let link = ScriptedLink()
+        let link = FakeDHCPLink()
         link.replies = [.discover: [serverReply(kind: 2, yiaddr: [203, 0, 113, 7])], .request: [serverReply(kind: 5, yiaddr: [203, 0, 113, 7])]]
         let outcome = run(link)
         #expect(try outcome.get().released)

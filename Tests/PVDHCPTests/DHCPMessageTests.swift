@@ -20,7 +20,7 @@ func serverReply(kind: UInt8, xid: UInt32 = 0x1234_5678, chaddr: [UInt8] = mac, 
 }
 
 @Suite struct DHCPMessageTests {
-    let client = DHCPClient(link: ScriptedLink(), chaddr: mac, xid: 0x1234_5678)
+    let client = DHCPClient(link: FakeDHCPLink(), chaddr: mac, xid: 0x1234_5678)
 
     @Test func discoverOnTheWire() throws {
         let bytes = client.discover().encode()

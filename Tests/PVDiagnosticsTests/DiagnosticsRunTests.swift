@@ -30,7 +30,7 @@ import Glibc
     }
 
     @Test func dockerDownFailsItsChecksAloneAndTheOthersStillRun() {
-        var engine = FakeEngine.healthy
+        var engine = FakeEngineAPI.healthy
         engine.down = true
         // The socket file is there but nobody answers.
         let r = run(healthyContext(engine: engine)).report
@@ -46,7 +46,7 @@ import Glibc
     }
 
     @Test func aMissingSocketIsNamed() {
-        var engine = FakeEngine.healthy
+        var engine = FakeEngineAPI.healthy
         engine.down = true
         var ctx = healthyContext(engine: engine)
         var files = FakeFiles()
@@ -57,7 +57,7 @@ import Glibc
     }
 
     @Test func theDockerDirectoryComesFromTheHeartbeatWhenTheEngineIsDown() {
-        var engine = FakeEngine.healthy
+        var engine = FakeEngineAPI.healthy
         engine.down = true
         let ctx = healthyContext(engine: engine)
         var files = ctx.files as! FakeFiles
@@ -88,7 +88,7 @@ import Glibc
 
     @Test func theWholeRunStaysWithinItsBound() {
         // Every engine request takes 2 s; the run is bounded at 1 s.
-        var engine = FakeEngine.healthy
+        var engine = FakeEngineAPI.healthy
         engine.delay = 2
         let start = Monotonic.nanoseconds()
         let r = run(healthyContext(engine: engine), timeout: 1).report
@@ -181,7 +181,7 @@ import Glibc
     }
 
     @Test func logsThatDoNotComeAreExplainedInTheArchive() {
-        var engine = FakeEngine.healthy
+        var engine = FakeEngineAPI.healthy
         engine.responses["/containers/pv-dhcp/logs"] = nil
         let r = run(healthyContext(engine: engine), archive: true)
         let entries = DiagnosticsArchive.entries(r, reportText: "t", reportJSON: "{}")

@@ -49,7 +49,7 @@ struct FakeFiles: FileSource {
 
 /// Answers Engine API paths from a table; unknown paths are a 404. `down` makes
 /// every request fail as a refused connection; `delay` makes each one slow.
-struct FakeEngine: HTTPTransport {
+struct FakeEngineAPI: HTTPTransport {
     var responses: [String: HTTPResponse] = [:]
     var down = false
     var delay: Double = 0
@@ -67,8 +67,8 @@ struct FakeEngine: HTTPTransport {
     }
 
     /// An engine with the three components running and healthy answers.
-    static var healthy: FakeEngine {
-        var e = FakeEngine()
+    static var healthy: FakeEngineAPI {
+        var e = FakeEngineAPI()
         e.responses["/_ping"] = HTTPResponse(status: 200, headers: [HTTPHeader("Server", "Docker/20.10.24 (linux)"),
                                                                     HTTPHeader("Api-Version", "1.41")], body: Array("OK".utf8))
         let containers = Component.allCases.map { c in
@@ -95,7 +95,7 @@ let fakeRoot = InstallRoot(path: "/fake/root")
 let fakeNow = 1_795_000_000.0  // 2026-11-18
 
 /// A context where everything works; tests break one piece at a time.
-func healthyContext(engine: FakeEngine = .healthy, files: FakeFiles? = nil,
+func healthyContext(engine: FakeEngineAPI = .healthy, files: FakeFiles? = nil,
                     amqp: @escaping @Sendable (AMQPEndpoint, Double) -> Result<AMQPSession, AMQPError> = { _, _ in
                         .success(AMQPSession(product: "RabbitMQ", version: "3.10.8", closedCleanly: true, milliseconds: 3))
                     }) -> DiagnosticsContext {

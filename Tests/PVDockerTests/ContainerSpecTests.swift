@@ -37,7 +37,7 @@ import PVTestSupport
     }
 
     @Test func dockerHostIsAlwaysExplicit() {
-        let cli = DockerCLI(host: "unix:///x.sock", runner: SystemProcessRunner())
+        let cli = DockerCLI(host: "unix:///x.sock", runner: LiveProcessRunner())
         #expect(cli.command(["ps"]).argv == ["docker", "--host", "unix:///x.sock", "ps"])
     }
 

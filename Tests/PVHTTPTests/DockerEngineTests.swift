@@ -5,7 +5,7 @@ import PVTestSupport
 
 @Suite struct DockerEngineTests {
     @Test func unixSocketRequestsCarryThePathAndBounds() throws {
-        let engine = try DockerEngine(dockerHost: "unix:///var/run/docker.sock", transport: ScriptedTransport([]))
+        let engine = try DockerEngine(dockerHost: "unix:///var/run/docker.sock", transport: FakeHTTPTransport([]))
         let r = engine.request("/_ping")
         #expect(r.url == "http://docker/_ping")
         #expect(r.unixSocketPath == "/var/run/docker.sock")
@@ -13,7 +13,7 @@ import PVTestSupport
     }
 
     @Test func tcpHostBecomesTheBaseURL() throws {
-        let engine = try DockerEngine(dockerHost: "tcp://10.0.0.5:2375", transport: ScriptedTransport([]))
+        let engine = try DockerEngine(dockerHost: "tcp://10.0.0.5:2375", transport: FakeHTTPTransport([]))
         #expect(engine.request("/info").url == "http://10.0.0.5:2375/info")
         #expect(engine.request("/info").unixSocketPath == nil)
     }
@@ -34,7 +34,7 @@ import PVTestSupport
           "Created":1700000000,"Labels":{"org.provision.component":"dns","org.provision.version":"1.1.0"},"Ports":[]},
          {"Id":"def456","Names":null,"Image":"x","State":"exited","Created":1,"Labels":null}]
         """#
-        let transport = ScriptedTransport([.success(HTTPResponse(status: 200, body: Array(body.utf8)))])
+        let transport = FakeHTTPTransport([.success(HTTPResponse(status: 200, body: Array(body.utf8)))])
         let containers = try DockerEngine(dockerHost: "unix:///d.sock", transport: transport).containers(labels: ["org.provision.component"])
         #expect(containers.count == 2)
         #expect(containers[0].name == "pv-dns")
@@ -45,7 +45,7 @@ import PVTestSupport
     }
 
     @Test func reportsUnreachableBadStatusAndGarbage() throws {
-        let transport = ScriptedTransport([
+        let transport = FakeHTTPTransport([
             .failure(HTTPError(.connectFailed, curlCode: 7, detail: "/d.sock: Couldn't connect to server")),
             .success(HTTPResponse(status: 500, body: Array("boom".utf8))),
             .success(HTTPResponse(status: 200, body: Array("not json".utf8))),
@@ -59,7 +59,7 @@ import PVTestSupport
     }
 
     @Test func pingAndInfo() throws {
-        let transport = ScriptedTransport([
+        let transport = FakeHTTPTransport([
             .success(HTTPResponse(status: 200, body: Array("OK".utf8))),
             .success(HTTPResponse(status: 200, body: Array(#"{"DockerRootDir":"/var/lib/docker","ServerVersion":"20.10.24","Other":1}"#.utf8))),
         ])

@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func anHTTPSRequestWithoutAnyCAFailsAsTLSBeforeConnecting() {
-        let client = CurlHTTPClient(trustStore: TrustStore(isUsable: { _ in false }))
+        let client = LiveHTTPTransport(trustStore: TrustStore(isUsable: { _ in false }))
         // Port 9 on loopback: were a connection attempted, the error would be connectFailed.
         #expect {
             try client.perform(HTTPRequest(method: "GET", url: "https://127.0.0.1:9/"))
@@ -46,7 +46,7 @@ import Testing
     @Test func libcurlFrom785TakesTheString() {
         var mask: Int?
         var strings: [String] = []
-        let rc = CurlHTTPClient.restrictToHTTP(setString: { strings.append($0); return CURLE_OK }, setMask: { mask = $0; return CURLE_OK })
+        let rc = LiveHTTPTransport.restrictToHTTP(setString: { strings.append($0); return CURLE_OK }, setMask: { mask = $0; return CURLE_OK })
         #expect(rc == CURLE_OK)
         #expect(strings == ["http,https"])
         #expect(mask == nil)
@@ -55,14 +55,14 @@ import Testing
     @Test func olderLibcurlFallsBackToTheBitmask() {
         // Ubuntu 22.04's 7.81 and RHEL 9's 7.76 do not know CURLOPT_PROTOCOLS_STR.
         var mask: Int?
-        let rc = CurlHTTPClient.restrictToHTTP(setString: { _ in CURLE_UNKNOWN_OPTION }, setMask: { mask = $0; return CURLE_OK })
+        let rc = LiveHTTPTransport.restrictToHTTP(setString: { _ in CURLE_UNKNOWN_OPTION }, setMask: { mask = $0; return CURLE_OK })
         #expect(rc == CURLE_OK)
         #expect(mask == Int(CURLPROTO_HTTP) | Int(CURLPROTO_HTTPS))
     }
 
     @Test func anyOtherFailureIsReportedNotMasked() {
         var called = false
-        let rc = CurlHTTPClient.restrictToHTTP(setString: { _ in CURLE_BAD_FUNCTION_ARGUMENT }, setMask: { _ in called = true; return CURLE_OK })
+        let rc = LiveHTTPTransport.restrictToHTTP(setString: { _ in CURLE_BAD_FUNCTION_ARGUMENT }, setMask: { _ in called = true; return CURLE_OK })
         #expect(rc == CURLE_BAD_FUNCTION_ARGUMENT)
         #expect(!called)
     }
@@ -70,6 +70,6 @@ import Testing
     @Test func theLinkedLibcurlAcceptsTheRestriction() throws {
         let handle = try #require(curl_easy_init())
         defer { curl_easy_cleanup(handle) }
-        #expect(CurlHTTPClient.restrictToHTTP(handle) == CURLE_OK)
+        #expect(LiveHTTPTransport.restrictToHTTP(handle) == CURLE_OK)
     }
 }

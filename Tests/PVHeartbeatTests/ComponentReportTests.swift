@@ -70,10 +70,10 @@ import Testing
     }
 
     @Test func liveProbeFallsBackToTheStateFileWhenTheEngineIsDown() throws {
-        let transport = ScriptedTransport([.failure(HTTPError(.connectFailed, detail: "/x.sock: Couldn't connect to server"))])
+        let transport = FakeHTTPTransport([.failure(HTTPError(.connectFailed, detail: "/x.sock: Couldn't connect to server"))])
         let engine = try DockerEngine(dockerHost: "unix:///x.sock", transport: transport)
         // A root that does not exist: the state file is missing, so nothing is recorded.
-        let probe = DockerComponentProbe(engine: engine, stateStore: StateStore(root: InstallRoot(path: "/nonexistent-pv-root")))
+        let probe = LiveComponentProbe(engine: engine, stateStore: StateStore(root: InstallRoot(path: "/nonexistent-pv-root")))
         let r = probe.probe(wantRootDir: true)
         #expect(!r.dockerReachable)
         #expect(r.dockerError?.contains("not reachable") == true)
@@ -83,8 +83,8 @@ import Testing
     @Test func liveProbeAsksForTheDataDirectoryOnlyWhenWanted() throws {
         let list = HTTPResponse(status: 200, body: Array("[]".utf8))
         let info = HTTPResponse(status: 200, body: Array(#"{"DockerRootDir":"/srv/docker","ServerVersion":"20.10"}"#.utf8))
-        let transport = ScriptedTransport([.success(list), .success(info), .success(list)])
-        let probe = DockerComponentProbe(engine: try DockerEngine(dockerHost: "unix:///x.sock", transport: transport),
+        let transport = FakeHTTPTransport([.success(list), .success(info), .success(list)])
+        let probe = LiveComponentProbe(engine: try DockerEngine(dockerHost: "unix:///x.sock", transport: transport),
                                          stateStore: StateStore(root: InstallRoot(path: "/nonexistent-pv-root")))
         #expect(probe.probe(wantRootDir: true).dockerRootDir == "/srv/docker")
         #expect(probe.probe(wantRootDir: false).dockerRootDir == nil)

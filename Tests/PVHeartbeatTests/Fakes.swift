@@ -39,7 +39,7 @@ struct FakeSystem: SystemSource {
     ]
 }
 
-struct FixedProbe: ComponentProbe {
+struct FakeComponentProbe: ComponentProbe {
     var report: ComponentReport
     func probe(wantRootDir: Bool) -> ComponentReport {
         var r = report
@@ -48,7 +48,7 @@ struct FixedProbe: ComponentProbe {
     }
 }
 
-final class MemoryStateStore: HeartbeatStateStore, @unchecked Sendable {
+final class FakeHeartbeatStateStore: HeartbeatStateStore, @unchecked Sendable {
     private let lock = NSLock()
     private var state: HeartbeatState?
     var loadError: PVError?
@@ -138,9 +138,9 @@ func testConfig(url: String = "https://provision.example.com/", token: String = 
     return try! ConfigParser.parse(text, file: "test.conf")
 }
 
-func context(transport: FakeTransport, store: MemoryStateStore, report: ComponentReport = runningReport(),
+func context(transport: FakeTransport, store: FakeHeartbeatStateStore, report: ComponentReport = runningReport(),
              system: FakeSystem = FakeSystem()) -> HeartbeatContext {
     let clock = transport.clock
-    return HeartbeatContext(system: system, probe: FixedProbe(report: report), transport: transport, stateStore: store,
+    return HeartbeatContext(system: system, probe: FakeComponentProbe(report: report), transport: transport, stateStore: store,
                             clock: AgentClock(now: { 1_795_000_000.25 }, monotonic: { clock.now }, sleep: { clock.advance($0) }))
 }

@@ -14,7 +14,7 @@ import Testing
     @Test func aBeatSavesTheNextSequenceBeforeSendingAndSendsThePayload() throws {
         let clock = FakeClock()
         let transport = FakeTransport([.status(200, "OK", seconds: 0.003)], clock: clock)
-        let store = MemoryStateStore(HeartbeatState(sequence: 41, cpu: CPUSample(totalTicks: 900, idleTicks: 760, uptime: 970.5),
+        let store = FakeHeartbeatStateStore(HeartbeatState(sequence: 41, cpu: CPUSample(totalTicks: 900, idleTicks: 760, uptime: 970.5),
                                                     dockerRootDir: "/var/lib/docker"))
         var system = FakeSystem()
         system.disks["/var/lib/docker"] = DiskUsage(totalBytes: 10, availableBytes: 4, usedBytes: 6)
@@ -42,7 +42,7 @@ import Testing
 
     @Test func theLastResultIsRecordedForDiagnostics() throws {
         let clock = FakeClock()
-        let store = MemoryStateStore(HeartbeatState(sequence: 7))
+        let store = FakeHeartbeatStateStore(HeartbeatState(sequence: 7))
         let outcome = Heartbeat(config: testConfig()).beat(context(transport: FakeTransport([.status(401, "Unauthorized", seconds: 0.001)], clock: clock), store: store))
         #expect(outcome.resultName == "rejected")
         #expect(store.current?.lastResult == "rejected")
@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func theFirstBeatIsOneAndAsksForDockersDataDirectory() {
-        let store = MemoryStateStore()
+        let store = FakeHeartbeatStateStore()
         let outcome = Heartbeat(config: testConfig()).beat(context(
             transport: FakeTransport([.status(200, "OK", seconds: 0)], clock: FakeClock()), store: store))
         #expect(outcome.payload.sequence == 1)
@@ -64,7 +64,7 @@ import Testing
         let transport = FakeTransport([.status(200, "OK", seconds: 0)], clock: FakeClock())
         let report = ComponentReport.dockerDown("the Docker engine at unix:///var/run/docker.sock is not reachable (connect failed)",
                                                 recorded: nil)
-        let outcome = Heartbeat(config: testConfig()).beat(context(transport: transport, store: MemoryStateStore(), report: report))
+        let outcome = Heartbeat(config: testConfig()).beat(context(transport: transport, store: FakeHeartbeatStateStore(), report: report))
         #expect(outcome.exitStatus == HeartbeatExit.sent)
         #expect(outcome.payload.report.overallState == "unknown")
         #expect(outcome.warnings.first?.contains("is not reachable (connect failed); components are reported as unknown") == true)
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test func aStateThatCannotBeSavedIsAWarningNotASilentRepeat() {
-        let store = MemoryStateStore()
+        let store = FakeHeartbeatStateStore()
         store.saveError = PVError(.cantCreate, "cannot write the heartbeat state /p/state/heartbeat.state", cause: "Permission denied")
         let outcome = Heartbeat(config: testConfig()).beat(context(
             transport: FakeTransport([.status(200, "OK", seconds: 0)], clock: FakeClock()), store: store))
@@ -83,7 +83,7 @@ import Testing
     }
 
     @Test func aDamagedStateRestartsTheSequenceAndSaysSo() {
-        let store = MemoryStateStore()
+        let store = FakeHeartbeatStateStore()
         store.loadError = PVError(.dataError, "the heartbeat state /p/state/heartbeat.state is damaged")
         let outcome = Heartbeat(config: testConfig()).beat(context(
             transport: FakeTransport([.status(200, "OK", seconds: 0)], clock: FakeClock()), store: store))
@@ -93,7 +93,7 @@ import Testing
 
     @Test func dryRunSendsNothingAndKeepsTheSequence() {
         let transport = FakeTransport([], clock: FakeClock())
-        let store = MemoryStateStore(HeartbeatState(sequence: 7))
+        let store = FakeHeartbeatStateStore(HeartbeatState(sequence: 7))
         let outcome = Heartbeat(config: testConfig()).beat(context(transport: transport, store: store), send: false)
         #expect(outcome.payload.sequence == 8)
         #expect(outcome.resultName == "dry-run")
@@ -117,7 +117,7 @@ import Testing
     ])
     func exitCodes(answer: FakeTransport.Answer, code: Int32, name: String) {
         let transport = FakeTransport([answer, answer], clock: FakeClock())
-        let outcome = Heartbeat(config: testConfig(), totalTimeout: 2).beat(context(transport: transport, store: MemoryStateStore()))
+        let outcome = Heartbeat(config: testConfig(), totalTimeout: 2).beat(context(transport: transport, store: FakeHeartbeatStateStore()))
         #expect(outcome.exitStatus.rawValue == code)
         #expect(outcome.resultName == name)
     }
@@ -142,7 +142,7 @@ import Testing
         var template = Array("/tmp/pvhb.XXXXXX".utf8CString)
         let dir = String(cString: mkdtemp(&template)!)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = FileHeartbeatStateStore(root: InstallRoot(path: dir))
+        let store = LiveHeartbeatStateStore(root: InstallRoot(path: dir))
         #expect(try store.load() == HeartbeatState())
         try store.save(HeartbeatState(sequence: 9))
         #expect(try store.load().sequence == 9)
@@ -185,7 +185,7 @@ import Testing
 
     func outcome(_ answers: [FakeTransport.Answer], report: ComponentReport = runningReport()) -> BeatOutcome {
         Heartbeat(config: testConfig(), totalTimeout: 2).beat(context(
-            transport: FakeTransport(answers, clock: FakeClock()), store: MemoryStateStore(), report: report))
+            transport: FakeTransport(answers, clock: FakeClock()), store: FakeHeartbeatStateStore(), report: report))
     }
 
     func report(_ o: BeatOutcome) -> BeatReport {

@@ -7,7 +7,7 @@ import Glibc
 /// The libcurl transport: one easy handle per request, nothing shared between
 /// requests, so it is safe from any thread and a failed exchange cannot taint
 /// the next one.
-public struct CurlHTTPClient: HTTPTransport {
+public struct LiveHTTPTransport: HTTPTransport {
     /// A User-Agent naming the tool, so the management application's logs say who called.
     public var userAgent: String
 
@@ -17,7 +17,7 @@ public struct CurlHTTPClient: HTTPTransport {
     public init(userAgent: String = "provision-agent", trustStore: TrustStore = .system) {
         self.userAgent = userAgent
         self.trustStore = trustStore
-        _ = CurlHTTPClient.processSetup
+        _ = LiveHTTPTransport.processSetup
     }
 
     /// libcurl's global init is not thread-safe, so it runs exactly once (a
@@ -31,7 +31,7 @@ public struct CurlHTTPClient: HTTPTransport {
     }()
 
     public func perform(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
-        guard CurlHTTPClient.processSetup else { throw HTTPError(.other, detail: "libcurl could not be initialised") }
+        guard LiveHTTPTransport.processSetup else { throw HTTPError(.other, detail: "libcurl could not be initialised") }
         guard request.url.hasPrefix("http://") || request.url.hasPrefix("https://") else {
             throw HTTPError(.invalidRequest, detail: "only http:// and https:// URLs are supported (got \(request.url.prefix(60)))")
         }

@@ -2,7 +2,7 @@ import Foundation
 import PVHTTP
 
 /// A transport that answers from a script and records every request.
-public final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
+public final class FakeHTTPTransport: HTTPTransport, @unchecked Sendable {
     private let lock = NSLock()
     private var answers: [Result<HTTPResponse, HTTPError>]
     public private(set) var requests: [HTTPRequest] = []

@@ -23,23 +23,23 @@ import Testing
         (CURLE_WEIRD_SERVER_REPLY, "Unsupported HTTP version in response", true, .other),
     ])
     func classify(code: CURLcode, message: String, connected: Bool, expected: HTTPError.Kind) {
-        #expect(CurlHTTPClient.classify(code: code, message: message, connected: connected) == expected)
+        #expect(LiveHTTPTransport.classify(code: code, message: message, connected: connected) == expected)
     }
 
     @Test func timeoutsRoundUpToWholeMillisecondsAndNeverZero() {
-        #expect(CurlHTTPClient.milliseconds(0.0001) == 1)
-        #expect(CurlHTTPClient.milliseconds(2.5) == 2500)
-        #expect(CurlHTTPClient.milliseconds(0.0015) == 2)
+        #expect(LiveHTTPTransport.milliseconds(0.0001) == 1)
+        #expect(LiveHTTPTransport.milliseconds(2.5) == 2500)
+        #expect(LiveHTTPTransport.milliseconds(0.0015) == 2)
     }
 
     @Test func refusesNonHTTPURLsBeforeTouchingTheNetwork() {
-        #expect(throws: HTTPError.self) { try CurlHTTPClient().perform(HTTPRequest(url: "file:///etc/passwd")) }
-        do { _ = try CurlHTTPClient().perform(HTTPRequest(url: "ftp://x/")) } catch { #expect(error.kind == .invalidRequest) }
+        #expect(throws: HTTPError.self) { try LiveHTTPTransport().perform(HTTPRequest(url: "file:///etc/passwd")) }
+        do { _ = try LiveHTTPTransport().perform(HTTPRequest(url: "ftp://x/")) } catch { #expect(error.kind == .invalidRequest) }
     }
 
     @Test func refusesHeaderInjection() {
         let request = HTTPRequest(url: "http://127.0.0.1:1/", headers: [HTTPHeader("X-A", "b\r\nHost: evil")])
-        do { _ = try CurlHTTPClient().perform(request); Issue.record("must throw") } catch { #expect(error.kind == .invalidRequest) }
+        do { _ = try LiveHTTPTransport().perform(request); Issue.record("must throw") } catch { #expect(error.kind == .invalidRequest) }
     }
 }
 

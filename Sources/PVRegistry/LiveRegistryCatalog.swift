@@ -1,7 +1,7 @@
 import PVCore
 
 /// The registry client behind the components' RegistryCatalog port.
-public struct RegistryTagCatalog: RegistryCatalog {
+public struct LiveRegistryCatalog: RegistryCatalog {
     public var client: RegistryClient
     public var config: ServerConfig
 
