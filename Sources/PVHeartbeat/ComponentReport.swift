@@ -4,7 +4,7 @@ import PVState
 import PVHTTP
 
 /// What the heartbeat says about one component.
-public struct ComponentStatus: Sendable, Equatable {
+public struct ReportedComponent: Sendable, Equatable {
     public enum State: String, Sendable {
         case running, stopped, absent
         /// Docker could not be asked: the state is not known, not assumed.
@@ -30,12 +30,12 @@ public struct ComponentStatus: Sendable, Equatable {
 public struct ComponentReport: Sendable, Equatable {
     public var dockerReachable: Bool
     public var dockerError: String?
-    public var components: [Component: ComponentStatus]
+    public var components: [Component: ReportedComponent]
     /// Docker's data directory, when the engine was asked for it this beat.
     public var dockerRootDir: String?
     public var warnings: [String] = []
 
-    public init(dockerReachable: Bool, dockerError: String? = nil, components: [Component: ComponentStatus],
+    public init(dockerReachable: Bool, dockerError: String? = nil, components: [Component: ReportedComponent],
                 dockerRootDir: String? = nil, warnings: [String] = []) {
         self.dockerReachable = dockerReachable
         self.dockerError = dockerError
@@ -49,7 +49,7 @@ public struct ComponentReport: Sendable, Equatable {
     /// Maps the engine's container list to the three components. A running
     /// container wins over stopped ones; among equals the newest wins.
     public static func from(containers: [DockerContainerSummary]) -> ComponentReport {
-        var result: [Component: ComponentStatus] = [:]
+        var result: [Component: ReportedComponent] = [:]
         var warnings: [String] = []
         for component in Component.allCases {
             let mine = containers.filter { $0.labels[componentLabel] == component.rawValue }
@@ -59,10 +59,10 @@ public struct ComponentReport: Sendable, Equatable {
                 warnings.append("\(component.rawValue): \(running.count) containers running (\(running.map(\.name).joined(separator: ", ")))")
             }
             guard let chosen = running.first ?? mine.first else {
-                result[component] = ComponentStatus(state: .absent)
+                result[component] = ReportedComponent(state: .absent)
                 continue
             }
-            result[component] = ComponentStatus(state: chosen.state == "running" ? .running : .stopped,
+            result[component] = ReportedComponent(state: chosen.state == "running" ? .running : .stopped,
                                                  version: version(of: chosen), container: chosen.name)
         }
         return ComponentReport(dockerReachable: true, components: result, warnings: warnings)
@@ -77,12 +77,12 @@ public struct ComponentReport: Sendable, Equatable {
     /// Docker could not be asked. The versions last recorded by the start
     /// tools are still worth sending, marked as such; the state is unknown.
     public static func dockerDown(_ error: String, recorded: ServerState?) -> ComponentReport {
-        var result: [Component: ComponentStatus] = [:]
+        var result: [Component: ReportedComponent] = [:]
         for component in Component.allCases {
             if let version = recorded?[component].running {
-                result[component] = ComponentStatus(state: .unknown, version: version.description, source: "state-file")
+                result[component] = ReportedComponent(state: .unknown, version: version.description, source: "state-file")
             } else {
-                result[component] = ComponentStatus(state: .unknown, source: recorded == nil ? "none" : "state-file")
+                result[component] = ReportedComponent(state: .unknown, source: recorded == nil ? "none" : "state-file")
             }
         }
         return ComponentReport(dockerReachable: false, dockerError: error, components: result)
@@ -98,7 +98,7 @@ public struct ComponentReport: Sendable, Equatable {
     /// `dns running 1.1.0, dhcp stopped 1.0.0, monitoring absent`.
     public var summary: String {
         Component.allCases.map { c in
-            let s = components[c] ?? ComponentStatus(state: .unknown)
+            let s = components[c] ?? ReportedComponent(state: .unknown)
             return [c.rawValue, s.state.rawValue, s.version].compactMap { $0 }.joined(separator: " ")
         }.joined(separator: ", ")
     }

@@ -29,7 +29,7 @@ public struct HeartbeatPayload: Sendable, Equatable {
             ("state", .string(report.overallState)),
             ("docker", .object([("reachable", .bool(report.dockerReachable)), ("error", report.dockerError.map(JSONValue.string) ?? .null)])),
             ("components", .object(Component.allCases.map { c in
-                let s = report.components[c] ?? ComponentStatus(state: .unknown, source: "none")
+                let s = report.components[c] ?? ReportedComponent(state: .unknown, source: "none")
                 return (c.rawValue, .object([
                     ("state", .string(s.state.rawValue)), ("version", s.version.map(JSONValue.string) ?? .null),
                     ("container", s.container.map(JSONValue.string) ?? .null), ("source", .string(s.source)),

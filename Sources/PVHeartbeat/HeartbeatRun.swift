@@ -116,14 +116,7 @@ public struct BeatReport {
     var sequence: UInt64 { outcome.payload.sequence }
     var attempts: [DeliveryAttempt] { outcome.delivery?.attempts ?? [] }
 
-    func redacted(_ text: String) -> String {
-        var t = text
-        // Very short secrets are left alone: masking every "p" would garble the message and hide little.
-        for secret in secrets where secret.count >= 4 {
-            while let r = t.firstRange(of: secret) { t.replaceSubrange(r, with: "***") }
-        }
-        return t
-    }
+    func redacted(_ text: String) -> String { Redactor(secrets: secrets).apply(text) }
 
     /// Empty for one attempt; the attempts' outcomes when they differ (a 500, then a reset).
     var attemptsText: String {

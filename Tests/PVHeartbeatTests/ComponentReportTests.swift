@@ -20,9 +20,9 @@ import Testing
             container("pv-dhcp", "dhcp", "exited", image: "127.0.0.1:5000/pv-dhcp:1.0.0"),
             container("other", nil, "running"),
         ])
-        #expect(r.components[.dns] == ComponentStatus(state: .running, version: "1.1.0", container: "pv-dns"))
-        #expect(r.components[.dhcp] == ComponentStatus(state: .stopped, version: "1.0.0", container: "pv-dhcp"))
-        #expect(r.components[.monitoring] == ComponentStatus(state: .absent))
+        #expect(r.components[.dns] == ReportedComponent(state: .running, version: "1.1.0", container: "pv-dns"))
+        #expect(r.components[.dhcp] == ReportedComponent(state: .stopped, version: "1.0.0", container: "pv-dhcp"))
+        #expect(r.components[.monitoring] == ReportedComponent(state: .absent))
         #expect(r.overallState == "running")
         #expect(r.summary == "dns running 1.1.0, dhcp stopped 1.0.0, monitoring absent")
         #expect(r.warnings.isEmpty)
@@ -64,8 +64,8 @@ import Testing
         let r = ComponentReport.dockerDown("the Docker engine at unix:///x is not reachable", recorded: recorded)
         #expect(!r.dockerReachable)
         #expect(r.overallState == "unknown")
-        #expect(r.components[.dns] == ComponentStatus(state: .unknown, version: "1.1.0", source: "state-file"))
-        #expect(r.components[.dhcp] == ComponentStatus(state: .unknown, source: "state-file"))
+        #expect(r.components[.dns] == ReportedComponent(state: .unknown, version: "1.1.0", source: "state-file"))
+        #expect(r.components[.dhcp] == ReportedComponent(state: .unknown, source: "state-file"))
         #expect(ComponentReport.dockerDown("x", recorded: nil).components[.dns]?.source == "none")
     }
 

@@ -113,9 +113,9 @@ final class FakeTransport: HTTPTransport, @unchecked Sendable {
 
 func runningReport() -> ComponentReport {
     ComponentReport(dockerReachable: true, components: [
-        .dns: ComponentStatus(state: .running, version: "1.1.0", container: "pv-dns"),
-        .dhcp: ComponentStatus(state: .stopped, version: "1.0.0", container: "pv-dhcp"),
-        .monitoring: ComponentStatus(state: .absent),
+        .dns: ReportedComponent(state: .running, version: "1.1.0", container: "pv-dns"),
+        .dhcp: ReportedComponent(state: .stopped, version: "1.0.0", container: "pv-dhcp"),
+        .monitoring: ReportedComponent(state: .absent),
     ])
 }
 

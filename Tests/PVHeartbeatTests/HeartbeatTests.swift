@@ -224,7 +224,7 @@ import Testing
                               attempts: [DeliveryAttempt(milliseconds: 1, outcome: "401 s3cret-token")])
         let r = report(o)
         #expect(r.error?.contains("s3cret-token") == false)
-        #expect(r.error?.contains("bad token ***") == true)
+        #expect(r.error?.contains("bad token <redacted>") == true)
         #expect(!r.json.rendered.contains("s3cret-token"))
     }
 

@@ -1,7 +1,5 @@
-import PVCore
-
-/// Keeps secrets out of everything diagnostics print or archive: the report,
-/// container logs, state files and the configuration.
+/// Keeps secrets out of everything the tools print, log or archive: the heartbeat's messages, the
+/// diagnostics report, container logs, state files and the configuration. One mask everywhere.
 ///
 /// Two layers. The configuration is redacted by key (the value of
 /// `management_token`, the password inside `rabbitmq_uri`), so it is safe even
