@@ -74,7 +74,7 @@ public struct DiagnosticsCommand: ParsableCommand {
     public init() {}
 
     /// Stands for "--archive without a path" (see `normalize`).
-    public static let defaultArchiveMarker = "@default"
+    public static let defaultArchiveMarker = Diagnostics.defaultArchiveMarker
 
     /// ArgumentParser has no options with an optional value: a bare
     /// `--archive` (last, or followed by another option) becomes
@@ -104,44 +104,21 @@ public struct DiagnosticsCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let root = rootOptions.resolve()
+        let environment = AgentEnvironment.live(root: rootOptions.resolve())
+        let status = execute(in: environment)
+        if status != .ok { throw ExitCode(status.rawValue) }
+    }
+
+    func execute(in environment: AgentEnvironment) -> ExitStatus {
+        let root = environment.root
         let context = DiagnosticsContext.live(root: root, systemdDirectory: Self.unitDirectory(option: systemdDir, root: root),
                                               verifyTimeout: 1.0)
-        let result = Diagnostics(context: context, options: DiagnosticsOptions(
-            totalTimeout: timeout, logLines: logLines, collectArchive: archive != nil)).run()
-        let redactor = result.redactor
-        let report = result.report.redacted(by: redactor)
-
-        var archivePath: String?
-        var archiveError: PVError?
-        if let archive {
-            var path = archive == Self.defaultArchiveMarker
-                ? DiagnosticsArchive.defaultPath(root: root, resourceID: report.resourceID, time: report.time) : archive
-            // An existing directory, or any path ending in "/", gets the default file name inside it.
-            if path.hasSuffix("/") || FileIO.isDirectory(path) {
-                while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
-                path += "/" + DiagnosticsArchive.baseName(resourceID: report.resourceID, time: report.time) + ".tar.gz"
-            }
-            // The archive holds the report as printed, so it names itself.
-            let entries = DiagnosticsArchive.entries(result, reportText: report.text(archive: path),
-                                                     reportJSON: report.json(archive: path).rendered)
-            do {
-                try DiagnosticsArchive.write(entries, to: path, time: report.time)
-                archivePath = path
-            } catch {
-                archiveError = error
-            }
+        let outcome = Diagnostics(context: context, options: DiagnosticsOptions(
+            totalTimeout: timeout, logLines: logLines, collectArchive: archive != nil)).run(archive: archive)
+        environment.output.line(outcome.rendered(json: json))
+        if let archiveError = outcome.archiveError {
+            environment.output.error(outcome.redactor.apply("Error: \(archiveError)"))
         }
-
-        if json {
-            Output.line(redactor.apply(report.json(archive: archivePath, archiveError: archiveError?.description).rendered))
-        } else {
-            Output.line(String(redactor.apply(report.text(archive: archivePath)).dropLast()))
-        }
-        if let archiveError {
-            Output.error(redactor.apply("Error: \(archiveError)"))
-            throw ExitCode(ExitStatus.cantCreate.rawValue)
-        }
-        if report.exitStatus != .ok { throw ExitCode(report.exitStatus.rawValue) }
+        return outcome.exitStatus
     }
 }
