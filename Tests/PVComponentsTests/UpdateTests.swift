@@ -185,20 +185,22 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
 
 /// pv_update's run over components: results reported in order, the first failure's code.
 @Suite struct UpdateRunTests {
+    static func line(_ event: UpdateRun.Event) -> String {
+        switch event {
+        case .failed(let c, let error): return "\(c.rawValue) failed \(error.code.rawValue)"
+        case .outcome(let c, let outcome): return "\(c.rawValue) \(outcome)"
+        case .recovered(let c, let text): return "\(c.rawValue) recovered: \(text)"
+        case .interrupted, .interruptedAfterTheLast: return "interrupted"
+        }
+    }
+
     @Test func aRolledBackUpdateIsReportedAndItsCodeIsTheRunsStatus() throws {
         let engine = FakeDockerCLI(running: "1.1.0", localImages: ["127.0.0.1:5000/pv-dns:1.1.0"])
         let root = scratchDirectory()
         defer { removeTree(root) }
         let updater = UpdateTests().updater(engine, root: root, tags: ["1.1.0", "1.2.0"])
         var events: [String] = []
-        let status = UpdateRun(components: [.dns], options: .init(), updater: updater).run { event in
-            switch event {
-            case .failed(let c, let error): events.append("\(c.rawValue) failed \(error.code.rawValue)")
-            case .outcome(let c, let outcome): events.append("\(c.rawValue) \(outcome)")
-            case .recovered(let c, _): events.append("\(c.rawValue) recovered")
-            case .interrupted, .interruptedAfterTheLast: events.append("interrupted")
-            }
-        }
+        let status = UpdateRun(components: [.dns], options: .init(), updater: updater).run { events.append(Self.line($0)) }
         #expect(status == .checkFailed)
         #expect(events == ["dns failed 1"])
         #expect(engine.running == "1.1.0")
@@ -212,13 +214,7 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
         try UpdateJournal(component: .dns, from: Version("1.0.0"), to: Version("1.1.0")!, step: .verifying).save(root: InstallRoot(path: root))
         let updater = UpdateTests().updater(engine, root: root, tags: ["1.0.0", "1.1.0"])
         var events: [String] = []
-        let status = UpdateRun(components: [.dns], options: .init(), updater: updater).run { event in
-            switch event {
-            case .recovered(let c, let text): events.append("\(c.rawValue) recovered: \(text)")
-            case .outcome(let c, let outcome): events.append("\(c.rawValue) \(outcome)")
-            default: events.append("\(event)")
-            }
-        }
+        let status = UpdateRun(components: [.dns], options: .init(), updater: updater).run { events.append(Self.line($0)) }
         #expect(status == .ok)
         #expect(events == ["dns recovered: finished the interrupted update of dns to 1.1.0 (it runs and passes verification)",
                            "dns upToDate(Optional(1.1.0))"])
