@@ -1,0 +1,24 @@
+import Foundation
+import Testing
+
+/// Each tool links only the C libraries its work needs (the reason the components are split into
+/// ports and live checks): stop and status ask Docker through its CLI and need none.
+@Suite struct LinkIntegrationTests {
+    static let expected: [String: Set<String>] = [
+        "pv_stop": [], "pv_status": [],
+        "pv_verify": ["ldns", "crypto"],
+        "pv_heartbeat": ["curl", "crypto"],
+        "pv_start": ["curl", "ldns", "crypto"], "pv_update": ["curl", "ldns", "crypto"],
+        "pv_bundle": ["archive", "crypto"],
+        "pv_install": ["curl", "ldns", "archive", "crypto"],
+        "pv_diagnostics": ["curl", "ldns", "archive", "crypto", "rabbitmq"],
+    ]
+
+    @Test(arguments: expected.keys.sorted())
+    func linksOnlyTheCLibrariesItUses(_ name: String) throws {
+        let r = try run("/usr/bin/ldd", [Lab.binDir + "/" + name])
+        #expect(r.status == 0, "\(r.output)")
+        let linked = Set(["curl", "ldns", "archive", "crypto", "rabbitmq"].filter { r.stdout.contains("lib\($0).so") })
+        #expect(linked == Self.expected[name], "\(name) links \(linked.sorted())")
+    }
+}
