@@ -35,7 +35,7 @@ extension LabIntegration {
             ("two records", "pvverify.test.", ["@ TXT \"PVOK\"", "@ TXT \"PVOK2\""], "has 2 TXT records",
              "remove the extra TXT records"),
             ("no TXT", "pvverify.test.", [], "has no TXT record", "the verification zone lacks its TXT record"),
-            ("NXDOMAIN", "test.", ["other TXT \"PVOK\""], "answered NXDOMAIN", "does not serve the verification zone"),
+            ("NXDOMAIN", "test.", ["other TXT \"PVOK\""], "answered NXDOMAIN", "the DNS component does not serve the verification zone"),
         ])
         func brokenDNSServersFail(name: String, origin: String, records: [String], expected: String, nextStep: String) throws {
             let knot = try KnotFixture(origin: origin, records: records)
