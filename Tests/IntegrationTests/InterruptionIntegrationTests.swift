@@ -175,6 +175,9 @@ extension LabIntegration {
             let update = try RunningTool("pv_update", ["dns", "-v", "1.1.0", "--root", Lab.root])
             _ = try update.waitForChild(" run ")
             update.signal(SIGTERM)
+            // Two standard signals sent back to back can merge into one pending signal; 100 ms apart
+            // each is delivered on its own (the swap under way takes about a second).
+            usleep(100_000)
             update.signal(SIGTERM)
             let r = try update.finish()
             #expect(r.status == 143, "\(r.output)")
