@@ -35,6 +35,10 @@ public struct ComponentContext: Sendable {
     }
 
     public func container(_ component: Component) throws(PVError) -> ContainerInfo? {
-        try docker.inspect([ContainerSpec.containerName(component)]).first
+        try docker.inspect([containerName(component)]).first
+    }
+
+    public func containerName(_ component: Component) -> String {
+        ContainerNaming.containerName(component, config)
     }
 }

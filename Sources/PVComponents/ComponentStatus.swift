@@ -49,12 +49,12 @@ public struct ComponentStatus: Sendable {
     public func report() throws(PVError) -> [ComponentStatusReport] {
         let now = Int(context.environment.clock.now())
         try context.docker.requireEngine()
-        let containers = try context.docker.inspect(Component.allCases.map(ContainerSpec.containerName))
+        let containers = try context.docker.inspect(Component.allCases.map(context.containerName))
         let state = try context.state.load()
         return try Component.allCases.map { (component) throws(PVError) -> ComponentStatusReport in
             let verified = state[component].verified?.description
             let recorded = state[component].running?.description
-            guard let c = containers.first(where: { $0.name == ContainerSpec.containerName(component) }) else {
+            guard let c = containers.first(where: { $0.name == context.containerName(component) }) else {
                 return ComponentStatusReport(component: component, state: "absent", verified: verified, recorded: recorded)
             }
             let uptime = c.isRunning ? c.startedEpoch.map { max(0, now - $0) } : nil

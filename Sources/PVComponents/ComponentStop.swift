@@ -16,7 +16,7 @@ public struct ComponentStop: Sendable {
 
     public func stop(_ component: Component, grace: Int = 10) throws(PVError) -> Outcome {
         try context.docker.requireEngine()
-        let name = ContainerSpec.containerName(component)
+        let name = context.containerName(component)
         let existing = try context.container(component)
         let outcome: Outcome
         if let existing {

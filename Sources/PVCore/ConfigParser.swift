@@ -30,7 +30,7 @@ public enum ConfigParser {
         "image_dns", "image_dhcp", "image_monitoring", "docker_host",
         "dns_verify_server", "dns_verify_port", "dhcp_verify_interface", "rabbitmq_uri",
     ]
-    static let optional: [String] = ["dns_listen", "dhcp_server_interface", "management_ca_file"]
+    static let optional: [String] = ["dns_listen", "dhcp_server_interface", "management_ca_file", "container_prefix"]
 
     public static func load(root: InstallRoot) throws(PVError) -> ServerConfig {
         let path = root.configFile
@@ -102,13 +102,16 @@ public enum ConfigParser {
         let serverIf = try optionalValue("dhcp_server_interface", Syntax.isInterfaceName, "an interface name (1-15 characters)")
         let clientIf = try check("dhcp_verify_interface", Syntax.isInterfaceName, "an interface name (1-15 characters)")
         let amqp = try check("rabbitmq_uri", Syntax.isAMQPURI, "an amqp:// or amqps:// URI with a host")
+        let prefix = try optionalValue("container_prefix", Syntax.isContainerPrefix,
+                                       "a container name prefix (letters, digits, '.', '_', '-'; at most 32; starts with a letter or digit)")
         let port = Syntax.port(portText)!
 
         return ServerConfig(
             resourceID: resourceID, managementURL: url, managementToken: token, managementCAFile: ca,
             registry: registry, images: images, dockerHost: dockerHost,
             dnsListen: listen ?? "\(server)@\(port)", dnsVerifyServer: server, dnsVerifyPort: port,
-            dhcpServerInterface: serverIf, dhcpVerifyInterface: clientIf, rabbitmqURI: amqp)
+            dhcpServerInterface: serverIf, dhcpVerifyInterface: clientIf, rabbitmqURI: amqp,
+            containerPrefix: prefix ?? ServerConfig.defaultContainerPrefix)
     }
 }
 
@@ -119,6 +122,10 @@ public enum Syntax {
 
     public static func isIdentifier(_ s: String) -> Bool {
         !s.isEmpty && s.count <= 64 && allChars(s) { isAlnum($0) || "._-".contains($0) }
+    }
+    /// Docker's container name rule, bounded: the prefix of `<prefix><component>`.
+    public static func isContainerPrefix(_ s: String) -> Bool {
+        !s.isEmpty && s.count <= 32 && isAlnum(s.first!) && allChars(s) { isAlnum($0) || "._-".contains($0) }
     }
     public static func isToken(_ s: String) -> Bool {
         !s.isEmpty && allChars(s) { $0.isASCII && !$0.isWhitespace && $0.asciiValue! >= 0x21 && $0.asciiValue! < 0x7f }

@@ -18,6 +18,11 @@ public struct ServerConfig: Sendable, Equatable {
     /// Client end of the verification link; `pv_verify` sends DHCP from it.
     public var dhcpVerifyInterface: String
     public var rabbitmqURI: String
+    /// The components' containers are `<prefix><component>` (`pv-dns`): another prefix lets a second
+    /// install share the Docker engine without touching this one's containers (tests, a staging root).
+    public var containerPrefix: String = ServerConfig.defaultContainerPrefix
+
+    public static let defaultContainerPrefix = "pv-"
 
     public func image(for component: Component) -> String { images[component]! }
 

@@ -118,7 +118,8 @@ public struct Diagnostics: Sendable {
             }
             for component in Component.allCases {
                 job("container \(component.rawValue)", t.containers, hung: engineHung) {
-                    EngineChecks.container(component, containers: engineFacts.containers(), recorded: records?[component])
+                    EngineChecks.container(component, named: ContainerNaming.containerName(component, config), containers: engineFacts.containers(),
+                                           recorded: records?[component])
                 }
             }
             let rabbitmqSeconds = t.rabbitmq
@@ -168,10 +169,10 @@ public struct Diagnostics: Sendable {
         }
 
         var logJobs: [String] = []
-        if options.collectArchive, let engineFacts = facts {
+        if options.collectArchive, let engineFacts = facts, let config = loaded.config {
             let lines = options.logLines
             for component in Component.allCases {
-                let name = ContainerNaming.containerName(component)
+                let name = ContainerNaming.containerName(component, config)
                 logJobs.append(name)
                 jobs.append(Job(name: name, task: BoundedTask(timeout: t.logs) {
                     switch engineFacts.logs(container: name, lines: lines) {

@@ -44,10 +44,10 @@ public enum EngineChecks {
     }
 
     /// One component's container: it must exist and run.
-    public static func container(_ component: Component, containers: Result<[DockerContainerSummary], DockerEngineError>,
+    public static func container(_ component: Component, named containerName: String,
+                                 containers: Result<[DockerContainerSummary], DockerEngineError>,
                                  recorded: ComponentRecord?) -> CheckResult {
         let name = "container \(component.rawValue)"
-        let containerName = ContainerSpec.containerName(component)
         let starter = "start_pv_\(component.rawValue).sh"
         let why = component == .monitoring ? " (it holds the debug tools and the RabbitMQ connection)" : ""
         let list: [DockerContainerSummary]

@@ -3,11 +3,26 @@ import PVCore
 /// How the agent's containers are found again: their names and labels, and the tag of an image
 /// reference. Every tool (start/stop, heartbeat, diagnostics) spells them from here.
 public enum ContainerNaming {
-    public static func containerName(_ component: Component) -> String { "pv-\(component.rawValue)" }
+    public static func containerName(_ component: Component, prefix: String = ServerConfig.defaultContainerPrefix) -> String {
+        prefix + component.rawValue
+    }
+
+    /// The container of `component` for this configuration.
+    public static func containerName(_ component: Component, _ config: ServerConfig) -> String {
+        containerName(component, prefix: config.containerPrefix)
+    }
 
     public static let componentLabel = "org.provision.component"
     public static let versionLabel = "org.provision.version"
     public static let managedLabel = "org.provision.managed"
+    /// The install's container prefix, so that tools reading the engine's whole list (the heartbeat)
+    /// count only their own install's containers. A container without it has the default prefix.
+    public static let prefixLabel = "org.provision.prefix"
+
+    /// The prefix a container was started with.
+    public static func prefix(ofLabels labels: [String: String]) -> String {
+        labels[prefixLabel] ?? ServerConfig.defaultContainerPrefix
+    }
 
     /// `127.0.0.1:5000/pv-dns:1.1.0` -> `1.1.0`; nil when the reference has no tag (a registry
     /// port is not a tag).

@@ -7,6 +7,8 @@ public struct ContainerSpec: Sendable, Equatable {
     public var version: Version
     public var image: String
     public var name: String
+    /// The install's container prefix (`name` is `<prefix><component>`).
+    public var prefix: String
     public var environment: [(String, String)]
     /// host path -> container path (and read-only flag)
     public var mounts: [(host: String, container: String, readOnly: Bool)]
@@ -14,8 +16,6 @@ public struct ContainerSpec: Sendable, Equatable {
     public static func == (a: ContainerSpec, b: ContainerSpec) -> Bool {
         a.runArguments == b.runArguments
     }
-
-    public static func containerName(_ component: Component) -> String { ContainerNaming.containerName(component) }
 
     public static func imageReference(config: ServerConfig, component: Component, version: Version) -> String {
         "\(config.registry)/\(config.image(for: component)):\(version)"
@@ -25,7 +25,8 @@ public struct ContainerSpec: Sendable, Equatable {
         self.component = component
         self.version = version
         image = Self.imageReference(config: config, component: component, version: version)
-        name = Self.containerName(component)
+        prefix = config.containerPrefix
+        name = ContainerNaming.containerName(component, config)
         switch component {
         case .dns:
             environment = [("PV_DNS_LISTEN", config.dnsListen)]
@@ -44,7 +45,7 @@ public struct ContainerSpec: Sendable, Equatable {
 
     var labels: [String] {
         ["--label", "\(ContainerNaming.componentLabel)=\(component.rawValue)", "--label", "\(ContainerNaming.versionLabel)=\(version)",
-         "--label", "\(ContainerNaming.managedLabel)=true"]
+         "--label", "\(ContainerNaming.managedLabel)=true", "--label", "\(ContainerNaming.prefixLabel)=\(prefix)"]
     }
 
     var common: [String] {

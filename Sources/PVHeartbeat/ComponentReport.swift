@@ -48,11 +48,14 @@ public struct ComponentReport: Sendable, Equatable {
 
     /// Maps the engine's container list to the three components. A running
     /// container wins over stopped ones; among equals the newest wins.
-    public static func from(containers: [DockerContainerSummary]) -> ComponentReport {
+    /// Only the containers of this install (`prefix`) count: another install on the same engine is not ours to report.
+    public static func from(containers: [DockerContainerSummary], prefix: String = ServerConfig.defaultContainerPrefix) -> ComponentReport {
         var result: [Component: ReportedComponent] = [:]
         var warnings: [String] = []
         for component in Component.allCases {
-            let mine = containers.filter { $0.labels[componentLabel] == component.rawValue }
+            let mine = containers.filter {
+                $0.labels[componentLabel] == component.rawValue && ContainerNaming.prefix(ofLabels: $0.labels) == prefix
+            }
                 .sorted { $0.created > $1.created }
             let running = mine.filter { $0.state == "running" }
             if running.count > 1 {
@@ -115,15 +118,18 @@ public protocol ComponentProbe: Sendable {
 public struct LiveComponentProbe: ComponentProbe {
     public var engine: DockerEngine
     public var stateStore: StateStore
+    public var prefix: String
 
-    public init(engine: DockerEngine, stateStore: StateStore) {
+    public init(engine: DockerEngine, stateStore: StateStore, prefix: String = ServerConfig.defaultContainerPrefix) {
         self.engine = engine
         self.stateStore = stateStore
+        self.prefix = prefix
     }
 
     public func probe(wantRootDir: Bool) -> ComponentReport {
         do {
-            var report = ComponentReport.from(containers: try engine.containers(all: true, labels: [ComponentReport.componentLabel]))
+            var report = ComponentReport.from(containers: try engine.containers(all: true, labels: [ComponentReport.componentLabel]),
+                                              prefix: prefix)
             if wantRootDir {
                 do { report.dockerRootDir = try engine.info().dockerRootDir } catch {
                     report.warnings.append("cannot ask the Docker engine for its data directory: \(error)")

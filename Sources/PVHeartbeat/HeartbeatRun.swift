@@ -60,7 +60,7 @@ public struct HeartbeatRun: Sendable {
         }
         let context = HeartbeatContext(
             system: LiveSystemSource(),
-            probe: LiveComponentProbe(engine: engine, stateStore: StateStore(root: root)),
+            probe: LiveComponentProbe(engine: engine, stateStore: StateStore(root: root), prefix: config.containerPrefix),
             transport: LiveHTTPTransport(userAgent: "pv_heartbeat/\(AgentInfo.version)"),
             stateStore: LiveHeartbeatStateStore(root: root),
             clock: environment.clock)

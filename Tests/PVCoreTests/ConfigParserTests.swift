@@ -182,6 +182,14 @@ func replacing(_ key: String, with line: String?) -> String {
         #expect(throws: ConfigError.self) { try ConfigParser.parse(validConfig + "management_ca_file = ca.pem\n", file: "f") }
     }
 
+    @Test func containerPrefixDefaultsToPVAndMustBeADockerName() throws {
+        #expect(try ConfigParser.parse(validConfig, file: "f").containerPrefix == "pv-")
+        #expect(try ConfigParser.parse(validConfig + "container_prefix = pvit-\n", file: "f").containerPrefix == "pvit-")
+        for bad in ["-pv", "pv dns", "pv/", String(repeating: "p", count: 33)] {
+            #expect(throws: ConfigError.self, "\(bad)") { try ConfigParser.parse(validConfig + "container_prefix = \(bad)\n", file: "f") }
+        }
+    }
+
     @Test func ipv6AndTCPDockerHost() throws {
         let text = replacing("dns_verify_server", with: "dns_verify_server = ::1")
             .replacingOccurrences("docker_host = unix:///var/run/docker.sock", "docker_host = tcp://10.0.0.1:2375")

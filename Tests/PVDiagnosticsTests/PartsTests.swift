@@ -298,19 +298,19 @@ import Glibc
     }
 
     @Test func containerStates() {
-        let running = EngineChecks.container(.monitoring, containers: .success([summary("running", status: "Up 1 hour")]), recorded: nil)
+        let running = EngineChecks.container(.monitoring, named: "pv-monitoring", containers: .success([summary("running", status: "Up 1 hour")]), recorded: nil)
         #expect(running.status == .ok)
         #expect(running.detail == "pv-monitoring running 1.1.0 (Up 1 hour)")
-        let exited = EngineChecks.container(.monitoring, containers: .success([summary("exited", status: "Exited (1) 2 minutes ago")]), recorded: nil)
+        let exited = EngineChecks.container(.monitoring, named: "pv-monitoring", containers: .success([summary("exited", status: "Exited (1) 2 minutes ago")]), recorded: nil)
         #expect(exited.status == .fail)
         #expect(exited.detail == "pv-monitoring 1.1.0 is exited (Exited (1) 2 minutes ago) (it holds the debug tools and the RabbitMQ connection)")
         #expect(exited.hint?.hasPrefix("start it: start_pv_monitoring.sh") == true)
-        let restarting = EngineChecks.container(.monitoring, containers: .success([summary("restarting", labels: [:])]), recorded: nil)
+        let restarting = EngineChecks.container(.monitoring, named: "pv-monitoring", containers: .success([summary("restarting", labels: [:])]), recorded: nil)
         #expect(restarting.status == .fail)
         #expect(restarting.detail.hasPrefix("pv-monitoring 1.0.0 keeps restarting"))
         var record = ComponentRecord()
         record.record("stopped", version: nil, at: 5)
-        let absent = EngineChecks.container(.dns, containers: .success([summary("running")]), recorded: record)
+        let absent = EngineChecks.container(.dns, named: "pv-dns", containers: .success([summary("running")]), recorded: record)
         #expect(absent.status == .fail)
         #expect(absent.detail == "no container pv-dns; last recorded event: stopped")
     }

@@ -6,12 +6,23 @@ import PVTestSupport
 @Suite struct ContainerSpecTests {
     let root = InstallRoot(path: "/provision")
 
+    /// Another install on the same engine names its containers with its own prefix and says so in a label.
+    @Test func aPrefixNamesTheContainersAndLabelsThem() throws {
+        var config = testConfig
+        config.containerPrefix = "pvit-"
+        let spec = ContainerSpec(config: config, root: root, component: .dhcp, version: Version("1.0.0")!)
+        #expect(spec.name == "pvit-dhcp")
+        #expect(spec.runArguments.contains("org.provision.prefix=pvit-"))
+        #expect(ContainerNaming.prefix(ofLabels: ["org.provision.component": "dhcp"]) == "pv-", "older containers: the default")
+    }
+
     @Test func dnsRunArguments() {
         let spec = ContainerSpec(config: testConfig, root: root, component: .dns, version: Version("1.2.3")!)
         #expect(spec.runArguments == [
             "run", "--detach", "--name", "pv-dns", "--restart", "unless-stopped", "--log-opt", "max-size=10m", "--log-opt", "max-file=3",
             "--network", "host",
             "--label", "org.provision.component=dns", "--label", "org.provision.version=1.2.3", "--label", "org.provision.managed=true",
+            "--label", "org.provision.prefix=pv-",
             "--env", "PV_DNS_LISTEN=127.0.0.1@5353",
             "--volume", "/provision/config/dns:/etc/provision:ro", "--volume", "/provision/data/dns:/var/lib/provision",
             "127.0.0.1:5000/pv-dns:1.2.3",

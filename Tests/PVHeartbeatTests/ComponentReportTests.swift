@@ -52,6 +52,14 @@ import Testing
         #expect(ComponentReport.version(of: container("x", "dns", "running", image: "reg:5000/pv-dns")) == nil)
     }
 
+    @Test func anotherInstallsContainersAreNotCounted() {
+        var theirs = container("pvit-dns", "dns", "running", version: "9.9.9")
+        theirs.labels["org.provision.prefix"] = "pvit-"
+        let r = ComponentReport.from(containers: [theirs, container("pv-dns", "dns", "exited", version: "1.1.0")])
+        #expect(r.components[.dns] == ReportedComponent(state: .stopped, version: "1.1.0", container: "pv-dns"))
+        #expect(ComponentReport.from(containers: [theirs], prefix: "pvit-").components[.dns]?.version == "9.9.9")
+    }
+
     @Test func nothingRunningIsStopped() {
         let r = ComponentReport.from(containers: [])
         #expect(r.overallState == "stopped")
