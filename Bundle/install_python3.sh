@@ -9,7 +9,7 @@
 # only unpacks and checks the tools into bin/ (for running them one by one from the bundle).
 # Needs nothing but bash, coreutils and gzip: the tools are static executables.
 set -u
-here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd) || { echo "install: cannot find the bundle directory"; exit 1; }
+here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd) || { echo "install: cannot find the bundle directory"; exit 1; }
 cd "$here" || exit 1
 
 if ! command -v sha256sum >/dev/null 2>&1; then

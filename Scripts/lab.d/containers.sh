@@ -1,0 +1,70 @@
+# shellcheck shell=bash
+# Scripts/lab: the running components (containers pv-dns, pv-dhcp, pv-monitoring on the
+# lab engine, host network) and the end-to-end check that DNS and DHCP answer.
+
+container_state() {
+    local state
+    if state=$(timeout 10 docker inspect -f '{{.State.Status}}' "$1" 2>/dev/null) && [ -n "$state" ]; then
+        echo "$state"
+    else
+        echo missing
+    fi
+}
+
+containers_up() {
+    local comp name state args
+    for comp in "${COMPONENTS[@]}"; do
+        name=pv-$comp
+        state=$(container_state "$name")
+        if [ "$state" = running ]; then
+            continue
+        fi
+        [ "$state" != missing ] && timeout 30 docker rm -f "$name" >/dev/null
+        args=(--name "$name" --network host --restart unless-stopped)
+        case "$comp" in
+            dns) args+=(-e "PV_DNS_LISTEN=$DNS_LISTEN") ;;
+            dhcp) args+=(-e "PV_DHCP_INTERFACE=$LINK_SRV") ;;
+        esac
+        timeout 300 docker run -d "${args[@]}" "$REGISTRY/pv-$comp:$RUN_VERSION" >> "$LOGS/containers.log" 2>&1 ||
+            { show_log_tail "$LOGS/containers.log"; die "could not start container $name; read $LOGS/containers.log"; }
+        say "container $name started from $REGISTRY/pv-$comp:$RUN_VERSION"
+    done
+}
+
+dns_ok() {
+    [ "$(kdig @127.0.0.1 -p "$DNS_PORT" +time=1 +retry=0 +short TXT pvverify.test 2>/dev/null)" = '"PVOK"' ]
+}
+
+dhcp_ok() {
+    timeout 10 busybox udhcpc -i "$LINK_CLI" -n -q -f -t 3 -T 1 -s /bin/true >/dev/null 2>&1
+}
+
+monitoring_ok() { [ "$(container_state pv-monitoring)" = running ]; }
+
+verify_up() {
+    # "docker logs NAME" needs DOCKER_HOST from .lab/env.
+    wait_for - "DNS (TXT pvverify.test = PVOK on 127.0.0.1:$DNS_PORT)" 30 "docker logs pv-dns" dns_ok
+    wait_for - "DHCP (a lease on $LINK_CLI)" 30 "docker logs pv-dhcp" dhcp_ok
+    wait_for - "monitoring container" 10 "docker logs pv-monitoring" monitoring_ok
+    say "verified: DNS answers PVOK on 127.0.0.1:$DNS_PORT, DHCP leases on $LINK_CLI ($(elapsed))"
+}
+
+containers_status() {
+    if engine_ping 2>/dev/null; then
+        local comp name line states=() all=0
+        for comp in "${COMPONENTS[@]}"; do
+            name=pv-$comp
+            line=$(timeout 10 docker inspect -f '{{.State.Status}} {{index .Config.Labels "org.provision.version"}}' \
+                "$name" 2>/dev/null) || line="missing -"
+            states+=("$name=${line% *}@${line#* }")
+            [ "${line%% *}" = running ] || all=1
+        done
+        if [ $all = 0 ]; then
+            echo "containers: running (${states[*]})"
+        else
+            echo "containers: stopped (${states[*]})"; return 1
+        fi
+    else
+        echo "containers: stopped (engine unreachable)"; return 1
+    fi
+}
