@@ -37,7 +37,15 @@ public struct BundleBuilder {
     public static let packedFiles = [("bin/pv_install.gz", "pv_install.gz"), ("lib/tools.tar.xz", "tools.tar.xz"),
                                      ("TOOLS.SHA256SUMS", "TOOLS.SHA256SUMS")]
 
-    public static let tools = ["pv_install", "pv_update", "pv_start", "pv_stop", "pv_status", "pv_verify", "pv_heartbeat", "pv_diagnostics", "pv_dhcp_probe"]
+    /// The tools a bundle ships: `tools.list` in the templates (Bundle/), the one list the scripts read too.
+    public static func tools(templates: String) throws(PVError) -> [String] {
+        let path = templates + "/tools.list"
+        let text: String
+        do { text = try FileIO.readText(path, limit: 1 << 16) } catch {
+            throw PVError(.notFound, "cannot read the tool list \(path)", hint: "pass --templates with this repository's Bundle/", cause: error.message)
+        }
+        return text.split(separator: "\n").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+    }
 
     /// (path in the bundle, source file, mode)
     public func layout() throws(PVError) -> [(String, String, Int32)] {
@@ -56,7 +64,7 @@ public struct BundleBuilder {
         for family in ["ubuntu", "centos"] { files.append(("sudoers/provision." + family, templates + "/sudoers/provision." + family, 0o644)) }
         switch tools {
         case .unpacked(let binaries):
-            for tool in Self.tools where FileIO.exists(binaries + "/" + tool) { files.append(("bin/" + tool, binaries + "/" + tool, 0o755)) }
+            for tool in try Self.tools(templates: templates) where FileIO.exists(binaries + "/" + tool) { files.append(("bin/" + tool, binaries + "/" + tool, 0o755)) }
             guard files.contains(where: { $0.0 == "bin/pv_install" }) else {
                 throw PVError(.notFound, "no pv_install in \(binaries)", hint: "build first: swift build -c release")
             }

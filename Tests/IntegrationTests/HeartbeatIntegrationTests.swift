@@ -131,7 +131,7 @@ extension LabIntegration {
             // The real payload, as received, against the schema in the repo.
             let payloadFile = root + "/payload.json"
             try JSONSerialization.data(withJSONObject: body).write(to: URL(fileURLWithPath: payloadFile))
-            let check = try run("/usr/bin/env", ["python3", "-c", """
+            let check = try run("/usr/bin/python3", ["-c", """
                 import json, sys, jsonschema
                 schema = json.load(open(sys.argv[1]))
                 jsonschema.Draft202012Validator.check_schema(schema)
