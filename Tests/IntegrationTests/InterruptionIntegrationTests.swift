@@ -173,11 +173,12 @@ extension LabIntegration {
             try updates.reset()
             #expect(try updates.update(["dns", "-v", "1.0.0"]).status == 0)
             let update = try RunningTool("pv_update", ["dns", "-v", "1.1.0", "--root", Lab.root])
-            _ = try update.waitForChild(" run ")
+            // Both signals while the old container is being stopped: the rest of the swap (remove,
+            // run, readiness, verification) is still ahead, so the tool cannot finish in between.
+            _ = try update.waitForChild(" stop ")
             update.signal(SIGTERM)
-            // Two standard signals sent back to back can merge into one pending signal; 100 ms apart
-            // each is delivered on its own (the swap under way takes about a second).
-            usleep(100_000)
+            // Two standard signals sent back to back can merge into one pending signal.
+            usleep(20_000)
             update.signal(SIGTERM)
             let r = try update.finish()
             #expect(r.status == 143, "\(r.output)")
