@@ -1,9 +1,7 @@
 import ArgumentParser
 import PVCLI
 import PVCore
-import PVHTTP
 import PVHeartbeat
-import PVState
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -2,7 +2,6 @@ import ArgumentParser
 import PVCLI
 import PVCore
 import PVInstall
-import PVState
 #if canImport(Glibc)
 import Glibc
 #endif
