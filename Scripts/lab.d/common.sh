@@ -37,6 +37,11 @@ FAKE_NETNS=pvlab-fake
 FAKE_CLI=pvx-cli
 FAKE_SRV=pvx-srv
 LINK_ADDR=198.51.100.1/24
+# The integration tests' own instance (container prefix pvit-) serves DHCP on a link of its own.
+# Another address than the lab's: both Keas bind a UDP fallback socket to theirs, port 67.
+IT_SRV=pvt-srv
+IT_CLI=pvt-cli
+IT_ADDR=198.51.100.2/24
 
 export DOCKER_HOST=unix://$DOCKER_SOCK
 

@@ -14,6 +14,18 @@ links_up() {
     ip link set "$LINK_SRV" up
     ip link set "$LINK_CLI" up
 
+    # The integration tests' own verification link.
+    if ip link show "$IT_SRV" >/dev/null 2>&1 && ! ip link show "$IT_CLI" >/dev/null 2>&1; then
+        ip link del "$IT_SRV"
+    fi
+    if ! ip link show "$IT_SRV" >/dev/null 2>&1; then
+        ip link add "$IT_SRV" type veth peer name "$IT_CLI"
+        say "created veth $IT_SRV <-> $IT_CLI"
+    fi
+    ip addr replace "$IT_ADDR" dev "$IT_SRV"
+    ip link set "$IT_SRV" up
+    ip link set "$IT_CLI" up
+
     # The link for fake DHCP servers: the server end lives in its own network namespace.
     if ! ip netns list | grep -qx "$FAKE_NETNS\( (id: [0-9]*)\)\?"; then
         ip netns add "$FAKE_NETNS"
@@ -28,7 +40,7 @@ links_up() {
     ip -n "$FAKE_NETNS" link set lo up
     ip -n "$FAKE_NETNS" link set "$FAKE_SRV" up
     ip link set "$FAKE_CLI" up
-    printf '%s\n' "veth $LINK_SRV" "veth $FAKE_CLI" "netns $FAKE_NETNS" > "$STATE/links"
+    printf '%s\n' "veth $LINK_SRV" "veth $IT_SRV" "veth $FAKE_CLI" "netns $FAKE_NETNS" > "$STATE/links"
 }
 
 links_ok() {
@@ -36,6 +48,8 @@ links_ok() {
     ip link show "$LINK_SRV" 2>/dev/null | grep -q ',UP' || return 1
     ip link show "$LINK_CLI" 2>/dev/null | grep -q ',UP' || return 1
     ip link show "$FAKE_CLI" 2>/dev/null | grep -q ',UP' || return 1
+    ip -4 -o addr show dev "$IT_SRV" 2>/dev/null | grep -q " ${IT_ADDR%/*}/" || return 1
+    ip link show "$IT_CLI" 2>/dev/null | grep -q ',UP' || return 1
     ip -n "$FAKE_NETNS" -4 -o addr show dev "$FAKE_SRV" 2>/dev/null | grep -q " ${LINK_ADDR%/*}/" || return 1
     ip -n "$FAKE_NETNS" link show "$FAKE_SRV" 2>/dev/null | grep -q ',UP' || return 1
 }
@@ -54,7 +68,7 @@ links_down() {
 
 links_status() {
     if links_ok; then
-        echo "links: running ($LINK_SRV ${LINK_ADDR} <-> $LINK_CLI; $FAKE_CLI <-> $FAKE_NETNS/$FAKE_SRV ${LINK_ADDR})"
+        echo "links: running ($LINK_SRV ${LINK_ADDR} <-> $LINK_CLI; $IT_SRV ${IT_ADDR} <-> $IT_CLI; $FAKE_CLI <-> $FAKE_NETNS/$FAKE_SRV ${LINK_ADDR})"
     else
         echo "links: stopped (expected $LINK_SRV/$LINK_CLI up and $FAKE_CLI <-> $FAKE_NETNS/$FAKE_SRV)"; return 1
     fi

@@ -129,14 +129,19 @@ public enum Steps {
         let config = try ctx.config()
         let server = config.dhcpServerInterface ?? "pvv-srv"
         let client = config.dhcpVerifyInterface
-        func present() -> Bool { interfaceExists(server) && interfaceExists(client) && interfaceHasAddress(server, "198.51.100.1") }
-        if present() { return "\(server) (198.51.100.1/24) <-> \(client) present" }
+        // The server end holds an address of the verification network (network_config.sh gives it
+        // 198.51.100.1; a second instance on the same host needs another one of its own).
+        func serverAddress() -> String? {
+            guard interfaceExists(server), interfaceExists(client) else { return nil }
+            return interfaceAddresses(server).first { IPv4Address($0).map(IPv4Network.verificationPool.contains) ?? false }
+        }
+        if let address = serverAddress() { return "\(server) (\(address)/24) <-> \(client) present" }
         guard ctx.isRoot && !ctx.sandbox else {
             throw PVError(.notFound, "the verification link \(server) <-> \(client) with 198.51.100.1/24 is missing",
                           hint: ctx.sandbox ? "create it first (in the lab: Scripts/lab up)" : "as root run network_config.sh from the bundle")
         }
         try ctx.run(Command("/bin/bash", [ctx.bundle + "/network_config.sh", server, client]), what: "network_config.sh")
-        guard present() else { throw PVError(.osError, "network_config.sh ran but the link is still missing") }
+        guard serverAddress() != nil else { throw PVError(.osError, "network_config.sh ran but the link is still missing") }
         return "created \(server) (198.51.100.1/24) <-> \(client)"
     }
 
@@ -305,21 +310,23 @@ public enum Steps {
 
     static func interfaceExists(_ name: String) -> Bool { if_nametoindex(name) != 0 }
 
-    static func interfaceHasAddress(_ name: String, _ address: String) -> Bool {
+    /// The IPv4 addresses of an interface, as text.
+    static func interfaceAddresses(_ name: String) -> [String] {
         var list: UnsafeMutablePointer<ifaddrs>? = nil
-        guard getifaddrs(&list) == 0 else { return false }
+        guard getifaddrs(&list) == 0 else { return [] }
         defer { freeifaddrs(list) }
+        var addresses: [String] = []
         var p = list
         while let a = p {
             if String(cString: a.pointee.ifa_name) == name, let sa = a.pointee.ifa_addr, sa.pointee.sa_family == sa_family_t(AF_INET) {
                 var buf = [CChar](repeating: 0, count: 64)
                 var sin = UnsafeRawPointer(sa).load(as: sockaddr_in.self)
                 inet_ntop(AF_INET, &sin.sin_addr, &buf, 64)
-                if String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) == address { return true }
+                addresses.append(String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
             }
             p = a.pointee.ifa_next
         }
-        return false
+        return addresses
     }
 }
 

@@ -139,7 +139,7 @@ extension LabIntegration {
             while Date() < deadline {
                 let r = try run("/usr/local/bin/docker", ["ps", "--format", "{{.Names}}"], environment: ["DOCKER_HOST": Lab.dockerHost])
                 let names = Set(r.stdout.split(separator: "\n").map(String.init))
-                if names.isSuperset(of: ["pv-dns", "pv-dhcp", "pv-monitoring"]) { return }
+                if names.isSuperset(of: ["pvit-dns", "pvit-dhcp", "pvit-monitoring"]) { return }
                 last = r.output
                 usleep(200_000)
             }
@@ -175,7 +175,7 @@ extension LabIntegration {
             // This VM's kernel clock is not disciplined by any time service: warn is the honest answer here.
             #expect(["ok", "warn"].contains(status(c, "clock")), "\(detail(c, "clock"))")
             #expect(detail(c, "rabbitmq").contains("opened channel 1 and closed it"))
-            #expect(detail(c, "container monitoring").hasPrefix("pv-monitoring running "))
+            #expect(detail(c, "container monitoring").hasPrefix("pvit-monitoring running "))
             #expect(detail(c, "heartbeat").contains("last beat #1 "))
             #expect(elapsed < 2, "a full run took \(elapsed) s")
 
@@ -238,10 +238,10 @@ extension LabIntegration {
             defer { engine.stop() }
             let image = "127.0.0.1:5000/pv-monitoring:1.1.0"
             try #require(engine.docker(["pull", "-q", image]).status == 0)
-            let started = try engine.docker(["run", "-d", "--name", "pv-monitoring", "--network", "none",
+            let started = try engine.docker(["run", "-d", "--name", "pvit-monitoring", "--network", "none",
                                              "--label", "org.provision.component=monitoring", "--label", "org.provision.version=1.1.0", image])
             try #require(started.status == 0, "\(started.output)")
-            try #require(engine.docker(["stop", "-t", "5", "pv-monitoring"]).status == 0)
+            try #require(engine.docker(["stop", "-t", "5", "pvit-monitoring"]).status == 0)
 
             let root = try Lab.scratchRoot("diag-mon", overriding: ["docker_host": engine.host])
             defer { try? FileManager.default.removeItem(atPath: root) }
@@ -251,11 +251,11 @@ extension LabIntegration {
             let c = try checks(r.stdout)
             #expect(status(c, "docker engine") == "ok", "\(detail(c, "docker engine"))")
             #expect(status(c, "container monitoring") == "fail")
-            #expect(detail(c, "container monitoring").hasPrefix("pv-monitoring 1.1.0 is exited (Exited (0)"), "\(detail(c, "container monitoring"))")
+            #expect(detail(c, "container monitoring").hasPrefix("pvit-monitoring 1.1.0 is exited (Exited (0)"), "\(detail(c, "container monitoring"))")
             #expect(detail(c, "container monitoring").contains("debug tools"))
             #expect((c["container monitoring"]?["hint"] as? String)?.contains("start_pv_monitoring.sh") == true)
             // Its log (what it printed before it stopped) is in the archive, demultiplexed and timestamped.
-            let listing = try run("/usr/bin/tar", ["-xzOf", archive, "--wildcards", "*/logs/pv-monitoring.log"])
+            let listing = try run("/usr/bin/tar", ["-xzOf", archive, "--wildcards", "*/logs/pvit-monitoring.log"])
             #expect(listing.stdout.contains("pv-monitoring 1.1.0: up"), "\(listing.output)")
             #expect(listing.stdout.hasPrefix("20"), "a timestamp first: \(listing.stdout.prefix(60))")
         }
@@ -292,7 +292,7 @@ extension LabIntegration {
             #expect(status(c, "rabbitmq") == "ok")
             #expect(status(c, "verify dns") == "ok")
             #expect(elapsed < 2.5, "bound 1.5 s, took \(elapsed) s")
-            let log = try run("/usr/bin/tar", ["-xzOf", root + "/a.tar.gz", "--wildcards", "*/logs/pv-dns.log"])
+            let log = try run("/usr/bin/tar", ["-xzOf", root + "/a.tar.gz", "--wildcards", "*/logs/pvit-dns.log"])
             #expect(log.stdout.hasPrefix("# no log: "), "\(log.stdout)")
         }
 
@@ -328,7 +328,7 @@ extension LabIntegration {
             let files = try run("/usr/bin/find", [extracted, "-type", "f"]).stdout.split(separator: "\n")
             #expect(files.contains { $0.hasSuffix("/etc/provision.conf") })
             #expect(files.contains { $0.hasSuffix("/state/notes") })
-            #expect(files.contains { $0.hasSuffix("/logs/pv-monitoring.log") })
+            #expect(files.contains { $0.hasSuffix("/logs/pvit-monitoring.log") })
             for secret in [planted, labPassword] {
                 let grep = try run("/usr/bin/grep", ["-rlF", secret, extracted])
                 #expect(grep.status == 1, "found in: \(grep.stdout)")

@@ -122,7 +122,7 @@ extension LabIntegration {
             for c in ["dns", "dhcp", "monitoring"] {
                 #expect(components[c]?["state"] as? String == "running", "\(c): \(components[c] ?? [:])")
                 #expect((components[c]?["version"] as? String)?.isEmpty == false)
-                #expect(components[c]?["container"] as? String == "pv-\(c)")
+                #expect(components[c]?["container"] as? String == "pvit-\(c)")
             }
             let disks = try #require((body["system"] as? [String: Any])?["disks"] as? [[String: Any]])
             #expect(disks.map { $0["name"] as? String } == ["root", "docker"])

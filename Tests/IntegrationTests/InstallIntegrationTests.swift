@@ -202,7 +202,7 @@ extension LabIntegration {
             // Its arguments name no file: anything else is a usage error before any work.
             let probe = try run("/usr/bin/setpriv", asNobody + [helper, "--config", root + "/etc/provision.conf"])
             #expect(probe.status == 64, "\(probe.output)")
-            let direct = try run("/usr/bin/setpriv", asNobody + [helper, "--interface", "pvv-cli"])
+            let direct = try run("/usr/bin/setpriv", asNobody + [helper, "--interface", "pvt-cli"])
             #expect(direct.status == 0 && direct.stdout.hasPrefix("pv_dhcp_probe/1\tok\t"), "\(direct.output)")
 
             // The Swift runtime's crash handler starts the program SWIFT_BACKTRACE names: never

@@ -150,7 +150,7 @@ extension LabIntegration {
 
         @Test func aHangUpDuringAllFinishesTheComponentInHandAndLeavesTheRest() throws {
             try updates.reset()
-            let before = try updates.dockerCLI(["inspect", "--format", "{{.Id}}", "pv-dhcp", "pv-monitoring"]).stdout
+            let before = try updates.dockerCLI(["inspect", "--format", "{{.Id}}", "pvit-dhcp", "pvit-monitoring"]).stdout
             // 1.2.0 is the lab's broken release: dns is swapped, fails verification and is rolled back.
             let update = try RunningTool("pv_update", ["all", "--root", Lab.root])
             _ = try update.waitForChild(" run ")
@@ -161,7 +161,7 @@ extension LabIntegration {
             #expect(r.output.contains("rolled back: 1.1.0 runs and passes verification"), "\(r.output)")
             #expect(r.output.contains("interrupted by SIGHUP: stopped at a safe point; not updated: dhcp, monitoring"), "\(r.output)")
             #expect(try updates.served() == "1.1.0")
-            #expect(try updates.dockerCLI(["inspect", "--format", "{{.Id}}", "pv-dhcp", "pv-monitoring"]).stdout == before,
+            #expect(try updates.dockerCLI(["inspect", "--format", "{{.Id}}", "pvit-dhcp", "pvit-monitoring"]).stdout == before,
                     "dhcp and monitoring were not touched")
             #expect(!FileManager.default.fileExists(atPath: journal))
             try expectStateAgrees()

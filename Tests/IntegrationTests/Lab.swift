@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// The lab that `Scripts/lab up` brings up: a real Docker engine, registry,
@@ -7,30 +8,62 @@ import Testing
 enum Lab {
     static let repo: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static var dir: URL { repo.appendingPathComponent(".lab") }
-    static var root: String { dir.appendingPathComponent("root").path }
+    /// The developer's lab instance (`.lab/root`, containers pv-*): the tests read its
+    /// configuration and never change what runs there.
+    static var labConfig: String { dir.appendingPathComponent("root/etc/provision.conf").path }
+    /// The tests' own instance on the same engine: its root, its containers (pvit-*), its DNS port
+    /// and its DHCP link (pvt-srv 198.51.100.2/24 <-> pvt-cli, made by Scripts/lab).
+    static var root: String { dir.appendingPathComponent("it-root").path }
     static var config: String { root + "/etc/provision.conf" }
+    static let dnsPort = "5354"
+    static let instance: [String: String] = [
+        "container_prefix": "pvit-", "dns_listen": "127.0.0.1@\(dnsPort)", "dns_verify_port": dnsPort,
+        "dhcp_server_interface": "pvt-srv", "dhcp_verify_interface": "pvt-cli",
+    ]
     static var binDir: String { ProcessInfo.processInfo.environment["PV_BIN_DIR"] ?? repo.appendingPathComponent(".build/debug").path }
     static var dockerHost: String { "unix://" + dir.appendingPathComponent("docker/docker.sock").path }
 
+    /// The lab must be up; the tests' instance is set up on first use (its configuration, and its
+    /// three components started at the lab's good version).
     static func requireUp() throws {
-        guard FileManager.default.fileExists(atPath: config) else {
-            throw LabError("the lab is not up (\(config) missing): run Scripts/lab up, or Scripts/test which does")
+        guard FileManager.default.fileExists(atPath: labConfig) else {
+            throw LabError("the lab is not up (\(labConfig) missing): run Scripts/lab up, or Scripts/test which does")
+        }
+        try instanceSetUp.withLock { done in
+            if done { return }
+            try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: config, contents: Data(try configText().utf8), attributes: [.posixPermissions: 0o600])
+            for component in ["dns", "dhcp", "monitoring"] {
+                let r = try tool("pv_start", [component, "-v", "1.1.0", "--root", root])
+                guard r.status == 0 else { throw LabError("starting the tests' \(component): \(r.output)") }
+            }
+            done = true
         }
     }
+    private static let instanceSetUp = Mutex(false)
 
-    static func configText() throws -> String { try String(contentsOfFile: config, encoding: .utf8) }
+    /// The lab's configuration with the tests' instance in it.
+    static func configText() throws -> String {
+        try overriding(String(contentsOfFile: labConfig, encoding: .utf8), with: instance)
+    }
 
-    /// A scratch install root whose configuration is the lab's with some keys replaced.
+    static func overriding(_ text: String, with values: [String: String]) -> String {
+        var lines: [String] = []
+        var missing = values
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let key = line.split(separator: "=").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            if let value = values[key] { lines.append("\(key) = \(value)"); missing[key] = nil } else { lines.append(String(line)) }
+        }
+        for (key, value) in missing.sorted(by: { $0.key < $1.key }) { lines.append("\(key) = \(value)") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A scratch install root whose configuration is the tests' instance's with some keys replaced.
     static func scratchRoot(_ name: String, overriding: [String: String] = [:]) throws -> String {
         try requireUp()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pvit-\(name)-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir + "/etc", withIntermediateDirectories: true)
-        var lines: [String] = []
-        for line in try configText().split(separator: "\n", omittingEmptySubsequences: false) {
-            let key = line.split(separator: "=").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-            if let value = overriding[key] { lines.append("\(key) = \(value)") } else { lines.append(String(line)) }
-        }
-        _ = FileManager.default.createFile(atPath: dir + "/etc/provision.conf", contents: Data(lines.joined(separator: "\n").utf8),
+        _ = FileManager.default.createFile(atPath: dir + "/etc/provision.conf", contents: Data(Self.overriding(try configText(), with: overriding).utf8),
                                        attributes: [.posixPermissions: 0o600])
         return dir
     }

@@ -38,7 +38,7 @@ extension LabIntegration {
         }
 
         func dnsVersionServed() throws -> String {
-            try run("/usr/bin/kdig", ["@127.0.0.1", "-p", "5353", "+short", "+time=1", "+retry=1", "TXT", "version.pvverify.test"]).stdout
+            try run("/usr/bin/kdig", ["@127.0.0.1", "-p", Lab.dnsPort, "+short", "+time=1", "+retry=1", "TXT", "version.pvverify.test"]).stdout
                 .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\"", with: "")
         }
 
@@ -138,13 +138,13 @@ extension LabIntegration {
             #expect(try wrapper("stop_pv_dns.sh").status == 0)
             let squatter = try Server("squatter", "/usr/bin/python3", ["-u", "-c", """
                 import socket, time
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 5353)); print("ready"); time.sleep(60)
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", \(Lab.dnsPort))); print("ready"); time.sleep(60)
                 """])
             defer { squatter.stop() }
             try squatter.waitForLine("ready")
             let r = try wrapper("start_pv_dns.sh", ["-v", Self.good])
             #expect(r.status == 75, "\(r.output)")
-            #expect(r.stderr.contains("UDP 127.0.0.1:5353 is in use by another process"))
+            #expect(r.stderr.contains("UDP 127.0.0.1:\(Lab.dnsPort) is in use by another process"))
             squatter.stop()
         }
     }

@@ -16,7 +16,7 @@ extension LabIntegration {
         }
 
         func served(_ component: String = "dns") throws -> String {
-            try run("/usr/bin/kdig", ["@127.0.0.1", "-p", "5353", "+short", "+time=1", "+retry=1", "TXT", "version.pvverify.test"]).stdout
+            try run("/usr/bin/kdig", ["@127.0.0.1", "-p", Lab.dnsPort, "+short", "+time=1", "+retry=1", "TXT", "version.pvverify.test"]).stdout
                 .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\"", with: "")
         }
 
@@ -60,8 +60,9 @@ extension LabIntegration {
             #expect(r.stdout.contains("dns: updated 1.0.0 -> 1.1.0, verified"))
             let s = try dnsStatus()
             #expect(s["version"] as? String == "1.1.0" && s["verified_version"] as? String == "1.1.0")
-            let containers = try dockerCLI(["ps", "-a", "--filter", "label=org.provision.component=dns", "--format", "{{.Names}}"]).stdout
-            #expect(containers.split(separator: "\n") == ["pv-dns"], "the old container is gone")
+            let containers = try dockerCLI(["ps", "-a", "--filter", "label=org.provision.component=dns", "--filter", "label=org.provision.prefix=pvit-",
+                                            "--format", "{{.Names}}"]).stdout
+            #expect(containers.split(separator: "\n") == ["pvit-dns"], "the old container is gone")
             r = try update(["dns", "-v", "1.1.0"])
             #expect(r.stdout.contains("1.1.0 is up to date; left untouched"))
         }
