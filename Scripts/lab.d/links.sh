@@ -1,30 +1,26 @@
 # shellcheck shell=bash
-# Scripts/lab: the two veth links (and the network namespace) for DHCP.
+# Scripts/lab: the veth links (and the network namespace) for DHCP.
+
+# A veth pair in this namespace, up, with ADDRESS on its server end (made again when half of it is left).
+veth_up() {  # SERVER CLIENT ADDRESS
+    local srv=$1 cli=$2 addr=$3
+    if ip link show "$srv" >/dev/null 2>&1 && ! ip link show "$cli" >/dev/null 2>&1; then
+        ip link del "$srv"
+    fi
+    if ! ip link show "$srv" >/dev/null 2>&1; then
+        ip link add "$srv" type veth peer name "$cli"
+        say "created veth $srv <-> $cli"
+    fi
+    ip addr replace "$addr" dev "$srv"
+    ip link set "$srv" up
+    ip link set "$cli" up
+}
 
 links_up() {
     # The DHCP verification link. Kea needs the server end before it starts.
-    if ip link show "$LINK_SRV" >/dev/null 2>&1 && ! ip link show "$LINK_CLI" >/dev/null 2>&1; then
-        ip link del "$LINK_SRV"
-    fi
-    if ! ip link show "$LINK_SRV" >/dev/null 2>&1; then
-        ip link add "$LINK_SRV" type veth peer name "$LINK_CLI"
-        say "created veth $LINK_SRV <-> $LINK_CLI"
-    fi
-    ip addr replace "$LINK_ADDR" dev "$LINK_SRV"
-    ip link set "$LINK_SRV" up
-    ip link set "$LINK_CLI" up
-
+    veth_up "$LINK_SRV" "$LINK_CLI" "$LINK_ADDR"
     # The integration tests' own verification link.
-    if ip link show "$IT_SRV" >/dev/null 2>&1 && ! ip link show "$IT_CLI" >/dev/null 2>&1; then
-        ip link del "$IT_SRV"
-    fi
-    if ! ip link show "$IT_SRV" >/dev/null 2>&1; then
-        ip link add "$IT_SRV" type veth peer name "$IT_CLI"
-        say "created veth $IT_SRV <-> $IT_CLI"
-    fi
-    ip addr replace "$IT_ADDR" dev "$IT_SRV"
-    ip link set "$IT_SRV" up
-    ip link set "$IT_CLI" up
+    veth_up "$IT_SRV" "$IT_CLI" "$IT_ADDR"
 
     # The link for fake DHCP servers: the server end lives in its own network namespace.
     if ! ip netns list | grep -qx "$FAKE_NETNS\( (id: [0-9]*)\)\?"; then
