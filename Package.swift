@@ -101,14 +101,14 @@ let package = Package(
             swiftSettings: strict),
         // One leaf per executable: flags -> the operation, and its rendering.
         cli("PVVerifyCLI", ["PVVerification"]),
-        cli("PVStartCLI", ["PVComponents", "PVVerification", "PVRegistry"]),
+        cli("PVStartCLI", ["PVComponents", "PVVerification", "PVRegistry", "PVHTTP"]),
         cli("PVStopCLI", ["PVComponents"]),
         cli("PVStatusCLI", ["PVComponents"]),
-        cli("PVUpdateCLI", ["PVComponents", "PVVerification", "PVRegistry"]),
-        cli("PVInstallCLI", ["PVInstall"]),
+        cli("PVUpdateCLI", ["PVComponents", "PVVerification", "PVRegistry", "PVHTTP"]),
+        cli("PVInstallCLI", ["PVInstall", "PVHTTP"]),
         cli("PVBundleCLI", ["PVBundle"]),
-        cli("PVHeartbeatCLI", ["PVHeartbeat"]),
-        cli("PVDiagnosticsCLI", ["PVDiagnostics"]),
+        cli("PVHeartbeatCLI", ["PVHeartbeat", "PVHTTP"]),
+        cli("PVDiagnosticsCLI", ["PVDiagnostics", "PVHTTP"]),
 
         // Executables.
         .executableTarget(name: "pv_verify", dependencies: ["PVVerifyCLI"], swiftSettings: strict),
@@ -135,8 +135,8 @@ let package = Package(
             name: "PVComponentsTests", dependencies: ["PVComponents", "PVState", "PVDocker", "PVCore", "PVTestSupport"],
             swiftSettings: strict),
         // Fakes shared by the test targets.
-        .target(name: "PVTestSupport", dependencies: ["PVHTTP", "PVCore"], path: "Tests/PVTestSupport", swiftSettings: strict),
-        .testTarget(name: "PVHTTPTests", dependencies: ["PVHTTP", "CCurl", "PVTestSupport"], swiftSettings: strict),
+        .target(name: "PVTestSupport", dependencies: ["PVCore"], path: "Tests/PVTestSupport", swiftSettings: strict),
+        .testTarget(name: "PVHTTPTests", dependencies: ["PVHTTP", "PVCore", "CCurl", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVHeartbeatTests", dependencies: ["PVHeartbeat", "PVState", "PVHTTP", "PVCore", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVDiagnosticsTests", dependencies: ["PVDiagnostics", "PVState", "PVAMQP", "PVHTTP", "PVCore"], swiftSettings: strict),
         .testTarget(name: "PVInstallTests", dependencies: ["PVInstall", "PVArchive", "PVTestSupport"], swiftSettings: strict),

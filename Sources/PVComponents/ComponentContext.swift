@@ -30,6 +30,9 @@ public struct ComponentContext: Sendable {
 
     public var root: InstallRoot { environment.root }
 
+    /// Whole seconds since the epoch on the environment's wall clock: the time of a history entry.
+    public var now: Int { Int(environment.clock.now()) }
+
     public func spec(_ component: Component, _ version: Version) -> ContainerSpec {
         ContainerSpec(config: config, root: root, component: component, version: version)
     }

@@ -81,7 +81,7 @@ public struct ComponentStart: Sendable {
         }
         try context.state.update {
             $0[component].running = version
-            $0[component].record("started", version: version)
+            $0[component].record("started", version: version, at: context.now)
         }
         let ms = try waitUntilReady(component, spec: spec, since: started)
         return .started(version, replaced: replaced, readyAfterMs: ms)

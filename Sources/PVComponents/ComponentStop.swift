@@ -27,7 +27,7 @@ public struct ComponentStop: Sendable {
         }
         try context.state.update { state in
             if state[component].running != nil || outcome != .wasNotRunning {
-                state[component].record("stopped", version: state[component].running)
+                state[component].record("stopped", version: state[component].running, at: context.now)
             }
             state[component].running = nil
         }

@@ -121,7 +121,7 @@ public struct ComponentUpdate: Sendable {
                 $0[component].verified = to
                 $0[component].running = to
                 $0[component].failed.removeAll { $0 == to }
-                $0[component].record("updated from \(current?.description ?? "nothing")", version: to)
+                $0[component].record("updated from \(current?.description ?? "nothing")", version: to, at: context.now)
             }
             UpdateJournal.remove(root: root, component: component)
             return .updated(from: current, to: to)
@@ -131,7 +131,7 @@ public struct ComponentUpdate: Sendable {
         try write(&journal, .rollingBack)
         try context.state.update {
             if !$0[component].failed.contains(to) { $0[component].failed.append(to) }
-            $0[component].record("failed verification: \(check.detail)", version: to)
+            $0[component].record("failed verification: \(check.detail)", version: to, at: context.now)
         }
         let restored = try rollBack(component, to: rollbackTarget, failing: to)
         UpdateJournal.remove(root: root, component: component)
@@ -157,7 +157,7 @@ public struct ComponentUpdate: Sendable {
         }
         let check = verify(component)
         try context.state.update {
-            $0[component].record("rolled back", version: version)
+            $0[component].record("rolled back", version: version, at: context.now)
             if check.passed { $0[component].verified = version }
         }
         return check.passed ? "rolled back: \(version) runs and passes verification"
@@ -186,7 +186,7 @@ public struct ComponentUpdate: Sendable {
             try context.state.update {
                 $0[component].verified = journal.to
                 $0[component].running = journal.to
-                $0[component].record("update finished after an interruption", version: journal.to)
+                $0[component].record("update finished after an interruption", version: journal.to, at: context.now)
             }
             UpdateJournal.remove(root: root, component: component)
             return "finished the interrupted update of \(component.rawValue) to \(journal.to) (it runs and passes verification)"

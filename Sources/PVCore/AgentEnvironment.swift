@@ -3,7 +3,9 @@ import Glibc
 #endif
 
 /// Everything outside its own process that a tool reaches through seams: the install root, the
-/// clocks and sleep, the programs it starts, where its lines go, and who it runs as. A command
+/// clocks and sleep, the programs it starts (the Docker CLI among them), HTTP (the management
+/// server, the registry, the Docker Engine API), the files it does not own, the host's name and
+/// interfaces, where its lines go, and who it runs as. A command
 /// makes one (`live`) and hands it down; each operation's context carries it. Tests make one
 /// with `failing(root:)`, where every seam a test did not replace stops the test at once, so no
 /// unit test can reach the host by accident (swiftly's `runWithMockedIO`).
@@ -11,6 +13,9 @@ public struct AgentEnvironment: Sendable {
     public var root: InstallRoot
     public var clock: AgentClock
     public var processes: any ProcessRunner
+    public var http: any HTTPTransport
+    public var files: any FileSystem
+    public var host: HostFacts
     public var output: OutputSink
     /// The effective user: root (uid 0) may do the root-only parts of an install.
     public var effectiveUserID: UInt32
@@ -19,12 +24,16 @@ public struct AgentEnvironment: Sendable {
     /// instead of killing it. A unit test's process keeps its own handlers.
     public var handleSignals: @Sendable () -> Void
 
-    public init(root: InstallRoot, clock: AgentClock, processes: any ProcessRunner, output: OutputSink,
+    public init(root: InstallRoot, clock: AgentClock, processes: any ProcessRunner, http: any HTTPTransport,
+                files: any FileSystem, host: HostFacts, output: OutputSink,
                 effectiveUserID: UInt32, userName: String, handleSignals: @escaping @Sendable () -> Void) {
         self.handleSignals = handleSignals
         self.root = root
         self.clock = clock
         self.processes = processes
+        self.http = http
+        self.files = files
+        self.host = host
         self.output = output
         self.effectiveUserID = effectiveUserID
         self.userName = userName
@@ -32,18 +41,20 @@ public struct AgentEnvironment: Sendable {
 
     public var isRoot: Bool { effectiveUserID == 0 }
 
-    /// This process on this host.
-    public static func live(root: InstallRoot) -> AgentEnvironment {
+    /// This process on this host. HTTP is the one seam a tool chooses: the tools that speak it
+    /// hand in PVHTTP's libcurl transport, and the others (pv_stop, pv_status) link no libcurl.
+    public static func live(root: InstallRoot, http: any HTTPTransport = NoHTTPTransport()) -> AgentEnvironment {
         let uid = geteuid()
         let name = getpwuid(uid).map { String(cString: $0.pointee.pw_name) } ?? (uid == 0 ? "root" : String(uid))
-        return AgentEnvironment(root: root, clock: .system, processes: LiveProcessRunner(), output: .standard,
+        return AgentEnvironment(root: root, clock: .system, processes: LiveProcessRunner(), http: http,
+                                files: LiveFileSystem(), host: .live, output: .standard,
                                 effectiveUserID: uid, userName: name, handleSignals: { Interruption.handleSignals() })
     }
 
     /// For unit tests: every seam fails loudly until the test replaces it.
     public static func failing(root: InstallRoot) -> AgentEnvironment {
-        AgentEnvironment(root: root, clock: .failing, processes: FailingProcessRunner(), output: .failing,
-                         effectiveUserID: 65534, userName: "nobody", handleSignals: {})
+        AgentEnvironment(root: root, clock: .failing, processes: FailingProcessRunner(), http: FailingHTTPTransport(),
+                         files: FailingFileSystem(), host: .failing, output: .failing, effectiveUserID: 65534, userName: "nobody", handleSignals: {})
     }
 
     /// The server's configuration, `<root>/etc/provision.conf`.

@@ -14,7 +14,7 @@ public enum ConfigurationCheck {
         public var result: CheckResult
     }
 
-    public static func load(root: InstallRoot, files: any FileSource) -> Loaded {
+    public static func load(root: InstallRoot, files: any FileSystem) -> Loaded {
         let path = root.configFile
         let text: String
         switch files.readText(path, limit: 1 << 20) {

@@ -108,7 +108,7 @@ public struct Diagnostics: Sendable {
         let records = Self.loadRecords(root: root, files: ctx.files)
         var facts: EngineFacts?
         if let config = loaded.config {
-            let engineFacts = EngineFacts(dockerHost: config.dockerHost, transport: ctx.engineTransport,
+            let engineFacts = EngineFacts(dockerHost: config.dockerHost, transport: ctx.environment.http,
                                           connectTimeout: 1, totalTimeout: min(t.engine, t.containers),
                                           wallClock: { ctx.kernelClock().now })
             facts = engineFacts
@@ -220,7 +220,7 @@ public struct Diagnostics: Sendable {
         }
         let redactor = loaded.config.map(Redactor.init(config:)) ?? Redactor(secrets: [])
         let report = DiagnosticsReport(
-            resourceID: loaded.config?.resourceID, hostname: ctx.hostname(), time: startTime, root: Self.absolute(root.path),
+            resourceID: loaded.config?.resourceID, hostname: ctx.environment.host.name(), time: startTime, root: Self.absolute(root.path),
             checks: results, elapsedMilliseconds: Monotonic.milliseconds(since: started), boundSeconds: options.totalTimeout,
             configurationInvalid: loaded.config == nil)
         return DiagnosticsRun(report: report, logs: logs, configText: loaded.text, stateFiles: stateFiles, redactor: redactor)
@@ -243,7 +243,7 @@ public struct Diagnostics: Sendable {
         return String(cString: resolved)
     }
 
-    static func loadRecords(root: InstallRoot, files: any FileSource) -> ServerState? {
+    static func loadRecords(root: InstallRoot, files: any FileSystem) -> ServerState? {
         let path = StateStore(root: root).path
         guard case .success(let text) = files.readText(path, limit: 1 << 20) else { return nil }
         return try? JSONDecoder().decode(ServerState.self, from: Data(text.utf8))
@@ -252,7 +252,7 @@ public struct Diagnostics: Sendable {
     /// Docker's data directory from the engine; when the engine does not
     /// answer, the one the heartbeat remembered, so a full disk that stopped
     /// Docker is still found.
-    static func dockerDisk(config: ServerConfig, facts: EngineFacts, root: InstallRoot, files: any FileSource,
+    static func dockerDisk(config: ServerConfig, facts: EngineFacts, root: InstallRoot, files: any FileSystem,
                            usage: (String) -> Result<DiskUsage, DiskUsageError>, thresholds: DiskThresholds) -> CheckResult {
         if config.dockerHost.hasPrefix("tcp://") {
             return CheckResult(name: "disk docker", status: .warn,

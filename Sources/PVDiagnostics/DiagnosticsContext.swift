@@ -1,101 +1,58 @@
 import CTimex
 import PVAMQP
 import PVCore
-import PVHTTP
 import PVVerification
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Everything diagnostics touch outside the process, injected so unit tests
-/// run every check against fakes and never reach the host by accident.
+/// What diagnostics reach beyond the agent's environment (root, HTTP to the Engine API, files,
+/// host name): the unit directory, an AMQP login, the two verifications, statvfs and adjtimex.
+/// Injected so unit tests run every check against fakes and never reach the host by accident.
 public struct DiagnosticsContext: Sendable {
-    public var root: InstallRoot
+    public var environment: AgentEnvironment
     /// Where pv_heartbeat.service and pv_heartbeat.timer are expected.
     public var systemdDirectory: String
-    /// Carries the Docker Engine API requests (libcurl over the socket when live).
-    public var engineTransport: any HTTPTransport
     /// One AMQP login and channel within the given seconds.
     public var amqpLogin: @Sendable (AMQPEndpoint, Double) -> Result<AMQPSession, AMQPError>
     public var verifyDNS: @Sendable (ServerConfig) -> CheckResult
     public var verifyDHCP: @Sendable (ServerConfig) -> CheckResult
     public var diskUsage: @Sendable (String) -> Result<DiskUsage, DiskUsageError>
-    public var files: any FileSource
     public var kernelClock: @Sendable () -> KernelClock
-    public var hostname: @Sendable () -> String
 
-    public init(root: InstallRoot, systemdDirectory: String, engineTransport: any HTTPTransport,
+    public init(environment: AgentEnvironment, systemdDirectory: String,
                 amqpLogin: @escaping @Sendable (AMQPEndpoint, Double) -> Result<AMQPSession, AMQPError>,
                 verifyDNS: @escaping @Sendable (ServerConfig) -> CheckResult,
                 verifyDHCP: @escaping @Sendable (ServerConfig) -> CheckResult,
                 diskUsage: @escaping @Sendable (String) -> Result<DiskUsage, DiskUsageError>,
-                files: any FileSource, kernelClock: @escaping @Sendable () -> KernelClock,
-                hostname: @escaping @Sendable () -> String) {
-        self.root = root
+                kernelClock: @escaping @Sendable () -> KernelClock) {
+        self.environment = environment
         self.systemdDirectory = systemdDirectory
-        self.engineTransport = engineTransport
         self.amqpLogin = amqpLogin
         self.verifyDNS = verifyDNS
         self.verifyDHCP = verifyDHCP
         self.diskUsage = diskUsage
-        self.files = files
         self.kernelClock = kernelClock
-        self.hostname = hostname
     }
 
-    /// The real machine: libcurl, rabbitmq-c, ldns, a packet socket, statvfs, adjtimex.
-    public static func live(root: InstallRoot, systemdDirectory: String, verifyTimeout: Double) -> DiagnosticsContext {
-        DiagnosticsContext(
-            root: root, systemdDirectory: systemdDirectory,
-            engineTransport: LiveHTTPTransport(userAgent: "pv_diagnostics"),
+    public var root: InstallRoot { environment.root }
+    public var files: any FileSystem {
+        get { environment.files }
+        set { environment.files = newValue }
+    }
+
+    /// The real machine: rabbitmq-c, ldns, a packet socket, statvfs, adjtimex.
+    public static func live(_ environment: AgentEnvironment, systemdDirectory: String, verifyTimeout: Double) -> DiagnosticsContext {
+        let root = environment.root
+        return DiagnosticsContext(
+            environment: environment, systemdDirectory: systemdDirectory,
             amqpLogin: { endpoint, seconds in
                 AMQPLogin(connectTimeout: min(2, seconds), totalTimeout: seconds).check(endpoint)
             },
             verifyDNS: { Verifier(config: $0, timeoutSeconds: verifyTimeout).dns() },
             verifyDHCP: { Verifier(config: $0, timeoutSeconds: verifyTimeout, root: root).dhcp() },
             diskUsage: DiskUsage.measure,
-            files: LiveFileSource(),
-            kernelClock: KernelClock.read,
-            hostname: {
-                var buffer = [CChar](repeating: 0, count: 256)
-                guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
-                return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            })
-    }
-}
-
-/// The few file questions diagnostics ask.
-public protocol FileSource: Sendable {
-    func readText(_ path: String, limit: Int) -> Result<String, FileIOError>
-    /// Seconds since the epoch of the last change, nil when the file does not exist.
-    func modificationTime(_ path: String) -> Double?
-    func exists(_ path: String) -> Bool
-    /// Permission bits, nil when the file does not exist.
-    func mode(_ path: String) -> mode_t?
-    /// Whether this process may connect to (write) a socket or file.
-    func isWritable(_ path: String) -> Bool
-    /// Names of the regular files in a directory (empty when there is none).
-    func list(_ directory: String) -> [String]
-}
-
-public struct LiveFileSource: FileSource {
-    public init() {}
-    public func readText(_ path: String, limit: Int) -> Result<String, FileIOError> {
-        do { return .success(try FileIO.readText(path, limit: limit)) } catch { return .failure(error) }
-    }
-    public func modificationTime(_ path: String) -> Double? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        return Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
-    }
-    public func exists(_ path: String) -> Bool { FileIO.exists(path) }
-    public func mode(_ path: String) -> mode_t? { FileIO.modeAndOwner(path)?.mode }
-    public func isWritable(_ path: String) -> Bool { access(path, W_OK) == 0 }
-    public func list(_ directory: String) -> [String] {
-        (FileIO.listDirectory(directory) ?? []).filter { name in
-            var st = stat()
-            return lstat(directory + "/" + name, &st) == 0 && st.st_mode & S_IFMT == S_IFREG
-        }
+            kernelClock: KernelClock.read)
     }
 }
 

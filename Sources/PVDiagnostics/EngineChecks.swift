@@ -7,7 +7,7 @@ import PVHTTP
 public enum EngineChecks {
     /// Is the engine there? The answer names the engine's version and, when it
     /// is not there, why: no socket, no permission, or nobody answering.
-    public static func engine(dockerHost: String, ping: Result<HTTPResponse, DockerEngineError>, files: any FileSource,
+    public static func engine(dockerHost: String, ping: Result<HTTPResponse, DockerEngineError>, files: any FileSystem,
                               configFile: String) -> CheckResult {
         switch ping {
         case .success(let response):

@@ -35,7 +35,7 @@ public enum HeartbeatCheck {
         }
     }
 
-    public static func gather(root: InstallRoot, unitDirectory: String, files: any FileSource, now: Double) -> Facts {
+    public static func gather(root: InstallRoot, unitDirectory: String, files: any FileSystem, now: Double) -> Facts {
         let statePath = LiveHeartbeatStateStore(root: root).path
         let text: String?
         switch files.readText(statePath, limit: 64 << 10) {

@@ -2,6 +2,7 @@ import ArgumentParser
 import PVCLI
 import PVCore
 import PVDiagnostics
+import PVHTTP
 
 /// `pv_diagnostics`: what support asks for first when a server misbehaves.
 public struct DiagnosticsCommand: ParsableCommand {
@@ -104,14 +105,13 @@ public struct DiagnosticsCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let environment = AgentEnvironment.live(root: rootOptions.resolve())
+        let environment = AgentEnvironment.live(root: rootOptions.resolve(), http: LiveHTTPTransport(userAgent: "pv_diagnostics"))
         let status = execute(in: environment)
         if status != .ok { throw ExitCode(status.rawValue) }
     }
 
     func execute(in environment: AgentEnvironment) -> ExitStatus {
-        let root = environment.root
-        let context = DiagnosticsContext.live(root: root, systemdDirectory: Self.unitDirectory(option: systemdDir, root: root),
+        let context = DiagnosticsContext.live(environment, systemdDirectory: Self.unitDirectory(option: systemdDir, root: environment.root),
                                               verifyTimeout: 1.0)
         let outcome = Diagnostics(context: context, options: DiagnosticsOptions(
             totalTimeout: timeout, logLines: logLines, collectArchive: archive != nil)).run(archive: archive)

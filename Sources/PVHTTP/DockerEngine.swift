@@ -18,7 +18,7 @@ public struct DockerEngine: Sendable {
     public var connectTimeout: Double
     public var totalTimeout: Double
 
-    public init(dockerHost: String, transport: any HTTPTransport = LiveHTTPTransport(),
+    public init(dockerHost: String, transport: any HTTPTransport,
                 connectTimeout: Double = 1, totalTimeout: Double = 3) throws(DockerEngineError) {
         if dockerHost.hasPrefix("unix:///") {
             socketPath = String(dockerHost.dropFirst("unix://".count))

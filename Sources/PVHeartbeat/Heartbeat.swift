@@ -5,21 +5,22 @@ import PVHTTP
 /// Everything a beat touches outside itself. The live context reads /proc,
 /// asks the Docker socket and posts with libcurl; unit tests pass fakes.
 public struct HeartbeatContext: Sendable {
+    /// The clocks (the payload's timestamp; timeouts, durations, sleep), HTTP to the management
+    /// server and the host's name.
+    public var environment: AgentEnvironment
     public var system: any SystemSource
     public var probe: any ComponentProbe
-    public var transport: any HTTPTransport
     public var stateStore: any HeartbeatStateStore
-    /// The wall clock (the payload's timestamp), the monotonic clock (timeouts, durations), sleep.
-    public var clock: AgentClock
 
-    public init(system: any SystemSource, probe: any ComponentProbe, transport: any HTTPTransport,
-                stateStore: any HeartbeatStateStore, clock: AgentClock) {
+    public init(environment: AgentEnvironment, system: any SystemSource, probe: any ComponentProbe,
+                stateStore: any HeartbeatStateStore) {
+        self.environment = environment
         self.system = system
         self.probe = probe
-        self.transport = transport
         self.stateStore = stateStore
-        self.clock = clock
     }
+
+    public var clock: AgentClock { environment.clock }
 }
 
 /// The exit codes of pv_heartbeat: each says what an operator (or a
@@ -118,7 +119,7 @@ public struct Heartbeat: Sendable {
         let dockerRootStillValid = dockerRoot.map { root in system.disks.contains { $0.path == root } } ?? false
 
         let payloadWarnings = warnings
-        var payload = HeartbeatPayload(resourceID: config.resourceID, hostname: ctx.system.hostname(),
+        var payload = HeartbeatPayload(resourceID: config.resourceID, hostname: ctx.environment.host.name(),
                                        agentVersion: AgentInfo.version, sequence: sequence, timestamp: ctx.clock.now(),
                                        report: report, system: system, warnings: payloadWarnings)
         guard send else { return BeatOutcome(payload: payload, url: url, delivery: nil) }
@@ -131,7 +132,7 @@ public struct Heartbeat: Sendable {
             payload.warnings.append("\(error.message) (\(error.cause ?? "")): the next beat may repeat sequence \(sequence)")
         }
 
-        let sender = HeartbeatSender(transport: ctx.transport, url: url, token: config.managementToken,
+        let sender = HeartbeatSender(transport: ctx.environment.http, url: url, token: config.managementToken,
                                      caFile: config.managementCAFile, totalTimeout: totalTimeout,
                                      connectTimeout: connectTimeout, now: ctx.clock.monotonic, sleep: ctx.clock.sleep)
         let delivery = sender.send(body: payload.bytes)

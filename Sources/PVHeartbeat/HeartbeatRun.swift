@@ -55,15 +55,14 @@ public struct HeartbeatRun: Sendable {
         defer { withExtendedLifetime(lock) {} }
 
         let engine: DockerEngine
-        do { engine = try DockerEngine(dockerHost: config.dockerHost, transport: LiveHTTPTransport(userAgent: "pv_heartbeat/\(AgentInfo.version)")) } catch {
+        do { engine = try DockerEngine(dockerHost: config.dockerHost, transport: environment.http) } catch {
             throw PVError(.config, "docker_host: \(error)")
         }
         let context = HeartbeatContext(
+            environment: environment,
             system: LiveSystemSource(),
             probe: LiveComponentProbe(engine: engine, stateStore: StateStore(root: root), prefix: config.containerPrefix),
-            transport: LiveHTTPTransport(userAgent: "pv_heartbeat/\(AgentInfo.version)"),
-            stateStore: LiveHeartbeatStateStore(root: root),
-            clock: environment.clock)
+            stateStore: LiveHeartbeatStateStore(root: root))
 
         let outcome = Heartbeat(config: config, totalTimeout: timeout, connectTimeout: connectTimeout)
             .beat(context, send: !dryRun)

@@ -11,7 +11,6 @@ public protocol SystemSource: Sendable {
     func read(_ path: String) -> String?
     /// Capacity of the file system holding `path`, or nil when it cannot be asked.
     func disk(_ path: String) -> DiskUsage?
-    func hostname() -> String
     func processorCount() -> Int
     /// Established TCP connections from the kernel's socket diagnostics, or
     /// nil to fall back to parsing /proc/net/tcp and tcp6.
@@ -178,7 +177,7 @@ public enum ProcText {
     }
 }
 
-/// The live source: the kernel's files, statvfs, gethostname.
+/// The live source: the kernel's files, statvfs, sysconf, sock_diag.
 public struct LiveSystemSource: SystemSource {
     public init() {}
 
@@ -189,12 +188,6 @@ public struct LiveSystemSource: SystemSource {
     }
 
     public func disk(_ path: String) -> DiskUsage? { try? DiskUsage.measure(path).get() }
-
-    public func hostname() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
 
     public func processorCount() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import PVCLI
 import PVCore
 import PVHeartbeat
+import PVHTTP
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -55,11 +56,16 @@ public struct HeartbeatCommand: ParsableCommand {
     }
 
     public func run() throws {
-        try Self.perform(HeartbeatRun(environment: .live(root: rootOptions.resolve()), json: json, dryRun: dryRun, timeout: timeout,
+        try Self.perform(HeartbeatRun(environment: Self.environment(rootOptions.resolve()), json: json, dryRun: dryRun, timeout: timeout,
                                       connectTimeout: connectTimeout))
     }
 
     /// The beat's own exit status (2 rejected, 3 unreachable ...) passes through as it is.
+    /// This host, with libcurl for the management server and the Docker Engine API.
+    static func environment(_ root: InstallRoot) -> AgentEnvironment {
+        .live(root: root, http: LiveHTTPTransport(userAgent: "pv_heartbeat/\(AgentInfo.version)"))
+    }
+
     static func perform(_ run: HeartbeatRun) throws {
         let status: ExitStatus
         do { status = try run.execute() } catch { throw ErrorReporting.exit(error) }
@@ -77,6 +83,6 @@ public struct HeartbeatCommand: ParsableCommand {
             main(arguments)
             return
         }
-        do { try perform(HeartbeatRun(environment: .live(root: root))) } catch { exit(withError: error) }
+        do { try perform(HeartbeatRun(environment: Self.environment(root))) } catch { exit(withError: error) }
     }
 }

@@ -53,7 +53,7 @@ public struct InstallRun: Sendable {
         let isRoot = environment.isRoot
         let userName = user ?? (sandbox ? environment.userName : "provision")
         if !isRoot && execOnly == nil {
-            try RootOnlyChecks(root: root, user: userName, bundle: bundleDir, systemPrefix: sandbox ? root.join("system") : "").requireDone()
+            try RootOnlyChecks(environment: environment, user: userName, bundle: bundleDir, systemPrefix: sandbox ? root.join("system") : "").requireDone()
         }
         // No update, start or stop may swap components under the install.
         try? FileIO.makeDirectories(root.join("state"))

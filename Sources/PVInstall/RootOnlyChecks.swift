@@ -8,7 +8,9 @@ import Glibc
 /// checks each and lists exactly what is missing, with the bundle script or
 /// command that does it.
 struct RootOnlyChecks {
-    var root: InstallRoot
+    /// Who runs the install, its root, and the host's interfaces.
+    var environment: AgentEnvironment
+    var root: InstallRoot { environment.root }
     var user: String
     var bundle: String
     /// Where system files live: "/" normally, <root>/system in a sandbox.
@@ -16,21 +18,22 @@ struct RootOnlyChecks {
 
     func missing() -> [String] {
         var out: [String] = []
-        let me = getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "?"
+        let me = environment.userName
+        let host = environment.host
         if !Steps.groupMembers("docker").contains(me) && Steps.primaryGroup(me) != "docker" {
             out.append("\(me) is not in the docker group: as root, run install_docker.sh, then usermod -aG docker \(me)")
         }
         if let owner = FileIO.modeAndOwner(root.path)?.uid {
-            if owner != geteuid() { out.append("\(root.path) is not owned by \(me): as root, chown \(me) \(root.path)") }
+            if owner != environment.effectiveUserID { out.append("\(root.path) is not owned by \(me): as root, chown \(me) \(root.path)") }
         } else {
             out.append("\(root.path) does not exist: as root, mkdir \(root.path) && chown \(me) \(root.path)")
         }
         if let config = try? ConfigParser.load(root: root) {
             let server = config.dhcpServerInterface ?? "pvv-srv"
-            if !Steps.interfaceExists(server) || !Steps.interfaceExists(config.dhcpVerifyInterface) {
+            if !host.interfaceExists(server) || !host.interfaceExists(config.dhcpVerifyInterface) {
                 out.append("the verification link \(server) <-> \(config.dhcpVerifyInterface) is missing: as root, run network_config.sh")
             }
-        } else if !Steps.interfaceExists("pvv-srv") {
+        } else if !host.interfaceExists("pvv-srv") {
             out.append("the verification link pvv-srv <-> pvv-cli is missing: as root, run network_config.sh")
         }
         if !FileIO.exists(systemPrefix + "/etc/systemd/system/pv_heartbeat.timer") {

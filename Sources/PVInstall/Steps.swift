@@ -132,8 +132,8 @@ public enum Steps {
         // The server end holds an address of the verification network (network_config.sh gives it
         // 198.51.100.1; a second instance on the same host needs another one of its own).
         func serverAddress() -> String? {
-            guard interfaceExists(server), interfaceExists(client) else { return nil }
-            return interfaceAddresses(server).first { IPv4Address($0).map(IPv4Network.verificationPool.contains) ?? false }
+            guard ctx.environment.host.interfaceExists(server), ctx.environment.host.interfaceExists(client) else { return nil }
+            return ctx.environment.host.interfaceAddresses(server).first { IPv4Address($0).map(IPv4Network.verificationPool.contains) ?? false }
         }
         if let address = serverAddress() { return "\(server) (\(address)/24) <-> \(client) present" }
         guard ctx.isRoot && !ctx.sandbox else {
@@ -232,7 +232,7 @@ public enum Steps {
         var life = try ctx.lifecycle()
         life.readiness = LiveReadinessProbe()
         let context = life
-        let registry = LiveRegistryCatalog(client: RegistryClient(registry: context.config.registry), config: context.config)
+        let registry = LiveRegistryCatalog(config: context.config, transport: ctx.environment.http)
         let updater = ComponentUpdate(context: context, registry: registry, verify: { ComponentVerification(context: context).check($0) })
         if let recovered = try updater.recover(component) { ctx.progress(.recovered(recovered)) }
         let failed = try context.state.load()[component].failed
@@ -306,27 +306,6 @@ public enum Steps {
     static func primaryGroup(_ user: String) -> String? {
         guard let pw = getpwnam(user), let g = getgrgid(pw.pointee.pw_gid) else { return nil }
         return String(cString: g.pointee.gr_name)
-    }
-
-    static func interfaceExists(_ name: String) -> Bool { if_nametoindex(name) != 0 }
-
-    /// The IPv4 addresses of an interface, as text.
-    static func interfaceAddresses(_ name: String) -> [String] {
-        var list: UnsafeMutablePointer<ifaddrs>? = nil
-        guard getifaddrs(&list) == 0 else { return [] }
-        defer { freeifaddrs(list) }
-        var addresses: [String] = []
-        var p = list
-        while let a = p {
-            if String(cString: a.pointee.ifa_name) == name, let sa = a.pointee.ifa_addr, sa.pointee.sa_family == sa_family_t(AF_INET) {
-                var buf = [CChar](repeating: 0, count: 64)
-                var sin = UnsafeRawPointer(sa).load(as: sockaddr_in.self)
-                inet_ntop(AF_INET, &sin.sin_addr, &buf, 64)
-                addresses.append(String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-            }
-            p = a.pointee.ifa_next
-        }
-        return addresses
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import PVCLI
 import PVCore
 import PVInstall
+import PVHTTP
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,9 +59,10 @@ public struct InstallCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let run = InstallRun(environment: .live(root: rootOptions.resolve()), execOnly: execOnly, bundle: bundle, fromArchive: fromArchive,
+        let environment = AgentEnvironment.live(root: rootOptions.resolve(), http: LiveHTTPTransport(userAgent: "pv_install"))
+        let run = InstallRun(environment: environment, execOnly: execOnly, bundle: bundle, fromArchive: fromArchive,
                              trustKey: trustKey, user: user, prepareOnly: prepareOnly)
-        let reporter = ProgressReporter(json: json, total: Steps.all.count)
+        let reporter = ProgressReporter(json: json, total: Steps.all.count, output: environment.output)
         do { try run.execute(reporter.handle) } catch { throw ErrorReporting.exit(error) }
     }
 }

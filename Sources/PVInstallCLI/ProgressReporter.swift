@@ -15,16 +15,20 @@ final class ProgressReporter: @unchecked Sendable {
     /// A "[n/N] step ..." line waits for its result.
     var lineOpen = false
 
-    init(json: Bool, total: Int) {
+    /// The environment's output: stdout for progress and JSON events, stderr for the rest.
+    let output: OutputSink
+
+    init(json: Bool, total: Int, output: OutputSink) {
         self.json = json
         self.total = total
+        self.output = output
     }
 
     /// Renders one event of the install.
     @Sendable func handle(_ event: InstallEvent) {
         switch event {
-        case .bundle(let text): json ? Output.error(text) : Output.line(text)
-        case .prepared(let text): Output.line(text)
+        case .bundle(let text): json ? output.error(text) : output.line(text)
+        case .prepared(let text): output.line(text)
         case .stepStarted(let index, _, let step): begin(index, step)
         case .stepProgress(let step, let progress): detail(step, progress)
         case .stepFinished(let index, _, let step, let ok, let seconds, let detail): end(index, step, ok: ok, seconds: seconds, detail: detail)
@@ -35,7 +39,7 @@ final class ProgressReporter: @unchecked Sendable {
         if json {
             emit([("event", .string("start")), ("step", .string(step)), ("index", .int(index)), ("total", .int(total))])
         } else {
-            Output.partial("[\(index)/\(total)] \(step) ...")
+            output.partial("[\(index)/\(total)] \(step) ...")
             lineOpen = true
         }
     }
@@ -72,18 +76,18 @@ final class ProgressReporter: @unchecked Sendable {
                   ("seconds", .number(s)), ("detail", .string(detail))])
         } else {
             let result = "\(ok ? "ok" : "FAILED") (\(s) s): \(detail)"
-            if lineOpen { Output.line(" " + result) } else { Output.line("[\(index)/\(total)] \(step) ... " + result) }
+            if lineOpen { output.line(" " + result) } else { output.line("[\(index)/\(total)] \(step) ... " + result) }
             lineOpen = false
         }
     }
 
     /// A detail line below the open step line.
     func show(_ text: String) {
-        if lineOpen { Output.line(""); lineOpen = false }
-        Output.line(text)
+        if lineOpen { output.line(""); lineOpen = false }
+        output.line(text)
     }
 
-    func emit(_ pairs: [(String, JSONValue)]) { Output.line(JSONValue.object(pairs).rendered) }
+    func emit(_ pairs: [(String, JSONValue)]) { output.line(JSONValue.object(pairs).rendered) }
 }
 
 /// Counts a `docker pull`'s layers as its output reports them and draws

@@ -10,6 +10,11 @@ public struct LiveRegistryCatalog: RegistryCatalog {
         self.config = config
     }
 
+    /// The configuration's registry over the environment's HTTP, with the client's default bounds.
+    public init(config: ServerConfig, transport: any HTTPTransport) {
+        self.init(client: RegistryClient(registry: config.registry, transport: transport), config: config)
+    }
+
     public func tags(for component: Component) throws(PVError) -> [String] {
         try client.tags(config.image(for: component))
     }

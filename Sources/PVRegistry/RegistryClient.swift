@@ -14,7 +14,7 @@ public struct RegistryClient: Sendable {
     public var connectTimeout: Double
     public var totalTimeout: Double
 
-    public init(registry: String, transport: any HTTPTransport = LiveHTTPTransport(userAgent: "provision-agent"),
+    public init(registry: String, transport: any HTTPTransport,
                 connectTimeout: Double = 3, totalTimeout: Double = 15) {
         self.registry = registry
         self.transport = transport

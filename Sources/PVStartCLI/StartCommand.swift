@@ -3,6 +3,7 @@ import PVCLI
 import PVCore
 import PVDocker
 import PVRegistry
+import PVHTTP
 import PVComponents
 import PVVerification
 import PVState
@@ -55,14 +56,14 @@ public struct StartCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        do { try execute(in: .live(root: rootOptions.resolve())) } catch { throw ErrorReporting.exit(error) }
+        do { try execute(in: .live(root: rootOptions.resolve(), http: LiveHTTPTransport(userAgent: "pv_start"))) } catch { throw ErrorReporting.exit(error) }
     }
 
     func execute(in environment: AgentEnvironment) throws(PVError) {
         let output = environment.output
         let component = try Component.parse(component)
         let context = try ComponentContext.live(environment, readiness: LiveReadinessProbe()) {
-            LiveRegistryCatalog(client: RegistryClient(registry: $0.registry), config: $0)
+            LiveRegistryCatalog(config: $0, transport: environment.http)
         }
         // One change at a time: never start while an update or install swaps this server's components.
         let lock = try UpdateLock(root: context.root, purpose: "pv_start \(component.rawValue)")
@@ -72,7 +73,7 @@ public struct StartCommand: ParsableCommand {
         // An update interrupted by a crash is finished or undone first, so the
         // component ends at a verified version whatever was asked.
         if try UpdateJournal.load(root: context.root, component: component) != nil {
-            let updater = ComponentUpdate(context: context, registry: LiveRegistryCatalog(client: RegistryClient(registry: context.config.registry), config: context.config),
+            let updater = ComponentUpdate(context: context, registry: LiveRegistryCatalog(config: context.config, transport: environment.http),
                                           verify: { ComponentVerification(context: context).check($0) })
             if let text = try updater.recover(component) { output.line(text) }
             if version == nil && !bash { return }

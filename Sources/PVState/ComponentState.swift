@@ -37,7 +37,7 @@ public struct ComponentRecord: Codable, Sendable, Equatable {
 
     public static let historyLimit = 20
 
-    public mutating func record(_ event: String, version: Version?, at time: Int = Int(Glibc.time(nil))) {
+    public mutating func record(_ event: String, version: Version?, at time: Int) {
         history.append(HistoryEntry(time: time, event: event, version: version))
         if history.count > Self.historyLimit { history.removeFirst(history.count - Self.historyLimit) }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import PVCLI
 import PVCore
 import PVRegistry
+import PVHTTP
 import PVComponents
 import PVVerification
 import PVState
@@ -66,7 +67,7 @@ public struct UpdateCommand: ParsableCommand {
 
     public func run() throws {
         let status: ExitStatus
-        do { status = try execute(in: .live(root: rootOptions.resolve())) } catch { throw ErrorReporting.exit(error) }
+        do { status = try execute(in: .live(root: rootOptions.resolve(), http: LiveHTTPTransport(userAgent: "pv_update"))) } catch { throw ErrorReporting.exit(error) }
         if status != .ok { throw ExitCode(status.rawValue) }  // each failure was already printed
     }
 
@@ -88,7 +89,7 @@ public struct UpdateCommand: ParsableCommand {
             // Each registry request is bounded so that the tags and the digest (two requests one
             // after the other) fit in --timeout together.
             let perRequest = max(0.5, timeout / 2 - 0.25)
-            let client = RegistryClient(registry: context.config.registry, connectTimeout: min(3, perRequest), totalTimeout: perRequest)
+            let client = RegistryClient(registry: context.config.registry, transport: environment.http, connectTimeout: min(3, perRequest), totalTimeout: perRequest)
             let updater = ComponentUpdate(context: context, registry: LiveRegistryCatalog(client: client, config: context.config),
                                           verify: { _ in fatalError("a check verifies nothing") })
             var status = ExitStatus.ok
@@ -105,7 +106,7 @@ public struct UpdateCommand: ParsableCommand {
         let lock = try UpdateLock(root: root, purpose: "pv_update \(component)")
         defer { withExtendedLifetime(lock) {} }
         environment.handleSignals()
-        let registry = LiveRegistryCatalog(client: RegistryClient(registry: context.config.registry), config: context.config)
+        let registry = LiveRegistryCatalog(config: context.config, transport: environment.http)
         let updater = ComponentUpdate(context: context, registry: registry,
                                       verify: { ComponentVerification(context: context).check($0) },
                                       afterJournalWrite: CrashInjection.fromEnvironment())

@@ -41,19 +41,21 @@ public struct VerifyCommand: ParsableCommand {
     }
 
     public func run() throws {
+        let environment = AgentEnvironment.live(root: rootOptions.resolve())
         let config: ServerConfig
-        do { config = try ConfigParser.load(root: rootOptions.resolve()) } catch { throw ErrorReporting.exit(error) }
+        do { config = try environment.configuration() } catch { throw ErrorReporting.exit(error) }
         var verifier = Verifier(config: config, timeoutSeconds: timeout)
-        verifier.root = rootOptions.resolve()
+        verifier.root = environment.root
         let checks = verifier.run(target)
+        let output = environment.output
         if json {
-            Output.line(JSONValue.object([
+            output.line(JSONValue.object([
                 ("ok", .bool(checks.allSatisfy(\.passed))), ("checks", .array(checks.map(\.json))),
             ]).rendered)
         } else {
-            for check in checks { Output.line(check.line) }
+            for check in checks { output.line(check.line) }
             let failed = checks.filter { !$0.passed }.count
-            Output.line(failed == 0 ? "all \(checks.count) checks passed" : "\(failed) of \(checks.count) checks failed")
+            output.line(failed == 0 ? "all \(checks.count) checks passed" : "\(failed) of \(checks.count) checks failed")
         }
         if !checks.allSatisfy(\.passed) { throw ExitCode(ExitStatus.checkFailed.rawValue) }
     }

@@ -37,6 +37,8 @@ import PVState
         let state = try StateStore(root: InstallRoot(path: root)).load()
         #expect(state[.dns].running?.description == "1.1.0")
         #expect(state[.dns].history.last?.event == "started")
+        // On the environment's wall clock (the test clock reads 2026-11-18), not the host's.
+        #expect((1_795_001_000...1_795_001_060).contains(state[.dns].history.last?.time ?? 0))
         #expect(FileIO.isDirectory(root + "/data/dns"))
     }
 
@@ -224,8 +226,9 @@ import PVState
 
     @Test func historyIsBounded() {
         var r = ComponentRecord()
-        for i in 0..<50 { r.record("started", version: Version("1.0.\(i)")) }
+        for i in 0..<50 { r.record("started", version: Version("1.0.\(i)"), at: 1_795_000_000 + i) }
         #expect(r.history.count == ComponentRecord.historyLimit)
         #expect(r.history.last?.version == Version("1.0.49"))
+        #expect(r.history.first?.time == 1_795_000_030, "the oldest entries went first")
     }
 }

@@ -49,7 +49,7 @@ import Glibc
         var engine = FakeEngineAPI.healthy
         engine.down = true
         var ctx = healthyContext(engine: engine)
-        var files = FakeFiles()
+        var files = FakeFileSystem()
         files.texts[fakeRoot.configFile] = sampleConfigText
         ctx.files = files
         let r = run(ctx).report
@@ -60,7 +60,7 @@ import Glibc
         var engine = FakeEngineAPI.healthy
         engine.down = true
         let ctx = healthyContext(engine: engine)
-        var files = ctx.files as! FakeFiles
+        var files = ctx.files as! FakeFileSystem
         files.texts[fakeRoot.join("state", "heartbeat.state")] = "sequence = 3\ndocker_root_dir = /srv/docker\n"
         var c = ctx
         c.files = files
@@ -100,7 +100,7 @@ import Glibc
     }
 
     @Test func anInvalidConfigurationIsReportedAndExits78() {
-        var files = FakeFiles()
+        var files = FakeFileSystem()
         files.texts[fakeRoot.configFile] = sampleConfigText.replacingOccurrences("dns_verify_port = 5353", "dns_verify_port = x")
         var ctx = healthyContext()
         ctx.files = files
@@ -119,7 +119,7 @@ import Glibc
 
     @Test func aConfigurationOthersCanReadFails() {
         var ctx = healthyContext()
-        var files = ctx.files as! FakeFiles
+        var files = ctx.files as! FakeFileSystem
         files.modes[fakeRoot.configFile] = 0o644
         ctx.files = files
         let check = run(ctx).report.checks.first!
@@ -128,7 +128,7 @@ import Glibc
     }
 
     @Test func aPlantedSecretNeverLeavesInOutputOrArchive() {
-        var files = healthyContext().files as! FakeFiles
+        var files = healthyContext().files as! FakeFileSystem
         // The secret also sits in a comment and in a state file.
         files.texts[fakeRoot.configFile] = sampleConfigText + "\n# old token: \(sampleToken)\n"
         files.texts[fakeRoot.join("state", "notes")] = "token \(sampleToken) and pa55-w0rd@x\n"
@@ -153,7 +153,7 @@ import Glibc
 
     @Test func aSecretWithJSONSpecialCharactersIsMaskedBeforeEscaping() {
         let token = #"tok"en\x-1234"#
-        var files = healthyContext().files as! FakeFiles
+        var files = healthyContext().files as! FakeFileSystem
         files.texts[fakeRoot.configFile] = sampleConfigText.replacingOccurrences(sampleToken, token)
         var ctx = healthyContext(amqp: { _, _ in .failure(AMQPError(.other, phase: .login, "broker said \(token)")) })
         ctx.files = files

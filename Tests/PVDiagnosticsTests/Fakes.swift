@@ -27,7 +27,7 @@ let sampleConfigText = """
     """
 
 /// Files in memory. Anything not listed does not exist.
-struct FakeFiles: FileSource {
+struct FakeFileSystem: FileSystem {
     var texts: [String: String] = [:]
     var modified: [String: Double] = [:]
     var modes: [String: mode_t] = [:]
@@ -95,11 +95,11 @@ let fakeRoot = InstallRoot(path: "/fake/root")
 let fakeNow = 1_795_000_000.0  // 2026-11-18
 
 /// A context where everything works; tests break one piece at a time.
-func healthyContext(engine: FakeEngineAPI = .healthy, files: FakeFiles? = nil,
+func healthyContext(engine: FakeEngineAPI = .healthy, files: FakeFileSystem? = nil,
                     amqp: @escaping @Sendable (AMQPEndpoint, Double) -> Result<AMQPSession, AMQPError> = { _, _ in
                         .success(AMQPSession(product: "RabbitMQ", version: "3.10.8", closedCleanly: true, milliseconds: 3))
                     }) -> DiagnosticsContext {
-    var f = FakeFiles()
+    var f = FakeFileSystem()
     f.texts[fakeRoot.configFile] = sampleConfigText
     f.texts[fakeRoot.join("state", "heartbeat.state")] = "sequence = 12\n"
     f.modified[fakeRoot.join("state", "heartbeat.state")] = fakeNow - 10
@@ -108,12 +108,14 @@ func healthyContext(engine: FakeEngineAPI = .healthy, files: FakeFiles? = nil,
     f.others.insert("/fake/root/etc/systemd/system/pv_heartbeat.timer")
     f.others.insert("/fake/root/etc/systemd/system/timers.target.wants/pv_heartbeat.timer")
     f.others.insert("/fake/docker.sock")
+    var environment = AgentEnvironment.failing(root: fakeRoot)
+    environment.http = engine
+    environment.files = files ?? f
+    environment.host.name = { "unit-host" }
     return DiagnosticsContext(
-        root: fakeRoot, systemdDirectory: "/fake/root/etc/systemd/system", engineTransport: engine, amqpLogin: amqp,
+        environment: environment, systemdDirectory: "/fake/root/etc/systemd/system", amqpLogin: amqp,
         verifyDNS: { _ in CheckResult(name: "dns", status: .ok, detail: "TXT pvverify.test. = \"PVOK\"") },
         verifyDHCP: { _ in CheckResult(name: "dhcp", status: .ok, detail: "leased 198.51.100.10, released") },
         diskUsage: { _ in .success(DiskUsage(totalBytes: 100 << 30, availableBytes: 50 << 30, totalInodes: 1000, availableInodes: 900)) },
-        files: files ?? f,
-        kernelClock: { KernelClock(now: fakeNow, synchronised: true, maxErrorMicroseconds: 16000) },
-        hostname: { "unit-host" })
+        kernelClock: { KernelClock(now: fakeNow, synchronised: true, maxErrorMicroseconds: 16000) })
 }

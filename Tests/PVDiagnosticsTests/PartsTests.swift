@@ -316,7 +316,7 @@ import Glibc
     }
 
     @Test func engineUpAndDown() {
-        var files = FakeFiles()
+        var files = FakeFileSystem()
         files.others = ["/s/docker.sock"]
         let up = EngineChecks.engine(dockerHost: "unix:///s/docker.sock", ping: .success(HTTPResponse(status: 200)), files: files, configFile: "c")
         #expect(up.status == .ok)

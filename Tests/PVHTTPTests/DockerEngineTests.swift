@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PVHTTP
+import PVCore
 import PVTestSupport
 
 @Suite struct DockerEngineTests {
@@ -19,7 +20,7 @@ import PVTestSupport
     }
 
     @Test func rejectsOtherHosts() {
-        #expect(throws: DockerEngineError.self) { try DockerEngine(dockerHost: "ssh://host") }
+        #expect(throws: DockerEngineError.self) { try DockerEngine(dockerHost: "ssh://host", transport: FakeHTTPTransport([])) }
     }
 
     @Test func containerListPathEncodesTheLabelFilter() {

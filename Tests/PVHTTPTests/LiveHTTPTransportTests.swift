@@ -1,6 +1,7 @@
 import CCurl
 import Testing
 @testable import PVHTTP
+import PVCore
 
 /// libcurl results mapped to what a caller acts on, and header parsing: pure
 /// functions, no socket.

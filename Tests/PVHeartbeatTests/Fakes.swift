@@ -10,12 +10,10 @@ import PVTestSupport
 struct FakeSystem: SystemSource {
     var files: [String: String] = FakeSystem.procFixture
     var disks: [String: DiskUsage] = ["/": DiskUsage(totalBytes: 100_000, availableBytes: 60_000, usedBytes: 35_000)]
-    var name = "dns-01"
     var cpus = 2
 
     func read(_ path: String) -> String? { files[path] }
     func disk(_ path: String) -> DiskUsage? { disks[path] }
-    func hostname() -> String { name }
     func processorCount() -> Int { cpus }
     var diagCount: Int?
     func establishedTCPConnections() -> Int? { diagCount }
@@ -139,8 +137,11 @@ func testConfig(url: String = "https://provision.example.com/", token: String = 
 }
 
 func context(transport: FakeTransport, store: FakeHeartbeatStateStore, report: ComponentReport = runningReport(),
-             system: FakeSystem = FakeSystem()) -> HeartbeatContext {
+             system: FakeSystem = FakeSystem(), hostName: String = "dns-01") -> HeartbeatContext {
     let clock = transport.clock
-    return HeartbeatContext(system: system, probe: FakeComponentProbe(report: report), transport: transport, stateStore: store,
-                            clock: AgentClock(now: { 1_795_000_000.25 }, monotonic: { clock.now }, sleep: { clock.advance($0) }))
+    var environment = AgentEnvironment.failing(root: InstallRoot(path: "/unit/heartbeat"))
+    environment.clock = AgentClock(now: { 1_795_000_000.25 }, monotonic: { clock.now }, sleep: { clock.advance($0) })
+    environment.http = transport
+    environment.host.name = { hostName }
+    return HeartbeatContext(environment: environment, system: system, probe: FakeComponentProbe(report: report), stateStore: store)
 }

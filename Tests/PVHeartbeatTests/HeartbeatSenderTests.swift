@@ -1,4 +1,4 @@
-import PVHTTP
+import PVCore
 import Testing
 @testable import PVHeartbeat
 

@@ -27,8 +27,8 @@ final class FakeTransport: HTTPTransport, @unchecked Sendable {
     }
 
     @Test func remoteRegistriesUseHTTPS() {
-        #expect(RegistryClient(registry: "registry.example.com:5000").baseURL == "https://registry.example.com:5000")
-        #expect(RegistryClient(registry: "localhost:5000").baseURL == "http://localhost:5000")
+        #expect(RegistryClient(registry: "registry.example.com:5000", transport: NoHTTPTransport()).baseURL == "https://registry.example.com:5000")
+        #expect(RegistryClient(registry: "localhost:5000", transport: NoHTTPTransport()).baseURL == "http://localhost:5000")
     }
 
     @Test func digestFromHeader() throws {

@@ -1,5 +1,5 @@
 import Foundation
-import PVHTTP
+import PVCore
 
 /// A transport that answers from a script and records every request.
 public final class FakeHTTPTransport: HTTPTransport, @unchecked Sendable {

@@ -75,9 +75,3 @@ public struct HTTPResponse: Sendable, Equatable {
     /// `200 OK`, `401 Unauthorized`, or just `418` without a reason phrase.
     public var statusLine: String { reason.isEmpty ? "\(status)" : "\(status) \(reason)" }
 }
-
-/// Anything that performs an HTTP exchange. Commands take this seam so unit
-/// tests answer with fakes and never open a socket.
-public protocol HTTPTransport: Sendable {
-    func perform(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse
-}

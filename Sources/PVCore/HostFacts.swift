@@ -1,0 +1,49 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the tools ask about the host itself: its name, and its network interfaces (the install
+/// checks the DHCP verification link by them).
+public struct HostFacts: Sendable {
+    public var name: @Sendable () -> String
+    public var interfaceExists: @Sendable (String) -> Bool
+    /// The IPv4 addresses of an interface, as text.
+    public var interfaceAddresses: @Sendable (String) -> [String]
+
+    public init(name: @escaping @Sendable () -> String, interfaceExists: @escaping @Sendable (String) -> Bool,
+                interfaceAddresses: @escaping @Sendable (String) -> [String]) {
+        self.name = name
+        self.interfaceExists = interfaceExists
+        self.interfaceAddresses = interfaceAddresses
+    }
+
+    /// gethostname, if_nametoindex, getifaddrs.
+    public static let live = HostFacts(
+        name: {
+            var buffer = [CChar](repeating: 0, count: 256)
+            guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
+            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        },
+        interfaceExists: { if_nametoindex($0) != 0 },
+        interfaceAddresses: { name in
+            var list: UnsafeMutablePointer<ifaddrs>? = nil
+            guard getifaddrs(&list) == 0 else { return [] }
+            defer { freeifaddrs(list) }
+            var addresses: [String] = []
+            var entry = list
+            while let a = entry {
+                if String(cString: a.pointee.ifa_name) == name, let sa = a.pointee.ifa_addr, sa.pointee.sa_family == sa_family_t(AF_INET) {
+                    var buffer = [CChar](repeating: 0, count: 64)
+                    var sin = UnsafeRawPointer(sa).load(as: sockaddr_in.self)
+                    inet_ntop(AF_INET, &sin.sin_addr, &buffer, 64)
+                    addresses.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+                }
+                entry = a.pointee.ifa_next
+            }
+            return addresses
+        })
+
+    static let failing = HostFacts(name: { fatalError("unit test asked the host name without fake host facts") },
+                                   interfaceExists: { fatalError("unit test asked for interface \($0) without fake host facts") },
+                                   interfaceAddresses: { fatalError("unit test asked for the addresses of \($0) without fake host facts") })
+}
