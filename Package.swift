@@ -138,7 +138,7 @@ let package = Package(
         .target(name: "PVTestSupport", dependencies: ["PVCore"], path: "Tests/PVTestSupport", swiftSettings: strict),
         .testTarget(name: "PVHTTPTests", dependencies: ["PVHTTP", "PVCore", "CCurl", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVHeartbeatTests", dependencies: ["PVHeartbeat", "PVState", "PVHTTP", "PVCore", "PVTestSupport"], swiftSettings: strict),
-        .testTarget(name: "PVDiagnosticsTests", dependencies: ["PVDiagnostics", "PVState", "PVAMQP", "PVHTTP", "PVCore"], swiftSettings: strict),
+        .testTarget(name: "PVDiagnosticsTests", dependencies: ["PVDiagnostics", "PVState", "PVAMQP", "PVHTTP", "PVCore", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVInstallTests", dependencies: ["PVInstall", "PVArchive", "PVTestSupport"], swiftSettings: strict),
         // The command leaves, run in-process against a test environment.
         .testTarget(name: "PVInstallCLITests", dependencies: ["PVInstallCLI", "PVTestSupport"], swiftSettings: strict),

@@ -26,11 +26,16 @@ public struct ConfigError: Error, Equatable, CustomStringConvertible, Sendable {
 public enum ConfigParser {
     /// Every key the file may hold. Anything else is a typo or a leftover and is refused.
     static let required: [String] = [
-        "resource_id", "management_url", "management_token", "registry",
-        "image_dns", "image_dhcp", "image_monitoring", "docker_host",
-        "dns_verify_server", "dns_verify_port", "dhcp_verify_interface", "rabbitmq_uri",
+        "resource_id", "management_url", "management_token", "registry", "docker_host",
+        "dns_verify_server", "dns_verify_port", "rabbitmq_uri",
     ]
-    static let optional: [String] = ["dns_listen", "dhcp_server_interface", "management_ca_file", "container_prefix"]
+    /// Required for an enabled component only: a DNS-only server names no DHCP image and no
+    /// verification link.
+    static let requiredWhenEnabled: [(key: String, component: Component)] = [
+        ("image_dns", .dns), ("image_dhcp", .dhcp), ("image_monitoring", .monitoring), ("dhcp_verify_interface", .dhcp),
+    ]
+    static let optional: [String] = ["dns_listen", "dhcp_server_interface", "management_ca_file", "container_prefix", "components"]
+    static var known: [String] { required + requiredWhenEnabled.map(\.key) + optional }
 
     public static func load(root: InstallRoot) throws(PVError) -> ServerConfig {
         let path = root.configFile
@@ -58,8 +63,8 @@ public enum ConfigParser {
             guard !key.isEmpty else {
                 throw ConfigError(file: file, line: lineNo, key: nil, problem: "missing key before '='")
             }
-            guard required.contains(key) || optional.contains(key) else {
-                throw ConfigError(file: file, line: lineNo, key: key.messageExcerpt(), problem: "unknown key (known keys: \((required + optional).joined(separator: ", ")))")
+            guard known.contains(key) else {
+                throw ConfigError(file: file, line: lineNo, key: key.messageExcerpt(), problem: "unknown key (known keys: \(known.joined(separator: ", ")))")
             }
             if let previous = values[key] {
                 throw ConfigError(file: file, line: lineNo, key: key, problem: "set twice (first on line \(previous.line))")
@@ -71,6 +76,18 @@ public enum ConfigParser {
         }
         for key in required where values[key] == nil {
             throw ConfigError(file: file, line: nil, key: key, problem: "required key is missing")
+        }
+        let enabled: [Component]
+        if let (value, line) = values["components"] {
+            switch EnabledComponents.parse(value) {
+            case .success(let list): enabled = list
+            case .failure(let problem): throw ConfigError(file: file, line: line, key: "components", problem: problem.text)
+            }
+        } else {
+            enabled = Component.allCases
+        }
+        for (key, component) in requiredWhenEnabled where enabled.contains(component) && values[key] == nil {
+            throw ConfigError(file: file, line: nil, key: key, problem: "required key is missing (\(component.rawValue) is enabled: components = \(enabled.map(\.rawValue).joined(separator: ", ")))")
         }
 
         func check(_ key: String, _ valid: (String) -> Bool, _ expectation: String) throws(ConfigError) -> String {
@@ -93,14 +110,14 @@ public enum ConfigParser {
         let registry = try check("registry", Syntax.isRegistry, "a registry host[:port]")
         var images: [Component: String] = [:]
         for component in Component.allCases {
-            images[component] = try check("image_\(component.rawValue)", Syntax.isImageName, "an image repository name (lowercase letters, digits, '.', '_', '-', '/')")
+            images[component] = try optionalValue("image_\(component.rawValue)", Syntax.isImageName, "an image repository name (lowercase letters, digits, '.', '_', '-', '/')")
         }
         let dockerHost = try check("docker_host", Syntax.isDockerHost, "unix:///absolute/path or tcp://host:port")
         let server = try check("dns_verify_server", Syntax.isIPAddress, "an IPv4 or IPv6 address")
         let portText = try check("dns_verify_port", { Syntax.port($0) != nil }, "a port number (1-65535)")
         let listen = try optionalValue("dns_listen", Syntax.isKnotListen, "address@port")
         let serverIf = try optionalValue("dhcp_server_interface", Syntax.isInterfaceName, "an interface name (1-15 characters)")
-        let clientIf = try check("dhcp_verify_interface", Syntax.isInterfaceName, "an interface name (1-15 characters)")
+        let clientIf = try optionalValue("dhcp_verify_interface", Syntax.isInterfaceName, "an interface name (1-15 characters)")
         let amqp = try check("rabbitmq_uri", Syntax.isAMQPURI, "an amqp:// or amqps:// URI with a host")
         let prefix = try optionalValue("container_prefix", Syntax.isContainerPrefix,
                                        "a container name prefix (letters, digits, '.', '_', '-'; at most 32; starts with a letter or digit)")
@@ -110,8 +127,8 @@ public enum ConfigParser {
             resourceID: resourceID, managementURL: url, managementToken: token, managementCAFile: ca,
             registry: registry, images: images, dockerHost: dockerHost,
             dnsListen: listen ?? "\(server)@\(port)", dnsVerifyServer: server, dnsVerifyPort: port,
-            dhcpServerInterface: serverIf, dhcpVerifyInterface: clientIf, rabbitmqURI: amqp,
-            containerPrefix: prefix ?? ServerConfig.defaultContainerPrefix)
+            dhcpServerInterface: serverIf, dhcpVerifyInterface: clientIf ?? ServerConfig.defaultVerifyInterface, rabbitmqURI: amqp,
+            containerPrefix: prefix ?? ServerConfig.defaultContainerPrefix, enabledComponents: enabled)
     }
 }
 

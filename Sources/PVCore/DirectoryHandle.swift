@@ -53,6 +53,35 @@ public final class DirectoryHandle {
         return DirectoryHandle(path: full, fd: sub)
     }
 
+    /// Who owns the directory (through its descriptor).
+    public var owner: (uid: uid_t, gid: gid_t)? {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        return (st.st_uid, st.st_gid)
+    }
+
+    /// The regular file `name`, created when missing, opened for reading and writing without
+    /// following a link (a link or anything but a regular file is refused, naming it). When
+    /// `owner` is given, the file is made theirs: root creating a file in the agent's tree leaves
+    /// it usable by the agent. Returns the descriptor, which the caller closes.
+    public func openRegularFile(_ name: String, mode: mode_t, owner: (uid: uid_t, gid: gid_t)? = nil) throws(PVError) -> Int32 {
+        let full = path + "/" + name
+        let file = openat(fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode)
+        guard file >= 0 else { throw Self.refusal(full, errno, expected: "regular file") }
+        var st = stat()
+        guard fstat(file, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+            close(file)
+            throw PVError(.cantCreate, "\(full) is not a regular file, where a regular file must be",
+                          hint: "remove it (as root: rm \(full)) and run the tool again")
+        }
+        if let owner, st.st_uid != owner.uid || st.st_gid != owner.gid, fchown(file, owner.uid, owner.gid) != 0 {
+            let e = errno
+            close(file)
+            throw PVError(.cantCreate, "cannot chown \(full)", cause: String(cString: strerror(e)))
+        }
+        return file
+    }
+
     /// chown of the directory itself (through its descriptor: no path, no link).
     public func changeOwner(uid: uid_t, gid: gid_t) throws(PVError) {
         guard fchown(fd, uid, gid) == 0 else { throw PVError(.cantCreate, "cannot chown \(path)", cause: String(cString: strerror(errno))) }

@@ -7,6 +7,12 @@ public struct FileIOError: Error, Sendable {
     public var operation: String
     public var errno: Int32
     public var message: String { "\(operation) \(path): \(String(cString: strerror(errno)))" }
+
+    public init(path: String, operation: String, errno: Int32) {
+        self.path = path
+        self.operation = operation
+        self.errno = errno
+    }
 }
 
 /// Small POSIX file helpers. No Foundation: these run in every tool,
@@ -144,5 +150,11 @@ public enum FileIO {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         let dir = String(path[..<slash])
         return dir.isEmpty ? "/" : dir
+    }
+
+    /// The last component of a path.
+    public static func baseName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
     }
 }

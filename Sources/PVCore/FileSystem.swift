@@ -13,6 +13,8 @@ public protocol FileSystem: Sendable {
     func exists(_ path: String) -> Bool
     /// Permission bits, nil when the file does not exist.
     func mode(_ path: String) -> mode_t?
+    /// The owner's user ID, nil when the file does not exist.
+    func owner(_ path: String) -> uid_t?
     /// Whether this process may connect to (write) a socket or file.
     func isWritable(_ path: String) -> Bool
     /// Names of the regular files in a directory (empty when there is none).
@@ -32,6 +34,7 @@ public struct LiveFileSystem: FileSystem {
     }
     public func exists(_ path: String) -> Bool { FileIO.exists(path) }
     public func mode(_ path: String) -> mode_t? { FileIO.modeAndOwner(path)?.mode }
+    public func owner(_ path: String) -> uid_t? { FileIO.modeAndOwner(path)?.uid }
     public func isWritable(_ path: String) -> Bool { access(path, W_OK) == 0 }
     public func list(_ directory: String) -> [String] {
         (FileIO.listDirectory(directory) ?? []).filter { name in
@@ -47,6 +50,7 @@ struct FailingFileSystem: FileSystem {
     func modificationTime(_ path: String) -> Double? { fail(path) }
     func exists(_ path: String) -> Bool { fail(path) }
     func mode(_ path: String) -> mode_t? { fail(path) }
+    func owner(_ path: String) -> uid_t? { fail(path) }
     func isWritable(_ path: String) -> Bool { fail(path) }
     func list(_ directory: String) -> [String] { fail(directory) }
     private func fail(_ path: String) -> Never { fatalError("unit test looked at \(path) without a fake file system") }

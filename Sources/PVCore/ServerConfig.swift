@@ -21,10 +21,29 @@ public struct ServerConfig: Sendable, Equatable {
     /// The components' containers are `<prefix><component>` (`pv-dns`): another prefix lets a second
     /// install share the Docker engine without touching this one's containers (tests, a staging root).
     public var containerPrefix: String = ServerConfig.defaultContainerPrefix
+    /// The components this server runs (ProVision's Services tab), in start order: the key
+    /// `components`, all three when absent. The tools act on these only.
+    public var enabledComponents: [Component] = Component.allCases
 
     public static let defaultContainerPrefix = "pv-"
+    /// The client end of the verification link when the configuration names none (a DHCP-less server).
+    public static let defaultVerifyInterface = "pvv-cli"
 
-    public func image(for component: Component) -> String { images[component]! }
+    /// The image of an enabled component (the parser requires one for each).
+    public func image(for component: Component) -> String { images[component] ?? "" }
+
+    public func isEnabled(_ component: Component) -> Bool { enabledComponents.contains(component) }
+
+    /// The components a tool's `all` means here.
+    public func enabled(among components: [Component]) -> [Component] { components.filter(isEnabled) }
+
+    /// Refuses a component this server does not run, naming the key that decides it.
+    public func requireEnabled(_ component: Component) throws(PVError) {
+        guard isEnabled(component) else {
+            throw PVError(.usage, "\(component.rawValue) is not enabled on this server (components = \(enabledComponents.map(\.rawValue).joined(separator: ", ")))",
+                          hint: "add it to the key components in the configuration and run pv_install, or name an enabled component")
+        }
+    }
 
     /// Values that must never reach output, logs or archives.
     public var secrets: [String] {

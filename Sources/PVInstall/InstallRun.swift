@@ -51,12 +51,12 @@ public struct InstallRun: Sendable {
         }
         let sandbox = root.path != InstallRoot.defaultPath
         let isRoot = environment.isRoot
-        let userName = user ?? (sandbox ? environment.userName : "provision")
+        // Without root the agent's user is whoever runs the install; root installs for "provision".
+        let userName = user ?? (sandbox || !isRoot ? environment.userName : "provision")
         if !isRoot && execOnly == nil {
             try RootOnlyChecks(environment: environment, user: userName, bundle: bundleDir, systemPrefix: sandbox ? root.join("system") : "").requireDone()
         }
         // No update, start or stop may swap components under the install.
-        try? FileIO.makeDirectories(root.join("state"))
         let lock = try UpdateLock(root: root, purpose: "pv_install")
         defer { withExtendedLifetime(lock) {} }
         environment.handleSignals()
@@ -65,7 +65,7 @@ public struct InstallRun: Sendable {
             // Between steps is a safe point: every step is rerunnable on its own.
             try Interruption.checkpoint("stopped before step \(step.name); the steps before it are done")
             let index = Steps.all.firstIndex { $0.name == step.name }! + 1
-            let log = StepLog(directory: logDir, step: step.name)
+            let log = StepLog(directory: logDir, step: step.name, owner: AgentTree.ownerForRoot(root))
             let total = Steps.all.count
             let context = InstallContext(environment: environment, bundle: bundleDir, sandbox: sandbox, user: userName,
                                          progress: { event in

@@ -16,7 +16,20 @@ struct RootOnlyChecks {
     /// Where system files live: "/" normally, <root>/system in a sandbox.
     var systemPrefix: String = ""
 
-    func missing() -> [String] {
+    /// The install steps whose root-only parts are missing, filled in by `missing()`.
+    private(set) var stepsForRoot: [String] = []
+
+    /// What root does for the agent's user, as one command: the bundle's entry script runs only
+    /// those steps, rendered for this user and root, and checks what it wrote (visudo,
+    /// systemd-analyze). The agent's rerun then checks them without writing there.
+    func adminCommand(steps: [String]) -> String {
+        var words = ["sudo", "/bin/bash", bundle + "/install_python3.sh"]
+        if root.path != InstallRoot.defaultPath { words += ["--root", root.path] }
+        words += ["--user", user, "-e", steps.joined(separator: ",")]
+        return words.joined(separator: " ")
+    }
+
+    mutating func missing() -> [String] {
         var out: [String] = []
         let me = environment.userName
         let host = environment.host
@@ -36,23 +49,35 @@ struct RootOnlyChecks {
         } else if !host.interfaceExists("pvv-srv") {
             out.append("the verification link pvv-srv <-> pvv-cli is missing: as root, run network_config.sh")
         }
-        if !FileIO.exists(systemPrefix + "/etc/systemd/system/pv_heartbeat.timer") {
-            out.append("the heartbeat units are not installed: as root, copy systemd/pv_heartbeat.service and .timer from the bundle to \(systemPrefix)/etc/systemd/system (User=\(me)), then systemctl daemon-reload && systemctl enable --now pv_heartbeat.timer")
-        }
-        if !FileIO.exists(systemPrefix + "/etc/sudoers.d/provision") {
-            out.append("the sudoers file is missing: as root, install sudoers/provision.ubuntu (or .centos) from the bundle as \(systemPrefix)/etc/sudoers.d/provision (replace <user> with \(me); check with visudo -c -f)")
-        }
+        var steps: [String] = []
         let helper = systemPrefix + DHCPCheckHelper.installedPath
         if !FileIO.exists(helper) {
-            out.append("the DHCP check helper is missing: as root, install bin/\(DHCPCheckHelper.name) from the bundle as \(helper) (root:root, mode 0755, in root-owned directories), then setcap cap_net_raw+ep \(helper)")
+            out.append("the DHCP check helper \(helper) is missing: root's part of step install_libs (root-owned, with cap_net_raw)")
+            steps.append("install_libs")
         }
+        let unitDirectory = systemPrefix + "/etc/systemd/system"
+        if !FileIO.exists(unitDirectory + "/pv_heartbeat.service") || !FileIO.exists(unitDirectory + "/pv_heartbeat.timer") {
+            out.append("the heartbeat units are not installed in \(unitDirectory): root's part of step setup_heartbeat")
+            steps.append("setup_heartbeat")
+        }
+        if !FileIO.exists(systemPrefix + "/etc/sudoers.d/provision") {
+            out.append("the sudoers file is missing (\(systemPrefix)/etc/sudoers.d/provision): root's part of step setup_heartbeat")
+            if !steps.contains("setup_heartbeat") { steps.append("setup_heartbeat") }
+        }
+        stepsForRoot = steps
         return out
     }
 
     func requireDone() throws(PVError) {
-        let m = missing()
+        var checks = self
+        let m = checks.missing()
         guard !m.isEmpty else { return }
+        var hint = "ask an admin to do them"
+        if !checks.stepsForRoot.isEmpty {
+            hint += "; the install's root-only parts are one command: \(adminCommand(steps: checks.stepsForRoot))"
+        }
+        hint += "; then run pv_install again as \(user)"
         throw PVError(.noPermission, "not running as root, and an admin has not yet done these root-only parts:\n  - " + m.joined(separator: "\n  - "),
-                      hint: "ask an admin to do them (or run sudo /bin/bash install_python3.sh), then run pv_install again")
+                      hint: hint)
     }
 }

@@ -121,6 +121,8 @@ public enum Steps {
             try root.changeOwner(uid: owner.uid, gid: owner.gid)
             for name in agentDirectories { try subdirectories[name]!.changeOwner(uid: owner.uid, gid: owner.gid) }
             try installLogs.changeOwner(uid: owner.uid, gid: owner.gid)
+            // The install's own lock, made before this step by root: the agent's pv_update takes it next.
+            _ = try subdirectories["state"]!.setModeAndOwner(of: "update.lock", mode: 0o644, owner: owner)
         }
         return "\(ctx.root.path) ready, configuration mode 0600"
     }
@@ -148,6 +150,9 @@ public enum Steps {
     static func installLibs(_ ctx: InstallContext) throws(PVError) -> String {
         var count = 0
         let libs = try DirectoryHandle.open(ctx.root.join("libs"))
+        // Root installing for the agent (its root-only part): the tools stay the agent's to update.
+        let owner = AgentTree.ownerForRoot(ctx.root)
+        if let owner { try libs.changeOwner(uid: owner.uid, gid: owner.gid) }
         for sub in ["bin", "libs"] {
             let from = ctx.bundle + "/" + sub
             guard let names = FileIO.listDirectory(from) else { continue }
@@ -160,7 +165,7 @@ public enum Steps {
                     throw PVError(.osError, "cannot read \(from)/\(name)", cause: error.message)
                 }
                 let mode = FileIO.modeAndOwner(from + "/" + name)?.mode ?? 0o755
-                try libs.writeAtomically(name, bytes, mode: mode & 0o755)
+                try libs.writeAtomically(name, bytes, mode: mode & 0o755, owner: owner)
                 count += 1
             }
         }
@@ -185,6 +190,8 @@ public enum Steps {
     }
 
     static func setupHeartbeat(_ ctx: InstallContext) throws(PVError) -> String {
+        // Without root an admin has installed these (RootOnlyChecks listed how): checked, never written.
+        guard ctx.isRoot else { return try HeartbeatSetupCheck(context: ctx).verify() }
         let unitDir = ctx.systemPath("/etc/systemd/system")
         let sudoDir = ctx.systemPath("/etc/sudoers.d")
         for d in [unitDir, sudoDir] {

@@ -23,11 +23,22 @@ public final class FileLock {
         self.fd = fd
     }
 
-    /// Takes the lock or says at once why not (no waiting: a second run must not queue up).
-    public static func acquire(_ path: String) -> Outcome {
-        do { try FileIO.makeDirectories(FileIO.directoryName(path)) } catch { return .unavailable(error.message) }
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return .unavailable("open \(path): \(String(cString: strerror(errno)))") }
+    /// Takes the lock or says at once why not (no waiting: a second run must not queue up). The
+    /// lock file is opened without following a link, in its directory opened the same way: the
+    /// tree belongs to the agent's user, and root must never truncate a file a link points at.
+    /// `owner`: who the directory and the file must belong to when this process makes them
+    /// (root working in the agent's tree), so that the agent can take the lock later.
+    public static func acquire(_ path: String, owner: (uid: uid_t, gid: gid_t)? = nil) -> Outcome {
+        let fd: Int32
+        do {
+            let directory = try DirectoryHandle.open(FileIO.directoryName(path))
+            if let owner, let current = directory.owner, current.uid != owner.uid {
+                try directory.changeOwner(uid: owner.uid, gid: owner.gid)
+            }
+            fd = try directory.openRegularFile(FileIO.baseName(path), mode: 0o644, owner: owner)
+        } catch {
+            return .unavailable(error.description)
+        }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let e = errno
             close(fd)

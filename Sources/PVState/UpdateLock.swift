@@ -17,7 +17,7 @@ public final class UpdateLock {
     /// Takes the lock or fails at once (no waiting: a second update must not queue up behind the first).
     public init(root: InstallRoot, purpose: String) throws(PVError) {
         let path = Self.path(root: root)
-        switch FileLock.acquire(path) {
+        switch FileLock.acquire(path, owner: AgentTree.ownerForRoot(root)) {
         case .acquired(let lock):
             self.lock = lock
             lock.write("pid \(getpid()): \(purpose)\n")

@@ -158,8 +158,73 @@ extension LabIntegration {
             #expect(r.stderr.contains("does not exist: as root, mkdir") || r.stderr.contains("is not owned by nobody"))
             #expect(r.stderr.contains("the heartbeat units are not installed"))
             #expect(r.stderr.contains("the sudoers file is missing"))
-            #expect(r.stderr.contains("the DHCP check helper is missing"))
+            #expect(r.stderr.contains("/usr/libexec/provision/pv_dhcp_probe is missing: root's part of step install_libs"), "\(r.stderr)")
             #expect(!r.stderr.contains("verification link"), "the link exists in the lab, so it is not listed")
+        }
+
+        /// The seed's install without root, as a new user would do it: a real user in the docker
+        /// group owns the install root; its first run lists root's parts with the one command that
+        /// does them; the admin (here the test, as root) runs exactly that; the user's rerun checks
+        /// root's files without writing there and ends in PVOK, and so does a rerun after that.
+        @Test func anAgentUserFinishesTheInstallAfterTheAdminsPart() throws {
+            try Lab.requireUp()
+            let agent = "pvitagent"
+            let created = try run("/usr/bin/getent", ["passwd", agent]).status != 0
+            if created {
+                let add = try run("/usr/sbin/useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--groups", "docker", agent])
+                #expect(add.status == 0, "\(add.output)")
+            }
+            defer { if created { _ = try? run("/usr/sbin/userdel", [agent]) } }
+            let (tar, work) = try Self.makeBundle("it-agent")
+            defer { try? FileManager.default.removeItem(atPath: work) }
+            let bundle = try Self.extract(tar)
+            defer { try? FileManager.default.removeItem(atPath: bundle) }
+            let root = work + "/root", home = work + "/home"
+            for d in [root, home] {
+                try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+                _ = try run("/bin/chown", [agent, d])
+            }
+            _ = try run("/bin/chmod", ["-R", "a+rX", work, bundle])
+            func asAgent(_ arguments: [String]) throws -> RunResult {
+                try run("/usr/bin/setpriv", ["--reuid=\(agent)", "--regid=\(agent)", "--init-groups", "/usr/bin/env", "HOME=\(home)",
+                                             "/bin/bash", bundle + "/install_python3.sh"] + arguments, timeout: 300)
+            }
+
+            // 1. The listing: root's parts, and the one command that does them.
+            var r = try asAgent(["--root", root])
+            #expect(r.status == 77, "\(r.output)")
+            #expect(r.stderr.contains("the heartbeat units are not installed") && r.stderr.contains("the sudoers file is missing")
+                    && r.stderr.contains("the DHCP check helper"), "\(r.stderr)")
+            let command = "sudo /bin/bash \(bundle)/install_python3.sh --root \(root) --user \(agent) -e install_libs,setup_heartbeat"
+            #expect(r.stderr.contains(command), "\(r.stderr)")
+            #expect(!r.stderr.contains("docker group") && !r.stderr.contains("not owned by"), "the user is set up as the seed says")
+
+            // 2. The admin runs exactly that (the test is root: without the sudo).
+            let words = command.split(separator: " ").dropFirst().map(String.init)
+            r = try run(words[0], Array(words.dropFirst()), timeout: 300)
+            #expect(r.status == 0, "\(r.output)")
+            for f in ["system/etc/systemd/system/pv_heartbeat.service", "system/etc/sudoers.d/provision"] {
+                #expect((try FileManager.default.attributesOfItem(atPath: root + "/" + f))[.ownerAccountID] as? Int == 0, "\(f)")
+            }
+
+            // 3. The user's rerun: root's files checked, not written; PVOK. Then once more.
+            for attempt in 1...2 {
+                r = try asAgent(["--root", root])
+                #expect(r.status == 0, "run \(attempt): \(r.output)")
+                #expect(r.stdout.split(separator: "\n").last == "PVOK", "run \(attempt): \(r.stdout)")
+                #expect(r.stdout.contains("setup_heartbeat ... ok") && r.stdout.contains("checked, not written (not root)"), "\(r.stdout)")
+            }
+            let agentID = try run("/usr/bin/id", ["-u", agent]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            for f in ["state/update.lock", "libs/pv_update", "logs/install/verify.log", "etc/provision.conf"] {
+                #expect((try FileManager.default.attributesOfItem(atPath: root + "/" + f))[.ownerAccountID] as? Int == Int(agentID), "\(f)")
+            }
+            // What the user's install started, as the user sees it.
+            let status = try run("/usr/bin/setpriv", ["--reuid=\(agent)", "--regid=\(agent)", "--init-groups",
+                                                      root + "/libs/pv_status", "--json", "--root", root])
+            #expect(status.status == 0, "\(status.output)")
+            let doc = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+            let states = (doc?["components"] as? [[String: Any]] ?? []).map { "\($0["component"]!) \($0["state"]!)" }
+            #expect(states == ["dns running", "dhcp running", "monitoring running"], "\(status.stdout)")
         }
 
         /// The DHCP check as the agent's user, with no sudo: root's install_libs puts the helper in a
@@ -250,6 +315,14 @@ extension LabIntegration {
                 let done = try run("/usr/bin/setpriv", asNobody + cmd)
                 #expect(done.status == 0, "\(cmd): \(done.output)")
             }
+            // The install's lock planted as a link to a root file: root neither truncates nor writes it.
+            let lockLink = try run("/usr/bin/setpriv", asNobody + ["/bin/ln", "-sf", secret, root + "/state/update.lock"])
+            #expect(lockLink.status == 0, "\(lockLink.output)")
+            r = try run(bundle + "/bin/pv_install", ["--bundle", bundle, "--root", root, "--user", "nobody", "-e", "create_dirs"])
+            #expect(r.status == 73)
+            #expect(r.stderr.contains(root + "/state/update.lock is a symbolic link or not a regular file"), "\(r.output)")
+            _ = try run("/usr/bin/setpriv", asNobody + ["/bin/rm", root + "/state/update.lock"])
+
             r = try run(bundle + "/bin/pv_install", ["--bundle", bundle, "--root", root, "--user", "nobody", "-e", "create_dirs"])
             #expect(r.status != 0)
             #expect(r.stderr.contains(root + "/data is a symbolic link or not a directory"), "\(r.output)")

@@ -2,6 +2,7 @@ import PVAMQP
 @testable import PVCore
 import PVHTTP
 import Testing
+import PVTestSupport
 @testable import PVDiagnostics
 #if canImport(Glibc)
 import Glibc

@@ -2,6 +2,7 @@ import PVAMQP
 @testable import PVCore
 import PVHTTP
 import Testing
+import PVTestSupport
 @testable import PVDiagnostics
 #if canImport(Glibc)
 import Glibc
@@ -25,27 +26,6 @@ let sampleConfigText = """
     dhcp_verify_interface = pvv-cli
     rabbitmq_uri = amqp://pvlab:\(samplePassword)@127.0.0.1:5672/%2F
     """
-
-/// Files in memory. Anything not listed does not exist.
-struct FakeFileSystem: FileSystem {
-    var texts: [String: String] = [:]
-    var modified: [String: Double] = [:]
-    var modes: [String: mode_t] = [:]
-    var others: Set<String> = []
-    var unwritable: Set<String> = []
-
-    func readText(_ path: String, limit: Int) -> Result<String, FileIOError> {
-        guard let t = texts[path] else { return .failure(FileIOError(path: path, operation: "open", errno: ENOENT)) }
-        return .success(t)
-    }
-    func modificationTime(_ path: String) -> Double? { texts[path] != nil || others.contains(path) ? modified[path] ?? 0 : nil }
-    func exists(_ path: String) -> Bool { texts[path] != nil || others.contains(path) }
-    func mode(_ path: String) -> mode_t? { exists(path) ? modes[path] ?? 0o600 : nil }
-    func isWritable(_ path: String) -> Bool { exists(path) && !unwritable.contains(path) }
-    func list(_ directory: String) -> [String] {
-        texts.keys.filter { FileIO.directoryName($0) == directory }.map { String($0.split(separator: "/").last!) }
-    }
-}
 
 /// Answers Engine API paths from a table; unknown paths are a 404. `down` makes
 /// every request fail as a refused connection; `delay` makes each one slow.

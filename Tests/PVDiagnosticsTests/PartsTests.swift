@@ -4,6 +4,7 @@ import PVAMQP
 import PVState
 import PVHTTP
 import Testing
+import PVTestSupport
 @testable import PVDiagnostics
 #if canImport(Glibc)
 import Glibc
