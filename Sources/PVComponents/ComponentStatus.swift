@@ -49,9 +49,10 @@ public struct ComponentStatus: Sendable {
     public func report() throws(PVError) -> [ComponentStatusReport] {
         let now = Int(context.environment.clock.now())
         try context.docker.requireEngine()
-        let containers = try context.docker.inspect(Component.allCases.map(context.containerName))
+        let enabled = context.config.enabledComponents
+        let containers = try context.docker.inspect(enabled.map(context.containerName))
         let state = try context.state.load()
-        return try Component.allCases.map { (component) throws(PVError) -> ComponentStatusReport in
+        return try enabled.map { (component) throws(PVError) -> ComponentStatusReport in
             let verified = state[component].verified?.description
             let recorded = state[component].running?.description
             guard let c = containers.first(where: { $0.name == context.containerName(component) }) else {
@@ -61,6 +62,16 @@ public struct ComponentStatus: Sendable {
             return ComponentStatusReport(component: component, state: c.isRunning ? "running" : "stopped", version: c.version,
                                          uptimeSeconds: uptime, imageDigest: try context.docker.repoDigest(ofImage: c.imageID) ?? c.imageID,
                                          verified: verified, recorded: recorded)
+        }
+    }
+
+    /// Containers of components this server does not run (left from before `components` changed),
+    /// one line each; nothing is asked of Docker when all three are enabled.
+    public func leftovers() throws(PVError) -> [String] {
+        let disabled = Component.allCases.filter { !context.config.isEnabled($0) }
+        guard !disabled.isEmpty else { return [] }
+        return try context.docker.inspect(disabled.map(context.containerName)).map { c in
+            "\(c.name) exists (\(c.isRunning ? "running" : "stopped")), but its component is not enabled (components = \(context.config.enabledComponents.map(\.rawValue).joined(separator: ", "))): pv_install removes it"
         }
     }
 

@@ -116,7 +116,8 @@ public struct Diagnostics: Sendable {
             job("docker engine", t.engine, hung: engineHung) {
                 EngineChecks.engine(dockerHost: config.dockerHost, ping: engineFacts.ping(), files: ctx.files, configFile: configFile)
             }
-            for component in Component.allCases {
+            // What this server runs (the configuration's components): the others have no container to check.
+            for component in config.enabledComponents {
                 job("container \(component.rawValue)", t.containers, hung: engineHung) {
                     EngineChecks.container(component, named: ContainerNaming.containerName(component, config), containers: engineFacts.containers(),
                                            recorded: records?[component])
@@ -128,15 +129,19 @@ public struct Diagnostics: Sendable {
                     ctx.amqpLogin($0, max(0.5, rabbitmqSeconds - 0.25))
                 }
             }
-            job("verify dns", t.verifyDNS, hung: "run pv_verify dns to see where it stops") {
-                var r = ctx.verifyDNS(config)
-                r.name = "verify dns"
-                return r
+            if config.isEnabled(.dns) {
+                job("verify dns", t.verifyDNS, hung: "run pv_verify dns to see where it stops") {
+                    var r = ctx.verifyDNS(config)
+                    r.name = "verify dns"
+                    return r
+                }
             }
-            job("verify dhcp", t.verifyDHCP, hung: "run pv_verify dhcp to see where it stops") {
-                var r = ctx.verifyDHCP(config)
-                r.name = "verify dhcp"
-                return r
+            if config.isEnabled(.dhcp) {
+                job("verify dhcp", t.verifyDHCP, hung: "run pv_verify dhcp to see where it stops") {
+                    var r = ctx.verifyDHCP(config)
+                    r.name = "verify dhcp"
+                    return r
+                }
             }
         } else {
             for name in ["docker engine"] + Component.allCases.map({ "container \($0.rawValue)" }) + [RabbitMQCheck.name, "verify dns", "verify dhcp"] {
@@ -171,7 +176,7 @@ public struct Diagnostics: Sendable {
         var logJobs: [String] = []
         if options.collectArchive, let engineFacts = facts, let config = loaded.config {
             let lines = options.logLines
-            for component in Component.allCases {
+            for component in config.enabledComponents {
                 let name = ContainerNaming.containerName(component, config)
                 logJobs.append(name)
                 jobs.append(Job(name: name, task: BoundedTask(timeout: t.logs) {

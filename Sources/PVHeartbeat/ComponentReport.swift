@@ -9,6 +9,8 @@ public struct ReportedComponent: Sendable, Equatable {
         case running, stopped, absent
         /// Docker could not be asked: the state is not known, not assumed.
         case unknown
+        /// Not among the server's `components`: not run, no version.
+        case disabled
     }
 
     public var state: State
@@ -34,6 +36,9 @@ public struct ComponentReport: Sendable, Equatable {
     /// Docker's data directory, when the engine was asked for it this beat.
     public var dockerRootDir: String?
     public var warnings: [String] = []
+
+    /// The components the server runs: those not reported as disabled.
+    public var enabledComponents: [Component] { Component.allCases.filter { components[$0]?.state != .disabled } }
 
     public init(dockerReachable: Bool, dockerError: String? = nil, components: [Component: ReportedComponent],
                 dockerRootDir: String? = nil, warnings: [String] = []) {
@@ -89,6 +94,19 @@ public struct ComponentReport: Sendable, Equatable {
             }
         }
         return ComponentReport(dockerReachable: false, dockerError: error, components: result)
+    }
+
+    /// The report for a server that runs only `enabled`: the others are `disabled` (no version,
+    /// whatever Docker says), and a container still running for one of them is a warning.
+    public func restricted(to enabled: [Component]) -> ComponentReport {
+        var report = self
+        for component in Component.allCases where !enabled.contains(component) {
+            if let leftover = components[component], leftover.state == .running {
+                report.warnings.append("\(component.rawValue) is not enabled, but its container \(leftover.container ?? "?") runs (pv_install removes it)")
+            }
+            report.components[component] = ReportedComponent(state: .disabled, source: "config")
+        }
+        return report
     }
 
     /// `running` when any component runs (what the management application

@@ -105,7 +105,7 @@ public struct Heartbeat: Sendable {
         }
         let sequence = state.sequence &+ 1
 
-        let report = ctx.probe.probe(wantRootDir: state.dockerRootDir == nil)
+        let report = ctx.probe.probe(wantRootDir: state.dockerRootDir == nil).restricted(to: config.enabledComponents)
         if !report.dockerReachable, let why = report.dockerError {
             warnings.append("\(why); components are reported as unknown")
         }

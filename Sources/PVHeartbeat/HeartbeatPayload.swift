@@ -27,6 +27,7 @@ public struct HeartbeatPayload: Sendable, Equatable {
             ("sequence", .int(Int(clamping: sequence))),
             ("timestamp", .string(RFC3339.format(timestamp))),
             ("state", .string(report.overallState)),
+            ("enabled_components", .array(report.enabledComponents.map { .string($0.rawValue) })),
             ("docker", .object([("reachable", .bool(report.dockerReachable)), ("error", report.dockerError.map(JSONValue.string) ?? .null)])),
             ("components", .object(Component.allCases.map { c in
                 let s = report.components[c] ?? ReportedComponent(state: .unknown, source: "none")

@@ -14,6 +14,8 @@ public enum InstallEvent: Sendable {
     case stepStarted(index: Int, total: Int, step: String)
     case stepProgress(step: String, ProgressEvent)
     case stepFinished(index: Int, total: Int, step: String, ok: Bool, seconds: Double, detail: String)
+    /// The step is not for this server (a component it does not run).
+    case stepSkipped(index: Int, total: Int, step: String, reason: String)
 }
 
 /// `pv_install`'s work: the bundle checked (and its tools unpacked), the root-only parts checked
@@ -72,6 +74,11 @@ public struct InstallRun: Sendable {
                                              log.write(event.text)
                                              report(.stepProgress(step: step.name, event))
                                          })
+            if let config = try? context.config(), let reason = step.skipReason(config) {
+                log.write("skipped: \(reason)")
+                report(.stepSkipped(index: index, total: total, step: step.name, reason: reason))
+                continue
+            }
             report(.stepStarted(index: index, total: total, step: step.name))
             let started = environment.clock.monotonic()
             do {

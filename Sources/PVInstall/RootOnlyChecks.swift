@@ -41,17 +41,21 @@ struct RootOnlyChecks {
         } else {
             out.append("\(root.path) does not exist: as root, mkdir \(root.path) && chown \(me) \(root.path)")
         }
-        if let config = try? ConfigParser.load(root: root) {
+        // The configuration this install will use: the bundle's (ProVision's, for this server), else the installed one.
+        let config = Self.configuration(bundle: bundle, root: root)
+        // Only a server that runs DHCP needs the verification link and the DHCP check helper.
+        let dhcp = config?.isEnabled(.dhcp) ?? true
+        if let config, dhcp {
             let server = config.dhcpServerInterface ?? "pvv-srv"
             if !host.interfaceExists(server) || !host.interfaceExists(config.dhcpVerifyInterface) {
                 out.append("the verification link \(server) <-> \(config.dhcpVerifyInterface) is missing: as root, run network_config.sh")
             }
-        } else if !host.interfaceExists("pvv-srv") {
+        } else if dhcp && !host.interfaceExists("pvv-srv") {
             out.append("the verification link pvv-srv <-> pvv-cli is missing: as root, run network_config.sh")
         }
         var steps: [String] = []
         let helper = systemPrefix + DHCPCheckHelper.installedPath
-        if !FileIO.exists(helper) {
+        if dhcp && !FileIO.exists(helper) {
             out.append("the DHCP check helper \(helper) is missing: root's part of step install_libs (root-owned, with cap_net_raw)")
             steps.append("install_libs")
         }
@@ -64,8 +68,19 @@ struct RootOnlyChecks {
             out.append("the sudoers file is missing (\(systemPrefix)/etc/sudoers.d/provision): root's part of step setup_heartbeat")
             if !steps.contains("setup_heartbeat") { steps.append("setup_heartbeat") }
         }
+        // systemd-analyze verify needs the units' ExecStart to exist: root installs the tools first
+        // (as the agent's, see AgentTree).
+        if steps.contains("setup_heartbeat") && !steps.contains("install_libs") { steps.insert("install_libs", at: 0) }
         stepsForRoot = steps
         return out
+    }
+
+    static func configuration(bundle: String, root: InstallRoot) -> ServerConfig? {
+        let fromBundle = bundle + "/provision.conf"
+        if let text = try? FileIO.readText(fromBundle, limit: 1 << 20), let config = try? ConfigParser.parse(text, file: fromBundle) {
+            return config
+        }
+        return try? ConfigParser.load(root: root)
     }
 
     func requireDone() throws(PVError) {

@@ -17,13 +17,13 @@ public enum Steps {
         InstallStep("install_docker", "a Docker engine answers (as root: install_docker.sh)", run: installDocker),
         InstallStep("create_user", "the agent's user, in the docker group", run: createUser),
         InstallStep("create_dirs", "the install root and the configuration (mode 0600)", run: createDirs),
-        InstallStep("network_config", "the DHCP verification link 198.51.100.1/24", run: networkConfig),
+        InstallStep("network_config", "the DHCP verification link 198.51.100.1/24", for: .dhcp, run: networkConfig),
         InstallStep("install_libs", "the tools and wrappers into <root>/libs", run: installLibs),
         InstallStep("setup_heartbeat", "the heartbeat units and the sudoers file, verified", run: setupHeartbeat),
         InstallStep("stop_components", "stop running components before installing", run: stopComponents),
-        InstallStep("setup_dns", "download, start, verify the newest working DNS", run: { (ctx) throws(PVError) in try setupComponent(.dns, ctx) }),
-        InstallStep("setup_monitoring", "download, start, verify the newest working Monitoring", run: { (ctx) throws(PVError) in try setupComponent(.monitoring, ctx) }),
-        InstallStep("setup_dhcp", "download, start, verify the newest working DHCP", run: { (ctx) throws(PVError) in try setupComponent(.dhcp, ctx) }),
+        InstallStep("setup_dns", "download, start, verify the newest working DNS", for: .dns, run: { (ctx) throws(PVError) in try setupComponent(.dns, ctx) }),
+        InstallStep("setup_monitoring", "download, start, verify the newest working Monitoring", for: .monitoring, run: { (ctx) throws(PVError) in try setupComponent(.monitoring, ctx) }),
+        InstallStep("setup_dhcp", "download, start, verify the newest working DHCP", for: .dhcp, run: { (ctx) throws(PVError) in try setupComponent(.dhcp, ctx) }),
         InstallStep("verify", "TXT pvverify.test = PVOK, a lease from the pool", run: verifyAll),
     ]
 
@@ -172,8 +172,9 @@ public enum Steps {
         guard count > 0 else { throw PVError(.notFound, "the bundle at \(ctx.bundle) holds no tools", hint: "download the bundle again") }
         var detail = "\(count) files in \(ctx.root.join("libs"))"
         // The DHCP check helper: root-owned, outside the agent's tree, with cap_net_raw (see DHCPCheckHelper).
+        // Only where DHCP runs: a privileged program the server does not need is not installed.
         let helperSource = ctx.bundle + "/bin/" + DHCPCheckHelper.name
-        if FileIO.exists(helperSource) {
+        if FileIO.exists(helperSource), (try? ctx.config())?.isEnabled(.dhcp) ?? true {
             let target = ctx.systemPath(DHCPCheckHelper.installedPath)
             if ctx.isRoot {
                 let bytes: [UInt8]
@@ -224,12 +225,23 @@ public enum Steps {
     }
 
     static func stopComponents(_ ctx: InstallContext) throws(PVError) -> String {
-        let stop = ComponentStop(context: try ctx.lifecycle())
+        let context = try ctx.lifecycle()
+        let stop = ComponentStop(context: context)
         var stopped: [String] = []
+        var removed: [String] = []
         for c in Component.allCases {
-            if case .stopped(let v) = try stop.stop(c) { stopped.append("\(c.rawValue)\(v.map { " \($0)" } ?? "")") }
+            let enabled = context.config.isEnabled(c)
+            // A component no longer enabled is stopped and its container removed for good (its
+            // setup step is skipped); the enabled ones start again in their own steps.
+            if !enabled, try context.container(c) != nil { removed.append(context.containerName(c)) }
+            if case .stopped(let v) = try stop.stop(c), enabled { stopped.append("\(c.rawValue)\(v.map { " \($0)" } ?? "")") }
         }
-        return stopped.isEmpty ? "nothing was running" : "stopped \(stopped.joined(separator: ", "))"
+        var parts: [String] = []
+        if !stopped.isEmpty { parts.append("stopped \(stopped.joined(separator: ", "))") }
+        if !removed.isEmpty {
+            parts.append("removed \(removed.joined(separator: ", ")) (not enabled: components = \(context.config.enabledComponents.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return parts.isEmpty ? "nothing was running" : parts.joined(separator: "; ")
     }
 
     /// The newest version that passes verification: tries the registry's
@@ -272,7 +284,9 @@ public enum Steps {
     }
 
     static func verifyAll(_ ctx: InstallContext) throws(PVError) -> String {
-        let checks = Verifier(config: try ctx.config(), root: ctx.root).run(.all)
+        let config = try ctx.config()
+        let checks = Verifier(config: config, root: ctx.root).run(.all)
+        guard !checks.isEmpty else { return "nothing to verify: neither dns nor dhcp is enabled (components = \(config.enabledComponents.map(\.rawValue).joined(separator: ", ")))" }
         for c in checks { ctx.progress(.note(c.line)) }
         if let bad = checks.first(where: { !$0.passed }) {
             throw PVError(.checkFailed, "\(bad.name) verification failed: \(bad.detail)", hint: bad.hint)

@@ -32,6 +32,7 @@ final class ProgressReporter: @unchecked Sendable {
         case .stepStarted(let index, _, let step): begin(index, step)
         case .stepProgress(let step, let progress): detail(step, progress)
         case .stepFinished(let index, _, let step, let ok, let seconds, let detail): end(index, step, ok: ok, seconds: seconds, detail: detail)
+        case .stepSkipped(let index, _, let step, let reason): skipped(index, step, reason)
         }
     }
 
@@ -78,6 +79,15 @@ final class ProgressReporter: @unchecked Sendable {
             let result = "\(ok ? "ok" : "FAILED") (\(s) s): \(detail)"
             if lineOpen { output.line(" " + result) } else { output.line("[\(index)/\(total)] \(step) ... " + result) }
             lineOpen = false
+        }
+    }
+
+    func skipped(_ index: Int, _ step: String, _ reason: String) {
+        if json {
+            emit([("event", .string("skipped")), ("step", .string(step)), ("index", .int(index)), ("total", .int(total)),
+                  ("detail", .string(reason))])
+        } else {
+            output.line("[\(index)/\(total)] \(step) ... skipped: \(reason)")
         }
     }
 

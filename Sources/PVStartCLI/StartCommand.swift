@@ -65,6 +65,7 @@ public struct StartCommand: ParsableCommand {
         let context = try ComponentContext.live(environment, readiness: LiveReadinessProbe()) {
             LiveRegistryCatalog(config: $0, transport: environment.http)
         }
+        try context.config.requireEnabled(component)
         // One change at a time: never start while an update or install swaps this server's components.
         let lock = try UpdateLock(root: context.root, purpose: "pv_start \(component.rawValue)")
         defer { withExtendedLifetime(lock) {} }

@@ -35,5 +35,6 @@ public struct StatusCommand: ParsableCommand {
                           (r.verified ?? "-").padding(10), r.imageDigest ?? "-"].joined(separator: " "))
         }
         for r in reports { if let note = r.disagreement { output.line("note: " + note) } }
+        for leftover in try ComponentStatus(context: context).leftovers() { output.line("note: " + leftover) }
     }
 }

@@ -73,14 +73,17 @@ public struct UpdateCommand: ParsableCommand {
 
     func execute(in environment: AgentEnvironment) throws(PVError) -> ExitStatus {
         let output = environment.output
-        let components: [Component] = component == "all" ? Component.allCases : [try Component.parse(component)]
+        let named: Component? = component == "all" ? nil : try Component.parse(component)
         var requested: Version? = nil
         if let version {
-            guard components.count == 1 else { throw PVError(.usage, "-v/--version needs one component", hint: "for example: pv_update dns -v \(version)") }
+            guard named != nil else { throw PVError(.usage, "-v/--version needs one component", hint: "for example: pv_update dns -v \(version)") }
             requested = try Version.parse(version)
         }
         let root = environment.root
         let context = try ComponentContext.live(environment, readiness: LiveReadinessProbe())
+        // `all` is what this server runs; a component it does not run is refused by name.
+        if let named { try context.config.requireEnabled(named) }
+        let components = named.map { [$0] } ?? context.config.enabledComponents
         let options = ComponentUpdate.Options(requested: requested, checkOnly: check, force: force, prereleases: pre)
         // A check changes nothing and takes no lock, unless an interrupted update must first be
         // finished or undone (that changes the components: under the lock, as always).

@@ -22,10 +22,18 @@ public struct Verifier: Sendable {
 
     public func run(_ target: VerificationTarget) -> [CheckResult] {
         switch target {
-        case .dns: return [dns()]
-        case .dhcp: return [dhcp()]
-        case .all: return [dns(), dhcp()]
+        case .dns: return [config.isEnabled(.dns) ? dns() : notEnabled(.dns)]
+        case .dhcp: return [config.isEnabled(.dhcp) ? dhcp() : notEnabled(.dhcp)]
+        // What this server runs: a DNS-only server has no verification link to lease on.
+        case .all: return (config.isEnabled(.dns) ? [dns()] : []) + (config.isEnabled(.dhcp) ? [dhcp()] : [])
         }
+    }
+
+    /// A check asked by name of a component the server does not run fails, saying why.
+    func notEnabled(_ component: Component) -> CheckResult {
+        CheckResult(name: component.rawValue, status: .fail,
+                    detail: "not enabled on this server (components = \(config.enabledComponents.map(\.rawValue).joined(separator: ", ")))",
+                    hint: "verify the enabled ones: pv_verify all")
     }
 
     public func dns() -> CheckResult {

@@ -55,7 +55,11 @@ public struct VerifyCommand: ParsableCommand {
         } else {
             for check in checks { output.line(check.line) }
             let failed = checks.filter { !$0.passed }.count
-            output.line(failed == 0 ? "all \(checks.count) checks passed" : "\(failed) of \(checks.count) checks failed")
+            if checks.isEmpty {
+                output.line("nothing to verify: neither dns nor dhcp is enabled (components = \(config.enabledComponents.map(\.rawValue).joined(separator: ", ")))")
+            } else {
+                output.line(failed == 0 ? "all \(checks.count) checks passed" : "\(failed) of \(checks.count) checks failed")
+            }
         }
         if !checks.allSatisfy(\.passed) { throw ExitCode(ExitStatus.checkFailed.rawValue) }
     }

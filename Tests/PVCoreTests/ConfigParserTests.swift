@@ -42,9 +42,47 @@ func replacing(_ key: String, with line: String?) -> String {
         #expect(c.secrets == ["s3cr3t-t0ken", "hunter2"])
     }
 
+    @Test func allThreeComponentsRunWhenTheKeyIsAbsent() throws {
+        let c = try ConfigParser.parse(validConfig, file: "f.conf")
+        #expect(c.enabledComponents == [.dns, .dhcp, .monitoring])
+    }
+
+    @Test func componentsAreASubsetInStartOrder() throws {
+        let c = try ConfigParser.parse(validConfig + "components = monitoring,  dns\n", file: "f.conf")
+        #expect(c.enabledComponents == [.dns, .monitoring])
+        #expect(!c.isEnabled(.dhcp))
+        do { try c.requireEnabled(.dhcp); Issue.record("dhcp is not enabled") } catch {
+            #expect(error.message == "dhcp is not enabled on this server (components = dns, monitoring)")
+            #expect(error.code == .usage)
+        }
+    }
+
+    @Test(arguments: [
+        ("dns, dhcpd", "'dhcpd' is not a component (known: dns, dhcp, monitoring)"),
+        ("dns,,dhcp", "an empty item in the list (write: dns, dhcp, monitoring or a part of it)"),
+        ("dns, dns", "dns is listed twice"),
+        ("DNS", "'DNS' is not a component (known: dns, dhcp, monitoring)"),
+    ])
+    func aBadComponentsValueIsRefusedNamingTheItem(value: String, problem: String) {
+        #expect(throws: ConfigError(file: "f.conf", line: 14, key: "components", problem: problem)) {
+            try ConfigParser.parse(validConfig + "components = \(value)\n", file: "f.conf")
+        }
+    }
+
+    @Test func aDNSOnlyServerNeedsNoDHCPImageOrVerificationLink() throws {
+        let withoutDHCPKeys = validConfig.split(separator: "\n").filter { !$0.hasPrefix("image_dhcp") && !$0.hasPrefix("dhcp_verify_interface") }
+            .joined(separator: "\n")
+        let c = try ConfigParser.parse(withoutDHCPKeys + "\ncomponents = dns\n", file: "f.conf")
+        #expect(c.enabledComponents == [.dns])
+        // With DHCP enabled the same file lacks a key, said with the reason.
+        #expect(throws: ConfigError(file: "f.conf", line: nil, key: "image_dhcp", problem: "required key is missing (dhcp is enabled: components = dns, dhcp)")) {
+            try ConfigParser.parse(withoutDHCPKeys + "\ncomponents = dns, dhcp\n", file: "f.conf")
+        }
+    }
+
     @Test func unknownKeyNamesFileLineAndKey() {
         let text = validConfig + "dns_verfy_port = 53\n"
-        #expect(throws: ConfigError(file: "f.conf", line: 14, key: "dns_verfy_port", problem: "unknown key (known keys: \((ConfigParser.required + ConfigParser.optional).joined(separator: ", ")))")) {
+        #expect(throws: ConfigError(file: "f.conf", line: 14, key: "dns_verfy_port", problem: "unknown key (known keys: \(ConfigParser.known.joined(separator: ", ")))")) {
             try ConfigParser.parse(text, file: "f.conf")
         }
     }

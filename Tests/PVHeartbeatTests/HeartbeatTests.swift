@@ -233,11 +233,26 @@ import Testing
         #expect(json.hasPrefix(#"{"result":"sent","exit_code":0,"sequence":1,"url":"https://provision.example.com/api/v1/heartbeat","status":200,"attempts":[{"ms":0,"outcome":"500 Internal Server Error"},{"ms":1,"outcome":"200 OK"}],"state":"running""#), "\(json)")
     }
 
+    @Test func aServerWithoutDHCPSaysSoAndSendsNoDHCPVersion() {
+        var config = testConfig()
+        config.enabledComponents = [.dns, .monitoring]
+        var report = runningReport()
+        report.components[.dhcp] = ReportedComponent(state: .running, version: "1.0.0", container: "pv-dhcp")
+        let o = Heartbeat(config: config, totalTimeout: 2).beat(context(
+            transport: FakeTransport([.status(200, "OK", seconds: 0)], clock: FakeClock()), store: FakeHeartbeatStateStore(), report: report))
+        let json = o.payload.json.rendered
+        #expect(json.contains(#""enabled_components":["dns","monitoring"]"#), "\(json)")
+        #expect(json.contains(#""dhcp":{"state":"disabled","version":null,"container":null,"source":"config"}"#), "\(json)")
+        #expect(o.warnings == ["dhcp is not enabled, but its container pv-dhcp runs (pv_install removes it)"])
+        #expect(o.payload.report.overallState == "running", "dns runs")
+    }
+
     @Test func payloadKeysAndOrder() {
         let o = outcome([.status(200, "OK", seconds: 0)])
         guard case .object(let pairs) = o.payload.json else { Issue.record("not an object"); return }
         #expect(pairs.map(\.0) == ["schema_version", "resource_id", "hostname", "agent_version", "sequence", "timestamp", "state",
-                                    "docker", "components", "system", "warnings"])
+                                    "enabled_components", "docker", "components", "system", "warnings"])
+        #expect(o.payload.json.rendered.contains(#""enabled_components":["dns","dhcp","monitoring"]"#))
         #expect(o.payload.json.rendered.contains(#""components":{"dns":{"state":"running","version":"1.1.0","container":"pv-dns","source":"docker"},"dhcp":{"state":"stopped","version":"1.0.0","container":"pv-dhcp","source":"docker"},"monitoring":{"state":"absent","version":null,"container":null,"source":"docker"}}"#))
     }
 }
