@@ -58,6 +58,7 @@ public struct BundleBuilder {
             files.append(("libs/stop_pv_\(c.rawValue).sh", templates + "/stop_pv_\(c.rawValue).sh", 0o755))
         }
         files.append(("libs/pv_update.py", templates + "/pv_update.py", 0o755))
+        files.append(("libs/pv_install.py", templates + "/pv_install.py", 0o755))
         files.append(("libs/heartbeat.schema.json", templates + "/heartbeat.schema.json", 0o644))
         files.append(("libs/provision.conf.example", templates + "/provision.conf.example", 0o644))
         for unit in ["pv_heartbeat.service", "pv_heartbeat.timer"] { files.append(("systemd/" + unit, templates + "/" + unit, 0o644)) }

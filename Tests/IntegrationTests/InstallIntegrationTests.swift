@@ -41,7 +41,7 @@ extension LabIntegration {
                 #expect(FileManager.default.fileExists(atPath: root + "/logs/install/\(step).log"))
             }
             // Installed where the documentation says, in the sandbox.
-            for f in ["libs/pv_update", "libs/pv_update.py", "libs/start_pv_dns.sh", "libs/stop_pv_dhcp.sh", "etc/provision.conf",
+            for f in ["libs/pv_update", "libs/pv_update.py", "libs/pv_install", "libs/pv_install.py", "libs/start_pv_dns.sh", "libs/stop_pv_dhcp.sh", "etc/provision.conf",
                       "system/etc/systemd/system/pv_heartbeat.timer", "system/etc/sudoers.d/provision"] {
                 #expect(FileManager.default.fileExists(atPath: root + "/" + f), "\(f)")
             }
@@ -66,6 +66,24 @@ extension LabIntegration {
             #expect(shim.stdout == direct.stdout)
             #expect(shim.stdout.split(separator: "\n").map { $0.split(separator: ":").first ?? "" } == ["dns", "dhcp", "monitoring"],
                     "\(shim.stdout)")
+            // pv_install.py (the seed's name, Push Install's): pv_install's steps, lines and status.
+            func withoutTimes(_ text: String) -> String {
+                text.replacingOccurrences(of: #"\([0-9.]+ s\)"#, with: "(t)", options: .regularExpression)
+            }
+            let installShim = try run("/usr/bin/python3", [root + "/libs/pv_install.py", "-e", "setup_dns,verify", "--root", root])
+            let installDirect = try run(root + "/libs/pv_install", ["-e", "setup_dns,verify", "--root", root])
+            #expect(installShim.status == 0 && installDirect.status == 0, "\(installShim.output)")
+            #expect(withoutTimes(installShim.stdout) == withoutTimes(installDirect.stdout))
+            #expect(installShim.stdout.contains("[12/12] verify ... ok"), "\(installShim.stdout)")
+            let badStep = try run("/usr/bin/python3", [root + "/libs/pv_install.py", "--exec-only=no_such_step", "--root", root])
+            #expect(badStep.status == 64 && badStep.stderr.contains("unknown step 'no_such_step'"), "\(badStep.output)")
+            // As root, neither shim runs a tool the agent's user could have changed.
+            for (shimName, toolName) in [("pv_install.py", "pv_install"), ("pv_update.py", "pv_update")] {
+                _ = try run("/bin/chown", ["nobody", root + "/libs/" + toolName])
+                let refused = try run("/usr/bin/python3", [root + "/libs/" + shimName, "-h"])
+                #expect(refused.status == 77 && refused.stderr.contains("the agent's user can change it"), "\(refused.output)")
+                _ = try run("/bin/chown", ["root", root + "/libs/" + toolName])
+            }
         }
 
         @Test func jsonEventsAndSingleSteps() throws {
