@@ -114,8 +114,10 @@ public struct ComponentUpdate: Sendable {
 
         // 3. Verify within the deadline.
         try write(&journal, .verifying)
+        if swapError == nil { context.progress(.verifying(component, to)) }
         let check = swapError == nil ? verify(component) :
             CheckResult(name: component.rawValue, status: .fail, detail: swapError!.message)
+        context.progress(.verification(check))
         if check.passed {
             try context.state.update {
                 $0[component].verified = to

@@ -17,6 +17,8 @@ public struct UpdateRun: Sendable {
     }
 
     public enum Event: Sendable {
+        /// The component's turn starts (index from 1, of `total`).
+        case began(Component, index: Int, total: Int)
         case recovered(Component, String)
         case outcome(Component, ComponentUpdate.Outcome)
         case failed(Component, PVError)
@@ -34,6 +36,7 @@ public struct UpdateRun: Sendable {
                 report(.interrupted(signal: signal, notUpdated: Array(components[i...])))
                 return ExitStatus(rawValue: 128 + signal)
             }
+            report(.began(c, index: i + 1, total: components.count))
             do throws(PVError) {
                 if let recovered = try updater.recover(c) { report(.recovered(c, recovered)) }
                 report(.outcome(c, try updater.update(c, options: options)))

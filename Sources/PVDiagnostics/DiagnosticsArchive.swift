@@ -8,15 +8,7 @@ import Glibc
 /// last lines of each component container's log, the files of `<root>/state`
 /// and the configuration, every one of them redacted.
 public enum DiagnosticsArchive {
-    public struct Entry: Sendable, Equatable {
-        public var name: String
-        public var bytes: [UInt8]
-        public init(name: String, bytes: [UInt8]) {
-            self.name = name
-            self.bytes = bytes
-        }
-        public var text: String { String(decoding: bytes, as: UTF8.self) }
-    }
+    public typealias Entry = ArchiveFile.Entry
 
     /// `diagnostics-lab-1-20261126T022047Z`: the archive's top directory and file name.
     public static func baseName(resourceID: String?, time: Double) -> String {
@@ -68,44 +60,8 @@ public enum DiagnosticsArchive {
         return entries
     }
 
-    /// Writes the entries as a tar.gz: into a temporary file beside `path`,
-    /// mode 0600 (logs are for support, not for every local user), then renamed,
-    /// so a reader never sees half an archive.
+    /// Writes the entries as a tar.gz (`ArchiveFile`: mode 0600, renamed into place when whole).
     public static func write(_ entries: [Entry], to path: String, time: Double) throws(PVError) {
-        let directory = FileIO.directoryName(path)
-        do { try FileIO.makeDirectories(directory) } catch {
-            throw PVError(.cantCreate, "cannot create \(directory) for the archive", cause: error.message)
-        }
-        let temporary = "\(path).tmp.\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw PVError(.cantCreate, "cannot create the archive \(path)", hint: "choose a writable place with --archive PATH",
-                          cause: String(cString: strerror(errno)))
-        }
-        close(fd)
-        do {
-            let writer = try ArchiveWriter(path: temporary, format: .tarGzip)
-            var directories: Set<String> = []
-            for entry in entries {
-                var parts = entry.name.split(separator: "/").dropLast()
-                var prefixes: [String] = []
-                while !parts.isEmpty { prefixes.insert(parts.joined(separator: "/"), at: 0); parts = parts.dropLast() }
-                for dir in prefixes where !directories.contains(dir) {
-                    directories.insert(dir)
-                    try writer.addDirectory(dir + "/", mode: 0o755, mtime: Int(time))
-                }
-                try writer.addFile(entry.name, bytes: entry.bytes, mode: 0o644, mtime: Int(time))
-            }
-            try writer.close()
-        } catch {
-            unlink(temporary)
-            throw error
-        }
-        chmod(temporary, 0o600)
-        if rename(temporary, path) != 0 {
-            let e = errno
-            unlink(temporary)
-            throw PVError(.cantCreate, "cannot move the archive into place at \(path)", cause: String(cString: strerror(e)))
-        }
+        try ArchiveFile.write(entries, to: path, time: time)
     }
 }

@@ -63,6 +63,10 @@ public struct InstallCommand: ParsableCommand {
         let run = InstallRun(environment: environment, execOnly: execOnly, bundle: bundle, fromArchive: fromArchive,
                              trustKey: trustKey, user: user, prepareOnly: prepareOnly)
         let reporter = ProgressReporter(json: json, total: Steps.all.count, output: environment.output)
-        do { try run.execute(reporter.handle) } catch { throw ErrorReporting.exit(error) }
+        do { try run.execute(reporter.handle) } catch {
+            reporter.result(error)
+            throw ErrorReporting.exit(error)
+        }
+        if !prepareOnly { reporter.result(nil) }
     }
 }

@@ -38,7 +38,7 @@ final class ProgressReporter: @unchecked Sendable {
 
     func begin(_ index: Int, _ step: String) {
         if json {
-            emit([("event", .string("start")), ("step", .string(step)), ("index", .int(index)), ("total", .int(total))])
+            emit(.start(step: step, component: Self.component(of: step), index: index, total: total))
         } else {
             output.partial("[\(index)/\(total)] \(step) ...")
             lineOpen = true
@@ -49,9 +49,7 @@ final class ProgressReporter: @unchecked Sendable {
     /// with --json the milestones go to the popup. The step's log has every event.
     func detail(_ step: String, _ event: ProgressEvent) {
         if json {
-            if event.isMilestone {
-                emit([("event", .string("progress")), ("step", .string(step)), ("message", .string(event.text))])
-            }
+            emit(.progress(step: step, component: Self.component(of: step), event))
             return
         }
         switch event {
@@ -73,8 +71,7 @@ final class ProgressReporter: @unchecked Sendable {
     func end(_ index: Int, _ step: String, ok: Bool, seconds: Double, detail: String) {
         let s = (seconds * 10).rounded() / 10
         if json {
-            emit([("event", .string(ok ? "ok" : "failed")), ("step", .string(step)), ("index", .int(index)), ("total", .int(total)),
-                  ("seconds", .number(s)), ("detail", .string(detail))])
+            emit(.finished(step: step, component: Self.component(of: step), index: index, total: total, ok: ok, seconds: seconds, detail: detail))
         } else {
             let result = "\(ok ? "ok" : "FAILED") (\(s) s): \(detail)"
             if lineOpen { output.line(" " + result) } else { output.line("[\(index)/\(total)] \(step) ... " + result) }
@@ -84,8 +81,7 @@ final class ProgressReporter: @unchecked Sendable {
 
     func skipped(_ index: Int, _ step: String, _ reason: String) {
         if json {
-            emit([("event", .string("skipped")), ("step", .string(step)), ("index", .int(index)), ("total", .int(total)),
-                  ("detail", .string(reason))])
+            emit(.skipped(step: step, component: Self.component(of: step), index: index, total: total, reason: reason))
         } else {
             output.line("[\(index)/\(total)] \(step) ... skipped: \(reason)")
         }
@@ -97,7 +93,15 @@ final class ProgressReporter: @unchecked Sendable {
         output.line(text)
     }
 
-    func emit(_ pairs: [(String, JSONValue)]) { output.line(JSONValue.object(pairs).rendered) }
+    /// The install's end, for the popup: the last JSON line (the entry script's PVOK follows on success).
+    func result(_ error: PVError?) {
+        guard json else { return }
+        emit(.result(ok: error == nil, exitStatus: error?.code.rawValue ?? 0, detail: error.map { $0.message } ?? "installed"))
+    }
+
+    static func component(of step: String) -> Component? { Steps.named(step)?.component }
+
+    func emit(_ event: ProgressFeed) { if let line = event.json { output.line(line.rendered) } }
 }
 
 /// Counts a `docker pull`'s layers as its output reports them and draws

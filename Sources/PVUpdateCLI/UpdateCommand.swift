@@ -57,6 +57,9 @@ public struct UpdateCommand: ParsableCommand {
     @Flag(name: .long, help: "Also consider pre-release versions (1.3.0-rc.1).")
     public var pre = false
 
+    @Flag(name: .long, help: "One JSON object a line for the Push Update popup: the same events as pv_install --json, ending with the result.")
+    public var json = false
+
     @OptionGroup public var rootOptions: RootOptions
 
     public init() {}
@@ -80,7 +83,10 @@ public struct UpdateCommand: ParsableCommand {
             requested = try Version.parse(version)
         }
         let root = environment.root
-        let context = try ComponentContext.live(environment, readiness: LiveReadinessProbe())
+        var live = try ComponentContext.live(environment, readiness: LiveReadinessProbe())
+        let feed = json ? UpdateFeed(output: output, clock: environment.clock) : nil
+        if let feed { live.progress = feed.progress }
+        let context = live
         // `all` is what this server runs; a component it does not run is refused by name.
         if let named { try context.config.requireEnabled(named) }
         let components = named.map { [$0] } ?? context.config.enabledComponents
@@ -96,14 +102,18 @@ public struct UpdateCommand: ParsableCommand {
             let updater = ComponentUpdate(context: context, registry: LiveRegistryCatalog(client: client, config: context.config),
                                           verify: { _ in fatalError("a check verifies nothing") })
             var status = ExitStatus.ok
-            for (c, result) in UpdateRun(components: components, options: options, updater: updater).check() {
+            for (i, (c, result)) in UpdateRun(components: components, options: options, updater: updater).check().enumerated() {
+                feed?.handle(.began(c, index: i + 1, total: components.count), line: { _, _ in "" })
                 switch result {
-                case .success(let outcome): output.line(Self.line(c, outcome, checking: true))
+                case .success(let outcome):
+                    if let feed { feed.finish(c, ok: true, detail: Self.line(c, outcome, checking: true)) } else { output.line(Self.line(c, outcome, checking: true)) }
                 case .failure(let error):
+                    feed?.finish(c, ok: false, detail: error.message)
                     output.error("Error: \(c.rawValue): \(error)")
                     if status == .ok { status = error.code }
                 }
             }
+            feed?.emit(.result(ok: status == .ok, exitStatus: status.rawValue, detail: status == .ok ? "checked" : "a check failed"))
             return status
         }
         let lock = try UpdateLock(root: root, purpose: "pv_update \(component)")
@@ -114,11 +124,15 @@ public struct UpdateCommand: ParsableCommand {
                                       verify: { ComponentVerification(context: context).check($0) },
                                       afterJournalWrite: CrashInjection.fromEnvironment())
         var failures = 0
+        var lastError: String? = nil
         let status = UpdateRun(components: components, options: options, updater: updater).run { event in
+            feed?.handle(event) { Self.line($0, $1, checking: false) }
             switch event {
-            case .recovered(_, let text): output.line(text)
-            case .outcome(let c, let outcome): output.line(Self.line(c, outcome, checking: false))
+            case .began: break
+            case .recovered(_, let text): if feed == nil { output.line(text) }
+            case .outcome(let c, let outcome): if feed == nil { output.line(Self.line(c, outcome, checking: false)) }
             case .failed(_, let error):
+                lastError = error.message
                 output.error("Error: \(error)")
                 failures += 1
             case .interrupted(let signal, let rest):
@@ -130,6 +144,9 @@ public struct UpdateCommand: ParsableCommand {
         if failures > 0 && components.count > 1 && status.rawValue <= 128 {
             output.error("\(failures) of \(components.count) components failed to update")
         }
+        let stoppedBy = status.rawValue > 128 ? "interrupted by \(Interruption.name(status.rawValue - 128)) at a safe point" : nil
+        feed?.emit(.result(ok: status == .ok, exitStatus: status.rawValue,
+                           detail: stoppedBy ?? (failures == 0 ? "updated" : "\(failures) of \(components.count) failed: \(lastError ?? "")")))
         return status
     }
 

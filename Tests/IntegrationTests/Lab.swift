@@ -42,6 +42,15 @@ enum Lab {
     }
     private static let instanceSetUp = Mutex(false)
 
+    /// For a test that leaves the instance with fewer components (a server without DHCP): the
+    /// three started again at the lab's good version, as the other tests expect them.
+    static func restoreInstance() throws {
+        for component in ["dns", "dhcp", "monitoring"] {
+            let r = try tool("pv_start", [component, "-v", "1.1.0", "--root", root])
+            guard r.status == 0 else { throw LabError("restarting the tests' \(component): \(r.output)") }
+        }
+    }
+
     /// The lab's configuration with the tests' instance in it.
     static func configText() throws -> String {
         try overriding(String(contentsOfFile: labConfig, encoding: .utf8), with: instance)

@@ -67,6 +67,41 @@ extension LabIntegration {
             #expect(r.stdout.contains("1.1.0 is up to date; left untouched"))
         }
 
+        /// The Push Update popup's feed: the install's events (step, component, n/total, downloads,
+        /// verification, rollback), one JSON object a line, ending with the result.
+        @Test func theJSONFeedCarriesDownloadsVerificationRollbackAndTheResult() throws {
+            try reset()
+            try forgetImage("pv-dns", "1.0.0")
+            func events(_ r: RunResult) -> [[String: Any]] {
+                r.stdout.split(separator: "\n").map { line in
+                    let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                    #expect(object != nil, "not one JSON object: \(line)")
+                    return object ?? [:]
+                }
+            }
+            func kinds(_ e: [[String: Any]]) -> [String] { e.filter { $0["event"] as? String == "progress" }.compactMap { $0["kind"] as? String } }
+
+            var r = try update(["dns", "-v", "1.0.0", "--json"])
+            #expect(r.status == 0, "\(r.output)")
+            var e = events(r)
+            #expect(e.first?["event"] as? String == "start" && e.first?["step"] as? String == "update_dns"
+                    && e.first?["component"] as? String == "dns" && e.first?["index"] as? Int == 1 && e.first?["total"] as? Int == 1, "\(r.stdout)")
+            #expect(kinds(e) == ["downloading", "downloaded", "starting", "verifying", "verified"], "\(r.stdout)")
+            let done = e.first { $0["event"] as? String == "ok" }
+            #expect(done?["detail"] as? String == "dns: updated 1.1.0 -> 1.0.0, verified", "\(r.stdout)")
+            #expect(e.last?["event"] as? String == "result" && e.last?["ok"] as? Bool == true && e.last?["exit_code"] as? Int == 0)
+
+            r = try update(["dns", "-v", "1.2.0", "--json"])
+            #expect(r.status == 1, "\(r.output)")
+            e = events(r)
+            #expect(kinds(e).contains("verification_failed") && kinds(e).contains("rolling_back"), "\(r.stdout)")
+            let failed = e.first { $0["event"] as? String == "failed" }
+            #expect((failed?["detail"] as? String)?.hasPrefix("dns 1.2.0 failed verification") == true, "\(r.stdout)")
+            #expect(e.last?["event"] as? String == "result" && e.last?["ok"] as? Bool == false && e.last?["exit_code"] as? Int == 1)
+            #expect(try served() == "1.0.0", "rolled back")
+            #expect(try update(["dns", "-v", "1.1.0"]).status == 0)
+        }
+
         @Test func brokenVersionsAreRolledBackAndSkippedAfterwards() throws {
             try reset()
             var r = try update([], timeout: 300)

@@ -191,6 +191,7 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
         case .outcome(let c, let outcome): return "\(c.rawValue) \(outcome)"
         case .recovered(let c, let text): return "\(c.rawValue) recovered: \(text)"
         case .interrupted, .interruptedAfterTheLast: return "interrupted"
+        case .began(let c, let index, let total): return "\(c.rawValue) \(index)/\(total)"
         }
     }
 
@@ -202,7 +203,7 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
         var events: [String] = []
         let status = UpdateRun(components: [.dns], options: .init(), updater: updater).run { events.append(Self.line($0)) }
         #expect(status == .checkFailed)
-        #expect(events == ["dns failed 1"])
+        #expect(events == ["dns 1/1", "dns failed 1"])
         #expect(engine.running == "1.1.0")
     }
 
@@ -216,7 +217,7 @@ func registry(tags: [String]) -> FakeCatalog { FakeCatalog(tags: tags) }
         var events: [String] = []
         let status = UpdateRun(components: [.dns], options: .init(), updater: updater).run { events.append(Self.line($0)) }
         #expect(status == .ok)
-        #expect(events == ["dns recovered: finished the interrupted update of dns to 1.1.0 (it runs and passes verification)",
+        #expect(events == ["dns 1/1", "dns recovered: finished the interrupted update of dns to 1.1.0 (it runs and passes verification)",
                            "dns upToDate(Optional(1.1.0))"])
         #expect(!FileIO.exists(UpdateJournal.path(root: InstallRoot(path: root), component: .dns)))
     }
