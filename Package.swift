@@ -29,6 +29,7 @@ let package = Package(
         .executable(name: "pv_stop", targets: ["pv_stop"]),
         .executable(name: "pv_status", targets: ["pv_status"]),
         .executable(name: "pv_diagnostics", targets: ["pv_diagnostics"]),
+        .executable(name: "pv_uninstall", targets: ["pv_uninstall"]),
         .executable(name: "pv_dhcp_probe", targets: ["pv_dhcp_probe"]),
         // The parsers, for the fuzz targets in Tests/Fuzz (Scripts/fuzz).
         .library(name: "ProvisionParsers", targets: ["PVCore", "PVDHCP", "PVArchive"]),
@@ -94,6 +95,9 @@ let package = Package(
             dependencies: ["PVCore", "PVState", "PVHTTP", "PVAMQP", "PVVerification", "PVDocker", "PVArchive", "CTimex"],
             swiftSettings: strict),
 
+        // Delete Managed Server: containers, units, sudoers, helper, root (after an archive), user.
+        .target(name: "PVUninstall", dependencies: ["PVCore", "PVState", "PVDocker", "PVArchive", "PVDHCP"], swiftSettings: strict),
+
         // Command-line pieces every tool shares (root option, error reporting).
         .target(
             name: "PVCLI",
@@ -109,6 +113,7 @@ let package = Package(
         cli("PVBundleCLI", ["PVBundle"]),
         cli("PVHeartbeatCLI", ["PVHeartbeat", "PVHTTP"]),
         cli("PVDiagnosticsCLI", ["PVDiagnostics", "PVHTTP"]),
+        cli("PVUninstallCLI", ["PVUninstall"]),
 
         // Executables.
         .executableTarget(name: "pv_verify", dependencies: ["PVVerifyCLI"], swiftSettings: strict),
@@ -120,6 +125,7 @@ let package = Package(
         .executableTarget(name: "pv_stop", dependencies: ["PVStopCLI"], swiftSettings: strict),
         .executableTarget(name: "pv_status", dependencies: ["PVStatusCLI"], swiftSettings: strict),
         .executableTarget(name: "pv_diagnostics", dependencies: ["PVDiagnosticsCLI"], swiftSettings: strict),
+        .executableTarget(name: "pv_uninstall", dependencies: ["PVUninstallCLI"], swiftSettings: strict),
         // The DHCP check with cap_net_raw, for the agent's user: arguments only (no ArgumentParser, no config).
         .executableTarget(name: "pv_dhcp_probe", dependencies: ["PVDHCP"], swiftSettings: strict),
 
@@ -140,6 +146,7 @@ let package = Package(
         .testTarget(name: "PVHeartbeatTests", dependencies: ["PVHeartbeat", "PVState", "PVHTTP", "PVCore", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVDiagnosticsTests", dependencies: ["PVDiagnostics", "PVState", "PVAMQP", "PVHTTP", "PVCore", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVInstallTests", dependencies: ["PVInstall", "PVArchive", "PVTestSupport"], swiftSettings: strict),
+        .testTarget(name: "PVUninstallTests", dependencies: ["PVUninstall", "PVArchive", "PVTestSupport"], swiftSettings: strict),
         // The command leaves, run in-process against a test environment.
         .testTarget(name: "PVInstallCLITests", dependencies: ["PVInstallCLI", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVStopCLITests", dependencies: ["PVStopCLI", "PVState", "PVTestSupport"], swiftSettings: strict),

@@ -9,12 +9,18 @@ public struct HostFacts: Sendable {
     public var interfaceExists: @Sendable (String) -> Bool
     /// The IPv4 addresses of an interface, as text.
     public var interfaceAddresses: @Sendable (String) -> [String]
+    /// The name of a user ID, nil when the host has no such user.
+    public var userName: @Sendable (uid_t) -> String?
+    public var userExists: @Sendable (String) -> Bool
 
     public init(name: @escaping @Sendable () -> String, interfaceExists: @escaping @Sendable (String) -> Bool,
-                interfaceAddresses: @escaping @Sendable (String) -> [String]) {
+                interfaceAddresses: @escaping @Sendable (String) -> [String],
+                userName: @escaping @Sendable (uid_t) -> String? = { _ in nil }, userExists: @escaping @Sendable (String) -> Bool = { _ in false }) {
         self.name = name
         self.interfaceExists = interfaceExists
         self.interfaceAddresses = interfaceAddresses
+        self.userName = userName
+        self.userExists = userExists
     }
 
     /// gethostname, if_nametoindex, getifaddrs.
@@ -41,9 +47,13 @@ public struct HostFacts: Sendable {
                 entry = a.pointee.ifa_next
             }
             return addresses
-        })
+        },
+        userName: { uid in getpwuid(uid).map { String(cString: $0.pointee.pw_name) } },
+        userExists: { getpwnam($0) != nil })
 
     static let failing = HostFacts(name: { fatalError("unit test asked the host name without fake host facts") },
                                    interfaceExists: { fatalError("unit test asked for interface \($0) without fake host facts") },
-                                   interfaceAddresses: { fatalError("unit test asked for the addresses of \($0) without fake host facts") })
+                                   interfaceAddresses: { fatalError("unit test asked for the addresses of \($0) without fake host facts") },
+                                   userName: { fatalError("unit test asked for the name of uid \($0) without fake host facts") },
+                                   userExists: { fatalError("unit test asked whether user \($0) exists without fake host facts") })
 }

@@ -229,6 +229,55 @@ extension LabIntegration {
             #expect(try Self.instanceContainers() == ["pvit-dhcp", "pvit-dns", "pvit-monitoring"])
         }
 
+        /// Delete Managed Server: the listing changes nothing; --yes writes the redacted record,
+        /// removes the containers, the system files and the root; a second run has nothing to do;
+        /// the server installs again to PVOK; a half-installed server is removed as well.
+        @Test func uninstallRemovesEverythingAndTheServerInstallsAgain() throws {
+            try Lab.requireUp()
+            defer { try? Lab.restoreInstance() }
+            let (tar, work) = try Self.makeBundle("it-uninstall")
+            defer { try? FileManager.default.removeItem(atPath: work) }
+            let bundle = try Self.extract(tar)
+            defer { try? FileManager.default.removeItem(atPath: bundle) }
+            let root = work + "/root"
+            var r = try installScript(bundle, ["--root", root])
+            #expect(r.status == 0 && r.stdout.split(separator: "\n").last == "PVOK", "\(r.output)")
+
+            r = try tool("pv_uninstall", ["--root", root])
+            #expect(r.status == 0, "\(r.output)")
+            for line in ["stop and remove the container pvit-dns", "remove \(root)/system/etc/sudoers.d/provision",
+                         "remove the install root \(root)", "nothing was changed: run again with --yes"] {
+                #expect(r.stdout.contains(line), "\(line): \(r.stdout)")
+            }
+            #expect(try Self.instanceContainers() == ["pvit-dhcp", "pvit-dns", "pvit-monitoring"])
+
+            r = try tool("pv_uninstall", ["--root", root, "--yes"], timeout: 120)
+            #expect(r.status == 0, "\(r.output)")
+            let archive = r.stdout.split(separator: "\n").first { $0.hasPrefix("archive: ") }.map { String($0.dropFirst(9)) } ?? ""
+            #expect(archive.hasPrefix(work + "/provision-it-uninstall-") && archive.hasSuffix(".tar.gz"), "\(r.stdout)")
+            #expect(try Self.instanceContainers().isEmpty && !FileManager.default.fileExists(atPath: root))
+            let listing = try run("/bin/tar", ["-tzf", archive]).stdout
+            #expect(listing.contains("root/etc/provision.conf") && listing.contains("root/logs/install/verify.log"), "\(listing)")
+            let config = try run("/bin/tar", ["-xzOf", archive, "root/etc/provision.conf"]).stdout
+            let token = try Lab.configText().split(separator: "\n").first { $0.hasPrefix("management_token") }?
+                .split(separator: "=").last?.trimmingCharacters(in: .whitespaces) ?? "?"
+            #expect(!config.contains(token) && config.contains("management_token = <redacted>"), "\(config)")
+
+            r = try tool("pv_uninstall", ["--root", root, "--yes"])
+            #expect(r.status == 0 && r.stdout.contains("nothing to remove: no install at \(root)"), "twice: \(r.output)")
+
+            r = try installScript(bundle, ["--root", root])
+            #expect(r.status == 0 && r.stdout.split(separator: "\n").last == "PVOK", "again: \(r.output)")
+            #expect(try Self.instanceContainers() == ["pvit-dhcp", "pvit-dns", "pvit-monitoring"])
+
+            // Half-installed: the tree and the tools, no units, no components of its own.
+            let half = work + "/half"
+            r = try run(bundle + "/bin/pv_install", ["--bundle", bundle, "--root", half, "-e", "create_dirs,install_libs"])
+            #expect(r.status == 0, "\(r.output)")
+            r = try tool("pv_uninstall", ["--root", half, "--yes"], timeout: 120)
+            #expect(r.status == 0 && !FileManager.default.fileExists(atPath: half), "\(r.output)")
+        }
+
         /// The seed's install without root, as a new user would do it: a real user in the docker
         /// group owns the install root; its first run lists root's parts with the one command that
         /// does them; the admin (here the test, as root) runs exactly that; the user's rerun checks

@@ -12,6 +12,7 @@ import Testing
         "pv_bundle": ["archive", "crypto"],
         "pv_install": ["curl", "ldns", "archive", "crypto"],
         "pv_diagnostics": ["curl", "ldns", "archive", "crypto", "rabbitmq"],
+        "pv_uninstall": ["archive", "crypto"],
     ]
 
     @Test(arguments: expected.keys.sorted())

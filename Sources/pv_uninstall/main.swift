@@ -1,0 +1,3 @@
+import PVUninstallCLI
+
+UninstallCommand.main()
