@@ -12,12 +12,17 @@ container_state() {
 }
 
 containers_up() {
-    local comp name state args
+    local comp name state args want have
     for comp in "${COMPONENTS[@]}"; do
         name=pv-$comp
         state=$(container_state "$name")
         if [ "$state" = running ]; then
-            continue
+            # Kept unless its image was rebuilt (a changed recipe): then it starts from the new one.
+            want=$(timeout 10 docker image inspect -f '{{.Id}}' "$REGISTRY/pv-$comp:$RUN_VERSION" 2>/dev/null || true)
+            have=$(timeout 10 docker inspect -f '{{.Image}}' "$name" 2>/dev/null || true)
+            [ -z "$want" ] || [ "$want" = "$have" ] && continue
+            say "container $name runs an older build of pv-$comp:$RUN_VERSION: replacing it"
+            state=stale
         fi
         [ "$state" != missing ] && timeout 30 docker rm -f "$name" >/dev/null
         args=(--name "$name" --network host --restart unless-stopped)

@@ -8,6 +8,12 @@ registry_tags() {
 
 has_tag() { [[ "$1" == *"\"$2\""* ]]; }
 
+# What a component's images are made from: when it changes (a tool added to the monitoring
+# image), the lab rebuilds that component's tags instead of keeping the old ones.
+recipe_hash() {
+    cat "$SCRIPTS/images/build-rootfs" "$SCRIPTS/images/$1"/* | sha256sum | cut -c1-16
+}
+
 # Build and push the missing tags of one component; runs as a background job.
 # Usage: image_component COMPONENT REBUILD(""|1)
 #
@@ -18,8 +24,10 @@ has_tag() { [[ "$1" == *"\"$2\""* ]]; }
 image_component() {
     local comp=$1 rebuild=$2 repo=pv-$1 log=$LOGS/images-$1.log
     local tags ver mode dir cid base_ref=pvlab-build/$1-base:latest
-    local todo=() remove=() pushed=0 latest_from_build=
+    local todo=() remove=() pushed=0 latest_from_build='' recipe=''
     : > "$log"
+    recipe=$(recipe_hash "$comp")
+    if [ "$(cat "$BUILD/$comp.recipe" 2>/dev/null)" != "$recipe" ]; then rebuild=1; fi
     tags=$(registry_tags "$repo")
     for ver in "${VERSIONS[@]}"; do
         if [ -n "$rebuild" ] || ! has_tag "$tags" "$ver"; then todo+=("$ver"); fi
@@ -88,6 +96,7 @@ image_component() {
         docker rmi "${remove[@]}" >> "$log" 2>&1 || true
     fi
     echo "$pushed" > "$BUILD/$comp.pushed"
+    echo "$recipe" > "$BUILD/$comp.recipe"
 }
 
 images_up() {

@@ -24,6 +24,7 @@ public struct CheckTimeouts: Sendable, Equatable {
     public var heartbeat = 2.0
     public var clock = 3.0
     public var logs = 3.0
+    public var monitoringTools = 3.0
 
     public init() {}
 }
@@ -127,6 +128,14 @@ public struct Diagnostics: Sendable {
             job(RabbitMQCheck.name, t.rabbitmq, hung: "the broker's host does not answer (a name lookup or the network hangs)") {
                 RabbitMQCheck.evaluate(uri: config.rabbitmqURI, configFile: configFile) {
                     ctx.amqpLogin($0, max(0.5, rabbitmqSeconds - 0.25))
+                }
+            }
+            if config.isEnabled(.monitoring) {
+                let container = ContainerNaming.containerName(.monitoring, config)
+                // Ended (SIGTERM) before the job's and the run's bounds, so docker never outlives the tool.
+                let probeSeconds = max(0.2, min(t.monitoringTools, options.totalTimeout) - 0.4)
+                job(MonitoringToolsCheck.name, t.monitoringTools, hung: "docker exec in \(container) does not return: the engine or the container hangs") {
+                    MonitoringToolsCheck.evaluate(container: container, found: ctx.programsIn(config, container, probeSeconds))
                 }
             }
             if config.isEnabled(.dns) {
@@ -233,7 +242,7 @@ public struct Diagnostics: Sendable {
 
     /// The report's order: configuration, engine, containers, broker, verification, disks, heartbeat, clock.
     static let names = ["configuration", "docker engine", "container dns", "container dhcp", "container monitoring",
-                        "rabbitmq", "verify dns", "verify dhcp", "disk root", "disk docker", "heartbeat", "clock"]
+                        MonitoringToolsCheck.name, "rabbitmq", "verify dns", "verify dhcp", "disk root", "disk docker", "heartbeat", "clock"]
     static func order(_ name: String) -> Int { names.firstIndex(of: name) ?? names.count }
 
     static func seconds(_ s: Double) -> String {

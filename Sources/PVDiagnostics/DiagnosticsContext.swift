@@ -1,6 +1,7 @@
 import CTimex
 import PVAMQP
 import PVCore
+import PVDocker
 import PVVerification
 #if canImport(Glibc)
 import Glibc
@@ -19,13 +20,17 @@ public struct DiagnosticsContext: Sendable {
     public var verifyDHCP: @Sendable (ServerConfig) -> CheckResult
     public var diskUsage: @Sendable (String) -> Result<DiskUsage, DiskUsageError>
     public var kernelClock: @Sendable () -> KernelClock
+    /// Which of the monitoring tools a running container has (`docker exec ... sh -c`), within
+    /// the given seconds (the docker CLI is ended by then: no child outlives the run).
+    public var programsIn: @Sendable (ServerConfig, String, Double) -> Result<Set<String>, PVError>
 
     public init(environment: AgentEnvironment, systemdDirectory: String,
                 amqpLogin: @escaping @Sendable (AMQPEndpoint, Double) -> Result<AMQPSession, AMQPError>,
                 verifyDNS: @escaping @Sendable (ServerConfig) -> CheckResult,
                 verifyDHCP: @escaping @Sendable (ServerConfig) -> CheckResult,
                 diskUsage: @escaping @Sendable (String) -> Result<DiskUsage, DiskUsageError>,
-                kernelClock: @escaping @Sendable () -> KernelClock) {
+                kernelClock: @escaping @Sendable () -> KernelClock,
+                programsIn: @escaping @Sendable (ServerConfig, String, Double) -> Result<Set<String>, PVError>) {
         self.environment = environment
         self.systemdDirectory = systemdDirectory
         self.amqpLogin = amqpLogin
@@ -33,6 +38,7 @@ public struct DiagnosticsContext: Sendable {
         self.verifyDHCP = verifyDHCP
         self.diskUsage = diskUsage
         self.kernelClock = kernelClock
+        self.programsIn = programsIn
     }
 
     public var root: InstallRoot { environment.root }
@@ -52,7 +58,20 @@ public struct DiagnosticsContext: Sendable {
             verifyDNS: { Verifier(config: $0, timeoutSeconds: verifyTimeout).dns() },
             verifyDHCP: { Verifier(config: $0, timeoutSeconds: verifyTimeout, root: root).dhcp() },
             diskUsage: DiskUsage.measure,
-            kernelClock: KernelClock.read)
+            kernelClock: KernelClock.read,
+            programsIn: { config, container, seconds in
+                let docker = DockerCLI(host: config.dockerHost, runner: environment.processes)
+                do throws(PVError) {
+                    let out = try docker.run(["exec", container, "/bin/sh", "-c", MonitoringToolsCheck.probeScript],
+                                             timeout: seconds, whenInterrupted: .cut)
+                    if let failure = DockerFailure(out) {
+                        return .failure(PVError(.unavailable, failure == .noSuchContainer ? "\(container) does not exist" : failure.text))
+                    }
+                    return .success(Set(out.stdout.split(separator: "\n").map { String($0).trimmingWhitespace() }))
+                } catch {
+                    return .failure(error)
+                }
+            })
     }
 }
 

@@ -168,7 +168,7 @@ extension LabIntegration {
             let elapsed = Date().timeIntervalSince(start)
             #expect(r.status == 0, "\(r.output)")
             let c = try checks(r.stdout)
-            #expect(c.count == 12)
+            #expect(c.count == 13)
             for (name, check) in c where name != "clock" {
                 #expect(check["status"] as? String == "ok", "\(name): \(check["detail"] ?? "")")
             }
@@ -176,13 +176,15 @@ extension LabIntegration {
             #expect(["ok", "warn"].contains(status(c, "clock")), "\(detail(c, "clock"))")
             #expect(detail(c, "rabbitmq").contains("opened channel 1 and closed it"))
             #expect(detail(c, "container monitoring").hasPrefix("pvit-monitoring running "))
+            // The seed's debug tools, in the lab's monitoring image (Debian's: dhcping for dhtest).
+            #expect(detail(c, "monitoring tools") == "pvit-monitoring has mysql, dhcping, dig, nslookup, nsupdate, telnet")
             #expect(detail(c, "heartbeat").contains("last beat #1 "))
             #expect(elapsed < 2, "a full run took \(elapsed) s")
 
             let text = try tool("pv_diagnostics", ["--root", root])
             #expect(text.status == 0)
             #expect(text.stdout.contains("CHECK                 STATUS      TIME  DETAIL"))
-            #expect(text.stdout.contains("12 checks in "))
+            #expect(text.stdout.contains("13 checks in "))
         }
 
         @Test func rabbitMQNotListeningIsRefusedAndTheRestStillRuns() throws {
@@ -346,7 +348,7 @@ extension LabIntegration {
             let r = try tool("pv_diagnostics", ["--json", "--root", Lab.root, "--archive", "/proc/pv-diagnostics.tar.gz"])
             #expect(r.status == 73, "\(r.output)")
             let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
-            #expect((doc["checks"] as? [Any])?.count == 12)
+            #expect((doc["checks"] as? [Any])?.count == 13)
             #expect((doc["archive_error"] as? String)?.contains("cannot create the archive /proc/pv-diagnostics.tar.gz") == true)
             #expect(r.stderr.contains("Error: cannot create the archive"))
             let usage = try tool("pv_diagnostics", ["--timeout", "0", "--root", Lab.root])

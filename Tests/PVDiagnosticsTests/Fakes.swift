@@ -97,5 +97,6 @@ func healthyContext(engine: FakeEngineAPI = .healthy, files: FakeFileSystem? = n
         verifyDNS: { _ in CheckResult(name: "dns", status: .ok, detail: "TXT pvverify.test. = \"PVOK\"") },
         verifyDHCP: { _ in CheckResult(name: "dhcp", status: .ok, detail: "leased 198.51.100.10, released") },
         diskUsage: { _ in .success(DiskUsage(totalBytes: 100 << 30, availableBytes: 50 << 30, totalInodes: 1000, availableInodes: 900)) },
-        kernelClock: { KernelClock(now: fakeNow, synchronised: true, maxErrorMicroseconds: 16000) })
+        kernelClock: { KernelClock(now: fakeNow, synchronised: true, maxErrorMicroseconds: 16000) },
+        programsIn: { _, _, _ in .success(Set(MonitoringToolsCheck.tools.map(\.program))) })
 }

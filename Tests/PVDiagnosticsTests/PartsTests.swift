@@ -457,3 +457,23 @@ final class Rendezvous: @unchecked Sendable {
         return true
     }
 }
+
+/// The seed's debug tools in the monitoring component, as its running container has them.
+@Suite struct MonitoringToolsCheckTests {
+    @Test func allToolsPresentIsOK() {
+        let r = MonitoringToolsCheck.evaluate(container: "pv-monitoring", found: .success(Set(MonitoringToolsCheck.tools.map(\.program))))
+        #expect(r.status == .ok && r.detail == "pv-monitoring has mysql, dhcping, dig, nslookup, nsupdate, telnet")
+    }
+
+    @Test func aMissingToolIsNamedWithWhatItIs() {
+        let r = MonitoringToolsCheck.evaluate(container: "pv-monitoring", found: .success(["dig", "nslookup", "nsupdate", "telnet"]))
+        #expect(r.status == .warn)
+        #expect(r.detail == "pv-monitoring lacks mysql (MySQL/MariaDB client), dhcping (DHCP test client); has dig, nslookup, nsupdate, telnet")
+    }
+
+    @Test func aStoppedContainerIsNotCheckedAndSaysSo() {
+        let r = MonitoringToolsCheck.evaluate(container: "pv-monitoring", found: .failure(PVError(.unavailable, "pv-monitoring does not exist")))
+        #expect(r.status == .warn && r.detail.hasPrefix("not checked: cannot run a shell in pv-monitoring"))
+        #expect(r.hint?.contains("start_pv_monitoring.sh") == true)
+    }
+}

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Entrypoint of the lab monitoring component: a container that stays up so that
-# its debug tools (kdig, nslookup, udhcpc, telnet, nc) can be used with `docker exec`.
+# its debug tools (mysql, dhcping, dig, nslookup, nsupdate, telnet, kdig, udhcpc, nc) can be used with `docker exec`.
 # As PID 1 a process without a handler ignores SIGTERM, so trap it and end promptly.
 echo "pv-monitoring $(cat /pv-version): up"
 sleeper=
