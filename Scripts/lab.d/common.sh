@@ -19,6 +19,12 @@ PROVISION_CONF=$ROOT_DIR/etc/provision.conf
 ENV_FILE=$LAB/env
 
 REGISTRY=127.0.0.1:5000
+# The same images as a vendor's private registry serves them: TLS from the lab's own CA and
+# htpasswd credentials (Debian's docker-registry), read-only over the plain registry's storage.
+AUTH_REGISTRY=127.0.0.1:5443
+AUTH_REGISTRY_DIR=$LAB/registry-auth
+AUTH_REGISTRY_USER=pvpull
+ENGINE_CERTS_DIR=/etc/docker/certs.d/$AUTH_REGISTRY
 RMQ_USER=pvlab
 RMQ_NODE=pvlab@localhost
 RMQ_PORT=5672

@@ -20,7 +20,8 @@ public struct ComponentContext: Sendable {
                 ports: any PortChecker, registry: (any RegistryCatalog)?, progress: @escaping @Sendable (ProgressEvent) -> Void) {
         self.environment = environment
         self.config = config
-        self.docker = DockerCLI(host: config.dockerHost, runner: environment.processes)
+        self.docker = DockerCLI(host: config.dockerHost, runner: environment.processes,
+                                clientConfig: DockerClientConfig.directory(for: config, root: environment.root))
         self.state = StateStore(root: environment.root)
         self.readiness = readiness
         self.ports = ports

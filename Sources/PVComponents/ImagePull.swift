@@ -1,5 +1,6 @@
 import PVCore
 import PVDocker
+import PVState
 
 /// The one way an image is downloaded, for a start, an update and a rollback: bounded, cut or
 /// finished on a signal as the caller says, and a missing version named with what the registry has.
@@ -14,6 +15,8 @@ struct ImagePull: Sendable {
             if whileServing { context.progress(.alreadyDownloaded(image: spec.image)) }
             return
         }
+        // The registry credentials of the configuration, where docker pull reads them.
+        try DockerClientConfig.write(for: context.config, root: context.root, owner: AgentTree.ownerForRoot(context.root))
         let clock = context.environment.clock
         let started = clock.monotonic()
         let command: Command

@@ -34,7 +34,8 @@ public enum ConfigParser {
     static let requiredWhenEnabled: [(key: String, component: Component)] = [
         ("image_dns", .dns), ("image_dhcp", .dhcp), ("image_monitoring", .monitoring), ("dhcp_verify_interface", .dhcp),
     ]
-    static let optional: [String] = ["dns_listen", "dhcp_server_interface", "management_ca_file", "container_prefix", "components"]
+    static let optional: [String] = ["dns_listen", "dhcp_server_interface", "management_ca_file", "container_prefix", "components",
+                                     "registry_username", "registry_password", "registry_ca_file"]
     static var known: [String] { required + requiredWhenEnabled.map(\.key) + optional }
 
     public static func load(root: InstallRoot) throws(PVError) -> ServerConfig {
@@ -108,6 +109,14 @@ public enum ConfigParser {
         let token = try check("management_token", Syntax.isToken, "a token (printable, no spaces)")
         let ca = try optionalValue("management_ca_file", { $0.hasPrefix("/") }, "an absolute path")
         let registry = try check("registry", Syntax.isRegistry, "a registry host[:port]")
+        let registryUser = try optionalValue("registry_username", Syntax.isToken, "a user name (printable, no spaces)")
+        let registryPassword = try optionalValue("registry_password", Syntax.isToken, "a password (printable, no spaces)")
+        // Both or neither: a user without a password (or the reverse) is a half-made change.
+        if (registryUser == nil) != (registryPassword == nil) {
+            let missing = registryUser == nil ? "registry_username" : "registry_password"
+            throw ConfigError(file: file, line: nil, key: missing, problem: "required key is missing (registry_username and registry_password go together)")
+        }
+        let registryCA = try optionalValue("registry_ca_file", { $0.hasPrefix("/") }, "an absolute path")
         var images: [Component: String] = [:]
         for component in Component.allCases {
             images[component] = try optionalValue("image_\(component.rawValue)", Syntax.isImageName, "an image repository name (lowercase letters, digits, '.', '_', '-', '/')")
@@ -128,7 +137,8 @@ public enum ConfigParser {
             registry: registry, images: images, dockerHost: dockerHost,
             dnsListen: listen ?? "\(server)@\(port)", dnsVerifyServer: server, dnsVerifyPort: port,
             dhcpServerInterface: serverIf, dhcpVerifyInterface: clientIf ?? ServerConfig.defaultVerifyInterface, rabbitmqURI: amqp,
-            containerPrefix: prefix ?? ServerConfig.defaultContainerPrefix, enabledComponents: enabled)
+            containerPrefix: prefix ?? ServerConfig.defaultContainerPrefix, enabledComponents: enabled,
+            registryUsername: registryUser, registryPassword: registryPassword, registryCAFile: registryCA)
     }
 }
 

@@ -24,6 +24,12 @@ public struct ServerConfig: Sendable, Equatable {
     /// The components this server runs (ProVision's Services tab), in start order: the key
     /// `components`, all three when absent. The tools act on these only.
     public var enabledComponents: [Component] = Component.allCases
+    /// Credentials for a private registry (`registry_username`, `registry_password`, a secret like
+    /// the token); without them the agent user's Docker config.json (`docker login`) is used.
+    public var registryUsername: String?
+    public var registryPassword: String?
+    /// The CA of a registry behind TLS with a private CA (also placed where the Docker engine reads it).
+    public var registryCAFile: String?
 
     public static let defaultContainerPrefix = "pv-"
     /// The client end of the verification link when the configuration names none (a DHCP-less server).
@@ -49,6 +55,7 @@ public struct ServerConfig: Sendable, Equatable {
     public var secrets: [String] {
         var s = [managementToken]
         if let password = AMQPURI.password(in: rabbitmqURI), !password.isEmpty { s.append(password) }
+        if let registryPassword { s.append(registryPassword) }
         return s
     }
 }

@@ -7,16 +7,21 @@ public struct DockerCLI: Sendable {
     public var host: String
     public var runner: any ProcessRunner
     public var binary: String
+    /// The client configuration directory (`--config`): the registry credentials of the server's
+    /// configuration, for `docker pull` (`DockerClientConfig`). Nil: the user's own (~/.docker).
+    public var clientConfig: String?
 
-    public init(host: String, runner: any ProcessRunner, binary: String = "docker") {
+    public init(host: String, runner: any ProcessRunner, binary: String = "docker", clientConfig: String? = nil) {
         self.host = host
         self.runner = runner
         self.binary = binary
+        self.clientConfig = clientConfig
     }
 
-    /// `docker --host H <args>`: the engine is always explicit, never taken from the caller's environment.
+    /// `docker [--config DIR] --host H <args>`: the engine is always explicit, never taken from the
+    /// caller's environment.
     public func command(_ arguments: [String], whenInterrupted: InterruptionPolicy = .finish) -> Command {
-        Command(binary, ["--host", host] + arguments, whenInterrupted: whenInterrupted)
+        Command(binary, (clientConfig.map { ["--config", $0] } ?? []) + ["--host", host] + arguments, whenInterrupted: whenInterrupted)
     }
 
     public func run(_ arguments: [String], timeout: Double, whenInterrupted: InterruptionPolicy = .finish) throws(PVError) -> ProcessOutput {

@@ -58,7 +58,8 @@ public enum Steps {
         let docker = DockerCLI(host: config.dockerHost, runner: ctx.runner)
         if (try? docker.requireEngine()) != nil {
             let v = try docker.run(["version", "--format", "{{.Server.Version}}"], timeout: 10).stdout.split(separator: "\n").first.map { $0.trimmingWhitespace() } ?? ""
-            return "Docker \(v) answers at \(config.dockerHost)"
+            let trust = try RegistryTrust.install(config, ctx).map { "; " + $0 } ?? ""
+            return "Docker \(v) answers at \(config.dockerHost)" + trust
         }
         guard ctx.isRoot && !ctx.sandbox else {
             throw PVError(.unavailable, "no Docker engine answers at \(config.dockerHost)",
@@ -67,7 +68,8 @@ public enum Steps {
         }
         try ctx.run(Command("/bin/bash", [ctx.bundle + "/install_docker.sh"]), timeout: 900, what: "install_docker.sh")
         try docker.requireEngine(timeout: 30)
-        return "Docker installed and running"
+        let trust = try RegistryTrust.install(config, ctx).map { "; " + $0 } ?? ""
+        return "Docker installed and running" + trust
     }
 
     static func createUser(_ ctx: InstallContext) throws(PVError) -> String {
@@ -251,7 +253,7 @@ public enum Steps {
         var life = try ctx.lifecycle()
         life.readiness = LiveReadinessProbe()
         let context = life
-        let registry = LiveRegistryCatalog(config: context.config, transport: ctx.environment.http)
+        let registry = LiveRegistryCatalog(config: context.config, environment: ctx.environment)
         let updater = ComponentUpdate(context: context, registry: registry, verify: { ComponentVerification(context: context).check($0) })
         if let recovered = try updater.recover(component) { ctx.progress(.recovered(recovered)) }
         let failed = try context.state.load()[component].failed

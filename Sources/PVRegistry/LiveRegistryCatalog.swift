@@ -10,9 +10,10 @@ public struct LiveRegistryCatalog: RegistryCatalog {
         self.config = config
     }
 
-    /// The configuration's registry over the environment's HTTP, with the client's default bounds.
-    public init(config: ServerConfig, transport: any HTTPTransport) {
-        self.init(client: RegistryClient(registry: config.registry, transport: transport), config: config)
+    /// The configuration's registry over the environment's HTTP, with the client's default bounds,
+    /// its credentials (the configuration's, else the agent user's config.json) and its CA.
+    public init(config: ServerConfig, environment: AgentEnvironment) {
+        self.init(client: RegistryClient.forServer(config, environment: environment), config: config)
     }
 
     public func tags(for component: Component) throws(PVError) -> [String] {

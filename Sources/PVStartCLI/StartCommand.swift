@@ -63,7 +63,7 @@ public struct StartCommand: ParsableCommand {
         let output = environment.output
         let component = try Component.parse(component)
         let context = try ComponentContext.live(environment, readiness: LiveReadinessProbe()) {
-            LiveRegistryCatalog(config: $0, transport: environment.http)
+            LiveRegistryCatalog(config: $0, environment: environment)
         }
         try context.config.requireEnabled(component)
         // One change at a time: never start while an update or install swaps this server's components.
@@ -74,7 +74,7 @@ public struct StartCommand: ParsableCommand {
         // An update interrupted by a crash is finished or undone first, so the
         // component ends at a verified version whatever was asked.
         if try UpdateJournal.load(root: context.root, component: component) != nil {
-            let updater = ComponentUpdate(context: context, registry: LiveRegistryCatalog(config: context.config, transport: environment.http),
+            let updater = ComponentUpdate(context: context, registry: LiveRegistryCatalog(config: context.config, environment: environment),
                                           verify: { ComponentVerification(context: context).check($0) })
             if let text = try updater.recover(component) { output.line(text) }
             if version == nil && !bash { return }

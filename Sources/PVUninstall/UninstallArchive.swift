@@ -36,7 +36,10 @@ enum UninstallArchive {
             """.utf8))
         if let configText { add("etc/provision.conf", Array(Redactor.configurationText(configText).utf8)) }
         for directory in ["state", "logs"] {
-            for (name, bytes) in files(under: root.join(directory)) { add("\(directory)/\(name)", bytes) }
+            // The Docker client configuration holds the registry password base64-encoded: never kept.
+            for (name, bytes) in files(under: root.join(directory)) where !name.hasPrefix("docker-client/") {
+                add("\(directory)/\(name)", bytes)
+            }
         }
         return entries
     }
@@ -67,7 +70,7 @@ enum UninstallArchive {
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: "=", maxSplits: 1).map { String($0).trimmingWhitespace() }
             guard parts.count == 2, !parts[1].isEmpty else { continue }
-            if parts[0] == "management_token" { secrets.append(parts[1]) }
+            if parts[0] == "management_token" || parts[0] == "registry_password" { secrets.append(parts[1]) }
             if parts[0] == "rabbitmq_uri", let password = AMQPURI.password(in: parts[1]), !password.isEmpty { secrets.append(password) }
         }
         return secrets

@@ -98,7 +98,7 @@ public struct UpdateCommand: ParsableCommand {
             // Each registry request is bounded so that the tags and the digest (two requests one
             // after the other) fit in --timeout together.
             let perRequest = max(0.5, timeout / 2 - 0.25)
-            let client = RegistryClient(registry: context.config.registry, transport: environment.http, connectTimeout: min(3, perRequest), totalTimeout: perRequest)
+            let client = RegistryClient.forServer(context.config, environment: environment, connectTimeout: min(3, perRequest), totalTimeout: perRequest)
             let updater = ComponentUpdate(context: context, registry: LiveRegistryCatalog(client: client, config: context.config),
                                           verify: { _ in fatalError("a check verifies nothing") })
             var status = ExitStatus.ok
@@ -119,7 +119,7 @@ public struct UpdateCommand: ParsableCommand {
         let lock = try UpdateLock(root: root, purpose: "pv_update \(component)")
         defer { withExtendedLifetime(lock) {} }
         environment.handleSignals()
-        let registry = LiveRegistryCatalog(config: context.config, transport: environment.http)
+        let registry = LiveRegistryCatalog(config: context.config, environment: environment)
         let updater = ComponentUpdate(context: context, registry: registry,
                                       verify: { ComponentVerification(context: context).check($0) },
                                       afterJournalWrite: CrashInjection.fromEnvironment())
