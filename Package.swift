@@ -32,7 +32,7 @@ let package = Package(
         .executable(name: "pv_uninstall", targets: ["pv_uninstall"]),
         .executable(name: "pv_dhcp_probe", targets: ["pv_dhcp_probe"]),
         // The parsers, for the fuzz targets in Tests/Fuzz (Scripts/fuzz).
-        .library(name: "ProvisionParsers", targets: ["PVCore", "PVDHCP", "PVArchive"]),
+        .library(name: "ProvisionParsers", targets: ["PVCore", "PVDHCP", "PVArchive", "PVMonitor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -95,6 +95,8 @@ let package = Package(
             dependencies: ["PVCore", "PVState", "PVHTTP", "PVAMQP", "PVVerification", "PVDocker", "PVArchive", "CTimex"],
             swiftSettings: strict),
 
+        // Monitoring data on the host (issue 14): Frame Streams, the heavy-hitter summary.
+        .target(name: "PVMonitor", dependencies: ["PVCore"], swiftSettings: strict),
         // Delete Managed Server: containers, units, sudoers, helper, root (after an archive), user.
         .target(name: "PVUninstall", dependencies: ["PVCore", "PVState", "PVDocker", "PVArchive", "PVDHCP"], swiftSettings: strict),
 
@@ -146,6 +148,7 @@ let package = Package(
         .testTarget(name: "PVHeartbeatTests", dependencies: ["PVHeartbeat", "PVState", "PVHTTP", "PVCore", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVDiagnosticsTests", dependencies: ["PVDiagnostics", "PVState", "PVAMQP", "PVHTTP", "PVCore", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVInstallTests", dependencies: ["PVInstall", "PVArchive", "PVTestSupport"], swiftSettings: strict),
+        .testTarget(name: "PVMonitorTests", dependencies: ["PVMonitor"], swiftSettings: strict),
         .testTarget(name: "PVUninstallTests", dependencies: ["PVUninstall", "PVArchive", "PVTestSupport"], swiftSettings: strict),
         // The command leaves, run in-process against a test environment.
         .testTarget(name: "PVInstallCLITests", dependencies: ["PVInstallCLI", "PVTestSupport"], swiftSettings: strict),
