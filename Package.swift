@@ -36,6 +36,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // dnstap's protobuf (issue 14): the runtime only; the code is generated once (Scripts/gen-dnstap).
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     ],
     targets: [
         // C libraries (Debian -dev packages; see Scripts/deps).
@@ -96,7 +98,8 @@ let package = Package(
             swiftSettings: strict),
 
         // Monitoring data on the host (issue 14): Frame Streams, the heavy-hitter summary.
-        .target(name: "PVMonitor", dependencies: ["PVCore"], swiftSettings: strict),
+        .target(name: "PVMonitor", dependencies: ["PVCore", "PVDNS", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["dnstap.proto"], swiftSettings: strict),
         // Delete Managed Server: containers, units, sudoers, helper, root (after an archive), user.
         .target(name: "PVUninstall", dependencies: ["PVCore", "PVState", "PVDocker", "PVArchive", "PVDHCP"], swiftSettings: strict),
 
@@ -148,7 +151,8 @@ let package = Package(
         .testTarget(name: "PVHeartbeatTests", dependencies: ["PVHeartbeat", "PVState", "PVHTTP", "PVCore", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVDiagnosticsTests", dependencies: ["PVDiagnostics", "PVState", "PVAMQP", "PVHTTP", "PVCore", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVInstallTests", dependencies: ["PVInstall", "PVArchive", "PVTestSupport"], swiftSettings: strict),
-        .testTarget(name: "PVMonitorTests", dependencies: ["PVMonitor"], swiftSettings: strict),
+        .testTarget(name: "PVMonitorTests", dependencies: ["PVMonitor", "PVDNS", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                    swiftSettings: strict),
         .testTarget(name: "PVUninstallTests", dependencies: ["PVUninstall", "PVArchive", "PVTestSupport"], swiftSettings: strict),
         // The command leaves, run in-process against a test environment.
         .testTarget(name: "PVInstallCLITests", dependencies: ["PVInstallCLI", "PVTestSupport"], swiftSettings: strict),
