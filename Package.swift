@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "pv_status", targets: ["pv_status"]),
         .executable(name: "pv_diagnostics", targets: ["pv_diagnostics"]),
         .executable(name: "pv_uninstall", targets: ["pv_uninstall"]),
+        .executable(name: "pv_monitor", targets: ["pv_monitor"]),
         .executable(name: "pv_dhcp_probe", targets: ["pv_dhcp_probe"]),
         // The parsers, for the fuzz targets in Tests/Fuzz (Scripts/fuzz).
         .library(name: "ProvisionParsers", targets: ["PVCore", "PVDHCP", "PVArchive", "PVMonitor"]),
@@ -98,7 +99,7 @@ let package = Package(
             swiftSettings: strict),
 
         // Monitoring data on the host (issue 14): Frame Streams, the heavy-hitter summary.
-        .target(name: "PVMonitor", dependencies: ["PVCore", "PVDNS", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+        .target(name: "PVMonitor", dependencies: ["PVCore", "PVState", "PVDNS", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["dnstap.proto"], swiftSettings: strict),
         // Delete Managed Server: containers, units, sudoers, helper, root (after an archive), user.
         .target(name: "PVUninstall", dependencies: ["PVCore", "PVState", "PVDocker", "PVArchive", "PVDHCP"], swiftSettings: strict),
@@ -119,6 +120,7 @@ let package = Package(
         cli("PVHeartbeatCLI", ["PVHeartbeat", "PVHTTP"]),
         cli("PVDiagnosticsCLI", ["PVDiagnostics", "PVHTTP"]),
         cli("PVUninstallCLI", ["PVUninstall"]),
+        cli("PVMonitorCLI", ["PVMonitor"]),
 
         // Executables.
         .executableTarget(name: "pv_verify", dependencies: ["PVVerifyCLI"], swiftSettings: strict),
@@ -131,6 +133,7 @@ let package = Package(
         .executableTarget(name: "pv_status", dependencies: ["PVStatusCLI"], swiftSettings: strict),
         .executableTarget(name: "pv_diagnostics", dependencies: ["PVDiagnosticsCLI"], swiftSettings: strict),
         .executableTarget(name: "pv_uninstall", dependencies: ["PVUninstallCLI"], swiftSettings: strict),
+        .executableTarget(name: "pv_monitor", dependencies: ["PVMonitorCLI"], swiftSettings: strict),
         // The DHCP check with cap_net_raw, for the agent's user: arguments only (no ArgumentParser, no config).
         .executableTarget(name: "pv_dhcp_probe", dependencies: ["PVDHCP"], swiftSettings: strict),
 

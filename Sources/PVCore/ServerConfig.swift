@@ -30,6 +30,10 @@ public struct ServerConfig: Sendable, Equatable {
     public var registryPassword: String?
     /// The CA of a registry behind TLS with a private CA (also placed where the Docker engine reads it).
     public var registryCAFile: String?
+    /// pv_monitor's interval in seconds (`monitor_interval`, default 10).
+    public var monitorInterval: Int = 10
+    /// The most distinct DNS records pv_monitor keeps per interval (`monitor_max_names`, default 100000).
+    public var monitorMaxNames: Int = 100_000
 
     public static let defaultContainerPrefix = "pv-"
     /// The client end of the verification link when the configuration names none (a DHCP-less server).

@@ -29,7 +29,8 @@ public struct ContainerSpec: Sendable, Equatable {
         name = ContainerNaming.containerName(component, config)
         switch component {
         case .dns:
-            environment = [("PV_DNS_LISTEN", config.dnsListen)]
+            // The components' contract (README): dnstap goes to pv_monitor's socket, mounted here.
+            environment = [("PV_DNS_LISTEN", config.dnsListen), ("PV_DNSTAP_SOCKET", Self.dnstapSocket)]
         case .dhcp:
             environment = config.dhcpServerInterface.map { [("PV_DHCP_INTERFACE", $0)] } ?? []
         case .monitoring:
@@ -41,7 +42,12 @@ public struct ContainerSpec: Sendable, Equatable {
             (root.join("config", component.rawValue), "/etc/provision", true),
             (root.join("data", component.rawValue), "/var/lib/provision", false),
         ]
+        if component == .dns { mounts.append((root.join("run", "monitor"), Self.monitorDirectory, false)) }
     }
+
+    /// Where the DNS container finds pv_monitor's dnstap socket (`<root>/run/monitor` on the host).
+    public static let monitorDirectory = "/run/pv-monitor"
+    public static let dnstapSocket = monitorDirectory + "/dnstap.sock"
 
     var labels: [String] {
         ["--label", "\(ContainerNaming.componentLabel)=\(component.rawValue)", "--label", "\(ContainerNaming.versionLabel)=\(version)",

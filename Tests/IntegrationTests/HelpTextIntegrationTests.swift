@@ -6,7 +6,7 @@ import Testing
 /// a short line whose sentence goes on below it).
 @Suite struct HelpTextIntegrationTests {
     static let tools = ["pv_install", "pv_update", "pv_start", "pv_stop", "pv_status", "pv_verify", "pv_heartbeat",
-                        "pv_diagnostics", "pv_bundle", "pv_uninstall"]
+                        "pv_diagnostics", "pv_bundle", "pv_uninstall", "pv_monitor"]
 
     @Test(arguments: tools)
     func helpFitsEightyColumnsAndReadsAsParagraphs(_ name: String) throws {

@@ -13,6 +13,7 @@ import Testing
         "pv_install": ["curl", "ldns", "archive", "crypto"],
         "pv_diagnostics": ["curl", "ldns", "archive", "crypto", "rabbitmq"],
         "pv_uninstall": ["archive", "crypto"],
+        "pv_monitor": ["ldns", "crypto"],
     ]
 
     @Test(arguments: expected.keys.sorted())

@@ -20,6 +20,20 @@ done
 rm -rf /run/knot
 mkdir -p /run/knot /var/lib/knot
 
+# The components' contract: with PV_DNSTAP_SOCKET set (and Knot's dnstap module in the image),
+# every query goes to pv_monitor over dnstap. Knot reconnects by itself when the socket comes later.
+dnstap_module=
+dnstap_template=
+if [ -n "${PV_DNSTAP_SOCKET:-}" ] && ls /usr/lib/*/knot/modules-*/dnstap.so >/dev/null 2>&1; then
+    dnstap_module="mod-dnstap:
+  - id: pv-monitor
+    sink: unix:${PV_DNSTAP_SOCKET}
+    log-queries: on
+    log-responses: off
+"
+    dnstap_template="    global-module: mod-dnstap/pv-monitor"
+fi
+
 cat > /run/knot/knot.conf <<EOF
 server:
     rundir: "/run/knot"
@@ -35,12 +49,14 @@ log:
   - target: stderr
     any: info
 
+${dnstap_module}
 template:
   - id: default
     storage: "/etc/knot"
     zonefile-sync: -1
     zonefile-load: whole
     journal-content: none
+${dnstap_template}
 
 zone:
   - domain: pvverify.test.

@@ -1,0 +1,63 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import PVCore
+import PVState
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon's loop: the dnstap socket open, an interval counted, its sample written
+/// (`<root>/state/monitor/last.json`, replaced whole), again, until SIGTERM.
+public struct MonitorRun: Sendable {
+    public var environment: AgentEnvironment
+    /// Where the DNS component's sender connects: `<root>/run/monitor/dnstap.sock` (mounted into
+    /// the DNS container as /run/pv-monitor, the components' contract).
+    public static func socketPath(_ root: InstallRoot) -> String { root.join("run", "monitor", "dnstap.sock") }
+    public static func samplePath(_ root: InstallRoot) -> String { root.join("state", "monitor", "last.json") }
+
+    public init(environment: AgentEnvironment) { self.environment = environment }
+
+    /// Runs intervals until a signal (or `intervals` of them, for a bounded run).
+    public func execute(intervals: Int? = nil) throws(PVError) {
+        let root = environment.root
+        let config = try environment.configuration()
+        let clock = environment.clock
+        try FileIO.makeDirectoriesOrThrow(root.join("state", "monitor"))
+        try FileIO.makeDirectoriesOrThrow(root.join("run", "monitor"))
+        let lockPath = root.join("state", "monitor", "pv_monitor.lock")
+        guard case .acquired(let lock) = FileLock.acquire(lockPath) else {
+            throw PVError(.tempFail, "another pv_monitor runs for \(root.path) (lock \(lockPath))")
+        }
+        lock.write("pid \(getpid())\n")
+        let listener = try DnstapListener(path: Self.socketPath(root), mode: 0o666)
+        environment.handleSignals()
+        environment.output.line("pv_monitor: listening for dnstap on \(listener.path), interval \(config.monitorInterval) s")
+        var sequence: UInt64 = 0
+        while Interruption.signal == nil {
+            let started = clock.now()
+            let deadline = clock.monotonic() + Double(config.monitorInterval)
+            var counter = IntervalCounter(started: started, maxNames: config.monitorMaxNames)
+            listener.serve(until: deadline, clock: clock, stop: { Interruption.signal != nil },
+                           onRecord: { counter.add($0, receivedAt: clock.now()) }, onDrop: { counter.drop($0) })
+            sequence += 1
+            let connections = listener.connectionCount
+            let sample = MonitorSample(resourceID: config.resourceID, sequence: sequence, start: started, end: clock.now(),
+                                       dns: counter.sample(ended: clock.now(), top: 100), dnstapConnections: connections,
+                                       dnsProblem: connections == 0 ? "no monitoring data from dns: no dnstap sender is connected to \(listener.path)" : nil)
+            do { try FileIO.writeAtomically(Self.samplePath(root), sample.json.rendered + "\n", mode: 0o644) } catch {
+                environment.output.error("warning: cannot write \(Self.samplePath(root)): \(error.message)")
+            }
+            if let intervals, sequence >= UInt64(intervals) { break }
+        }
+        withExtendedLifetime(lock) {}
+    }
+}
+
+extension FileIO {
+    static func makeDirectoriesOrThrow(_ path: String) throws(PVError) {
+        do { try makeDirectories(path) } catch { throw PVError(.cantCreate, "cannot create \(path)", cause: error.message) }
+    }
+}

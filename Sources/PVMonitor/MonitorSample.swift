@@ -1,0 +1,55 @@
+import PVCore
+
+/// One interval of monitoring data, as `pv_monitor show` prints it and as it is kept:
+/// `<root>/state/monitor/last.json`.
+public struct MonitorSample: Sendable, Equatable {
+    public struct Record: Sendable, Equatable {
+        public var zone: String
+        public var name: String
+        public var type: String
+        public var hits: UInt64
+        /// The most `hits` may exceed the true count by (Space-Saving's error): 0 while names fit.
+        public var overestimate: UInt64
+        public var rps: Double
+        public var lastAccess: Double?
+    }
+
+    public struct DNS: Sendable, Equatable {
+        public var queries: UInt64
+        public var responses: UInt64
+        public var records: [Record]
+        /// Queries not attributed with certainty to a listed record (beyond monitor_max_names).
+        public var other: UInt64
+        public var distinctKept: Int
+        public var drops: [String: UInt64]
+    }
+
+    public var resourceID: String
+    public var sequence: UInt64
+    public var start: Double
+    public var end: Double
+    public var dns: DNS
+    /// Senders connected to the dnstap socket when the interval ended; nil: why there is no DNS data.
+    public var dnstapConnections: Int
+    public var dnsProblem: String?
+
+    public var json: JSONValue {
+        .object([
+            ("resource_id", .string(resourceID)), ("sequence", .int(Int(clamping: sequence))),
+            ("start", .string(RFC3339.format(start))), ("end", .string(RFC3339.format(end))),
+            ("dns", .object([
+                ("source", .string("dnstap")), ("connections", .int(dnstapConnections)),
+                ("problem", dnsProblem.map(JSONValue.string) ?? .null),
+                ("queries", .int(Int(clamping: dns.queries))), ("responses", .int(Int(clamping: dns.responses))),
+                ("other", .int(Int(clamping: dns.other))), ("distinct_kept", .int(dns.distinctKept)),
+                ("drops", .object(dns.drops.sorted { $0.key < $1.key }.map { ($0.key, .int(Int(clamping: $0.value))) })),
+                ("records", .array(dns.records.map { r in
+                    .object([("zone", .string(r.zone)), ("name", .string(r.name)), ("type", .string(r.type)),
+                             ("hits", .int(Int(clamping: r.hits))), ("overestimate", .int(Int(clamping: r.overestimate))),
+                             ("rps", .number((r.rps * 1000).rounded() / 1000)),
+                             ("last_access", r.lastAccess.map { .string(RFC3339.format($0)) } ?? .null)])
+                })),
+            ])),
+        ])
+    }
+}

@@ -1,0 +1,31 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The last sample as a developer reads it on a terminal: the interval, then records by hits.
+enum MonitorView {
+    static func table(json: String) -> String {
+        struct Sample: Decodable {
+            struct Record: Decodable { var zone: String; var name: String; var type: String; var hits: Int; var rps: Double }
+            struct DNS: Decodable {
+                var connections: Int; var problem: String?; var queries: Int; var other: Int
+                var drops: [String: Int]; var records: [Record]
+            }
+            var start: String; var end: String; var dns: DNS
+        }
+        guard let s = try? JSONDecoder().decode(Sample.self, from: Data(json.utf8)) else { return "the sample does not parse" }
+        var lines = ["interval \(s.start) .. \(s.end): \(s.dns.queries) queries, \(s.dns.connections) dnstap sender(s)"]
+        if let problem = s.dns.problem { lines.append(problem) }
+        lines.append("HITS      RPS      TYPE    NAME (ZONE)")
+        for r in s.dns.records {
+            lines.append([String(r.hits).padding(toLength: 9, withPad: " ", startingAt: 0),
+                          String(format: "%-8.2f", r.rps), r.type.padding(toLength: 7, withPad: " ", startingAt: 0),
+                          "\(r.name) (\(r.zone.isEmpty ? "-" : r.zone))"].joined(separator: " "))
+        }
+        if s.dns.other > 0 { lines.append("\(s.dns.other) more queries beyond the kept names") }
+        for (reason, n) in s.dns.drops.sorted(by: { $0.key < $1.key }) { lines.append("dropped \(n): \(reason)") }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,3 @@
+import PVMonitorCLI
+
+MonitorCommand.main()
