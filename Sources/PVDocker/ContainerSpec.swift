@@ -32,7 +32,7 @@ public struct ContainerSpec: Sendable, Equatable {
             // The components' contract (README): dnstap goes to pv_monitor's socket, mounted here.
             environment = [("PV_DNS_LISTEN", config.dnsListen), ("PV_DNSTAP_SOCKET", Self.dnstapSocket)]
         case .dhcp:
-            environment = config.dhcpServerInterface.map { [("PV_DHCP_INTERFACE", $0)] } ?? []
+            environment = (config.dhcpServerInterface.map { [("PV_DHCP_INTERFACE", $0)] } ?? []) + [("PV_KEA_CONTROL_SOCKET", Self.keaControlSocket)]
         case .monitoring:
             environment = []
         }
@@ -42,12 +42,14 @@ public struct ContainerSpec: Sendable, Equatable {
             (root.join("config", component.rawValue), "/etc/provision", true),
             (root.join("data", component.rawValue), "/var/lib/provision", false),
         ]
-        if component == .dns { mounts.append((root.join("run", "monitor"), Self.monitorDirectory, false)) }
+        if component != .monitoring { mounts.append((root.join("run", "monitor"), Self.monitorDirectory, false)) }
     }
 
     /// Where the DNS container finds pv_monitor's dnstap socket (`<root>/run/monitor` on the host).
     public static let monitorDirectory = "/run/pv-monitor"
     public static let dnstapSocket = monitorDirectory + "/dnstap.sock"
+    /// Where the DHCP component's Kea puts its control socket, for pv_monitor's statistics.
+    public static let keaControlSocket = monitorDirectory + "/kea4-ctrl.sock"
 
     var labels: [String] {
         ["--label", "\(ContainerNaming.componentLabel)=\(component.rawValue)", "--label", "\(ContainerNaming.versionLabel)=\(version)",

@@ -17,6 +17,8 @@ public struct MonitorRun: Sendable {
     /// the DNS container as /run/pv-monitor, the components' contract).
     public static func socketPath(_ root: InstallRoot) -> String { root.join("run", "monitor", "dnstap.sock") }
     public static func samplePath(_ root: InstallRoot) -> String { root.join("state", "monitor", "last.json") }
+    /// Kea's control socket, which the DHCP component creates in the same mounted directory.
+    public static func keaSocketPath(_ root: InstallRoot) -> String { root.join("run", "monitor", "kea4-ctrl.sock") }
 
     public init(environment: AgentEnvironment) { self.environment = environment }
 
@@ -44,9 +46,15 @@ public struct MonitorRun: Sendable {
                            onRecord: { counter.add($0, receivedAt: clock.now()) }, onDrop: { counter.drop($0) })
             sequence += 1
             let connections = listener.connectionCount
-            let sample = MonitorSample(resourceID: config.resourceID, sequence: sequence, start: started, end: clock.now(),
+            var sample = MonitorSample(resourceID: config.resourceID, sequence: sequence, start: started, end: clock.now(),
                                        dns: counter.sample(ended: clock.now(), top: 100), dnstapConnections: connections,
                                        dnsProblem: connections == 0 ? "no monitoring data from dns: no dnstap sender is connected to \(listener.path)" : nil)
+            if config.isEnabled(.dhcp) {
+                switch KeaControl.statistics(socket: Self.keaSocketPath(root)) {
+                case .success(let figures): sample.dhcp = figures
+                case .failure(let error): sample.dhcpProblem = "no monitoring data from dhcp: \(error.message)"
+                }
+            }
             do { try FileIO.writeAtomically(Self.samplePath(root), sample.json.rendered + "\n", mode: 0o644) } catch {
                 environment.output.error("warning: cannot write \(Self.samplePath(root)): \(error.message)")
             }

@@ -32,6 +32,9 @@ public struct MonitorSample: Sendable, Equatable {
     /// Senders connected to the dnstap socket when the interval ended; nil: why there is no DNS data.
     public var dnstapConnections: Int
     public var dnsProblem: String?
+    /// Kea's statistics (`statistic-get-all`), nil when not asked (no DHCP) or unanswered.
+    public var dhcp: [String: Int64]?
+    public var dhcpProblem: String?
 
     public var json: JSONValue {
         .object([
@@ -49,6 +52,10 @@ public struct MonitorSample: Sendable, Equatable {
                              ("rps", .number((r.rps * 1000).rounded() / 1000)),
                              ("last_access", r.lastAccess.map { .string(RFC3339.format($0)) } ?? .null)])
                 })),
+            ])),
+            ("dhcp", .object([
+                ("source", .string("kea")), ("problem", dhcpProblem.map(JSONValue.string) ?? .null),
+                ("statistics", dhcp.map { figures in .object(figures.sorted { $0.key < $1.key }.map { ($0.key, .int(Int(clamping: $0.value))) }) } ?? .null),
             ])),
         ])
     }

@@ -59,5 +59,40 @@ extension LabIntegration {
             let show = try tool("pv_monitor", ["show", "--root", root])
             #expect(show.status == 0 && show.stdout.contains("dnstap sender"), "\(show.output)")
         }
+
+        /// The last sample's Kea statistics, once it has them.
+        func keaStatistics(_ root: String) -> [String: Int]? {
+            guard let data = FileManager.default.contents(atPath: root + "/state/monitor/last.json"),
+                  let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+            return (doc["dhcp"] as? [String: Any])?["statistics"] as? [String: Int]
+        }
+
+        @Test func keaStatisticsGrowWithALease() throws {
+            try Lab.requireUp()
+            defer { try? Lab.restoreInstance() }
+            let root = try Lab.scratchRoot("monitor-kea", overriding: ["monitor_interval": "1"])
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let monitor = try Server("pv_monitor", Lab.binDir + "/pv_monitor", ["run", "--root", root])
+            defer { monitor.stop() }
+            try monitor.waitForLine("listening for dnstap")
+            // The DHCP container of this root puts Kea's control socket in the mounted directory.
+            #expect(try tool("pv_stop", ["dhcp", "--root", root]).status == 0)
+            let start = try tool("pv_start", ["dhcp", "-v", "1.1.0", "--root", root], timeout: 60)
+            #expect(start.status == 0, "\(start.output)")
+            var before: [String: Int]? = nil
+            let deadline = Date().addingTimeInterval(15)
+            while before == nil && Date() < deadline { before = keaStatistics(root); usleep(200_000) }
+            let acksBefore = before?["pkt4-ack-sent"] ?? -1
+            #expect(acksBefore >= 0, "Kea's statistics in the sample: \(String(describing: before))")
+            let verify = try tool("pv_verify", ["dhcp", "--root", root], timeout: 30)
+            #expect(verify.status == 0, "\(verify.output)")
+            var after = acksBefore
+            while after <= acksBefore && Date() < deadline.addingTimeInterval(10) {
+                after = keaStatistics(root)?["pkt4-ack-sent"] ?? after
+                usleep(200_000)
+            }
+            #expect(after == acksBefore + 1, "one lease acknowledged: \(acksBefore) -> \(after)")
+            #expect((keaStatistics(root)?["pkt4-received"] ?? 0) >= 2, "the DISCOVER and the REQUEST at least")
+        }
     }
 }

@@ -23,8 +23,9 @@ import PVTestSupport
             "--network", "host",
             "--label", "org.provision.component=dns", "--label", "org.provision.version=1.2.3", "--label", "org.provision.managed=true",
             "--label", "org.provision.prefix=pv-",
-            "--env", "PV_DNS_LISTEN=127.0.0.1@5353",
+            "--env", "PV_DNS_LISTEN=127.0.0.1@5353", "--env", "PV_DNSTAP_SOCKET=/run/pv-monitor/dnstap.sock",
             "--volume", "/provision/config/dns:/etc/provision:ro", "--volume", "/provision/data/dns:/var/lib/provision",
+            "--volume", "/provision/run/monitor:/run/pv-monitor",
             "127.0.0.1:5000/pv-dns:1.2.3",
         ])
     }
@@ -32,6 +33,9 @@ import PVTestSupport
     @Test func dhcpGetsItsInterfaceAndMonitoringNothingExtra() {
         let dhcp = ContainerSpec(config: testConfig, root: root, component: .dhcp, version: Version("2.0.0")!)
         #expect(dhcp.runArguments.contains("PV_DHCP_INTERFACE=pvv-srv"))
+        // The components' contract: Kea's control socket in pv_monitor's directory.
+        #expect(dhcp.runArguments.contains("PV_KEA_CONTROL_SOCKET=/run/pv-monitor/kea4-ctrl.sock"))
+        #expect(dhcp.runArguments.contains("/provision/run/monitor:/run/pv-monitor"))
         #expect(dhcp.runArguments.last == "127.0.0.1:5000/pv-dhcp:2.0.0")
         let mon = ContainerSpec(config: testConfig, root: root, component: .monitoring, version: Version("1.0.0")!)
         #expect(!mon.runArguments.contains("--env"))

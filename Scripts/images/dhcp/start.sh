@@ -11,11 +11,20 @@ case "$iface" in
         exit 2 ;;
 esac
 
+# The components' contract: Kea's control socket where pv_monitor asks for its statistics.
+ctrl=${PV_KEA_CONTROL_SOCKET:-/run/kea/kea4-ctrl.sock}
+case "$ctrl" in
+    /*) case "$ctrl" in *[!A-Za-z0-9_./-]*) echo "start.sh: PV_KEA_CONTROL_SOCKET is not a plain path: $ctrl" >&2; exit 2 ;; esac ;;
+    *) echo "start.sh: PV_KEA_CONTROL_SOCKET must be absolute: $ctrl" >&2; exit 2 ;;
+esac
+
 # A restarted container keeps its filesystem, and Kea refuses to start when its pid
 # file names a live process: as PID 1 again, it would find "itself". Start clean.
 rm -rf /run/kea
 mkdir -p /run/kea /var/lib/kea
-sed "s/@IFACE@/$iface/g" /etc/kea/kea-dhcp4.conf.in > /run/kea/kea-dhcp4.conf
+mkdir -p "$(dirname "$ctrl")"
+rm -f "$ctrl"
+sed -e "s/@IFACE@/$iface/g" -e "s|@CTRL@|$ctrl|g" /etc/kea/kea-dhcp4.conf.in > /run/kea/kea-dhcp4.conf
 
 export KEA_LOCKFILE_DIR=/run/kea
 export KEA_PIDFILE_DIR=/run/kea

@@ -1,0 +1,18 @@
+import Testing
+@testable import PVMonitor
+
+/// Kea's answer to statistic-get-all, as its control socket gives it.
+@Suite struct KeaControlTests {
+    @Test func theNewestSampleOfEachStatisticIsTaken() throws {
+        let answer = #"{ "result": 0, "arguments": { "pkt4-received": [ [ 12, "2026-12-03 10:00:02" ], [ 10, "2026-12-03 10:00:01" ] ], "subnet[1].assigned-addresses": [ [ 3, "2026-12-03 10:00:02" ] ], "reclaimed-leases": [] } }"#
+        let figures = try KeaControl.parse(Array(answer.utf8)).get()
+        #expect(figures == ["pkt4-received": 12, "subnet[1].assigned-addresses": 3])
+    }
+
+    @Test func aRefusalAndGarbageAreSaid() {
+        let refused = KeaControl.parse(Array(#"{ "result": 1, "text": "unknown command" }"#.utf8))
+        #expect((try? refused.get()) == nil)
+        if case .failure(let e) = refused { #expect(e.message.contains("result 1: unknown command")) }
+        if case .failure(let e) = KeaControl.parse(Array("<html>".utf8)) { #expect(e.message.contains("not its JSON")) } else { Issue.record("garbage parsed") }
+    }
+}
