@@ -91,7 +91,9 @@ let package = Package(
             dependencies: ["PVComponents", "PVVerification", "PVRegistry", "PVArchive", "CXattr"], swiftSettings: strict),
         // The bundle builder (what ProVision does to make setup-<ID>.tar).
         .target(name: "PVBundle", dependencies: ["PVCore", "PVArchive"], swiftSettings: strict),
-        .target(name: "PVHeartbeat", dependencies: ["PVCore", "PVState", "PVDocker", "PVHTTP"], swiftSettings: strict),
+        // The host's figures (load, CPU, memory, swap, disks, TCP connections): the heartbeat's and pv_monitor's.
+        .target(name: "PVSystem", dependencies: ["PVCore", "PVState"], swiftSettings: strict),
+        .target(name: "PVHeartbeat", dependencies: ["PVCore", "PVState", "PVDocker", "PVHTTP", "PVSystem"], swiftSettings: strict),
         // Diagnostics: every check at once, each bounded; the log archive.
         .target(
             name: "PVDiagnostics",
@@ -99,7 +101,7 @@ let package = Package(
             swiftSettings: strict),
 
         // Monitoring data on the host (issue 14): Frame Streams, the heavy-hitter summary.
-        .target(name: "PVMonitor", dependencies: ["PVCore", "PVState", "PVDNS", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+        .target(name: "PVMonitor", dependencies: ["PVCore", "PVState", "PVDNS", "PVSystem", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["dnstap.proto"], swiftSettings: strict),
         // Delete Managed Server: containers, units, sudoers, helper, root (after an archive), user.
         .target(name: "PVUninstall", dependencies: ["PVCore", "PVState", "PVDocker", "PVArchive", "PVDHCP"], swiftSettings: strict),
@@ -149,11 +151,12 @@ let package = Package(
             name: "PVComponentsTests", dependencies: ["PVComponents", "PVState", "PVDocker", "PVCore", "PVTestSupport"],
             swiftSettings: strict),
         // Fakes shared by the test targets.
-        .target(name: "PVTestSupport", dependencies: ["PVCore"], path: "Tests/PVTestSupport", swiftSettings: strict),
+        .target(name: "PVTestSupport", dependencies: ["PVCore", "PVSystem"], path: "Tests/PVTestSupport", swiftSettings: strict),
         .testTarget(name: "PVHTTPTests", dependencies: ["PVHTTP", "PVCore", "CCurl", "PVTestSupport"], swiftSettings: strict),
-        .testTarget(name: "PVHeartbeatTests", dependencies: ["PVHeartbeat", "PVState", "PVHTTP", "PVCore", "PVTestSupport"], swiftSettings: strict),
+        .testTarget(name: "PVHeartbeatTests", dependencies: ["PVHeartbeat", "PVState", "PVHTTP", "PVCore", "PVSystem", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVDiagnosticsTests", dependencies: ["PVDiagnostics", "PVState", "PVAMQP", "PVHTTP", "PVCore", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVInstallTests", dependencies: ["PVInstall", "PVArchive", "PVTestSupport"], swiftSettings: strict),
+        .testTarget(name: "PVSystemTests", dependencies: ["PVSystem", "PVState", "PVCore", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVMonitorTests", dependencies: ["PVMonitor", "PVDNS", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     swiftSettings: strict),
         .testTarget(name: "PVUninstallTests", dependencies: ["PVUninstall", "PVArchive", "PVTestSupport"], swiftSettings: strict),

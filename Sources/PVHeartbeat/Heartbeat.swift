@@ -1,4 +1,5 @@
 import PVCore
+import PVSystem
 import PVState
 import PVHTTP
 

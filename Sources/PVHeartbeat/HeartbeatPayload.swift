@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import PVCore
+import PVSystem
 
 /// The document one heartbeat sends. Its shape is fixed by
 /// `Bundle/heartbeat.schema.json`; keys keep this order so payloads diff well.

@@ -1,4 +1,5 @@
 import PVCore
+import PVSystem
 import PVHTTP
 import PVState
 #if canImport(Glibc)

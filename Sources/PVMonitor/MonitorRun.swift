@@ -5,6 +5,7 @@ import Foundation
 #endif
 import PVCore
 import PVState
+import PVSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,6 +39,8 @@ public struct MonitorRun: Sendable {
         environment.handleSignals()
         environment.output.line("pv_monitor: listening for dnstap on \(listener.path), interval \(config.monitorInterval) s")
         var sequence: UInt64 = 0
+        var previousCPU: CPUSample? = nil
+        let host = LiveSystemSource()
         while Interruption.signal == nil {
             let started = clock.now()
             let deadline = clock.monotonic() + Double(config.monitorInterval)
@@ -49,6 +52,9 @@ public struct MonitorRun: Sendable {
             var sample = MonitorSample(resourceID: config.resourceID, sequence: sequence, start: started, end: clock.now(),
                                        dns: counter.sample(ended: clock.now(), top: 100), dnstapConnections: connections,
                                        dnsProblem: connections == 0 ? "no monitoring data from dns: no dnstap sender is connected to \(listener.path)" : nil)
+            let (system, cpu) = SystemFigures.collect(from: host, previousCPU: previousCPU, disks: [("root", "/"), ("install root", root.path)])
+            sample.system = system
+            previousCPU = cpu ?? previousCPU
             if config.isEnabled(.dhcp) {
                 switch KeaControl.statistics(socket: Self.keaSocketPath(root)) {
                 case .success(let figures): sample.dhcp = figures

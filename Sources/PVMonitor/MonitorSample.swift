@@ -1,4 +1,5 @@
 import PVCore
+import PVSystem
 
 /// One interval of monitoring data, as `pv_monitor show` prints it and as it is kept:
 /// `<root>/state/monitor/last.json`.
@@ -35,6 +36,8 @@ public struct MonitorSample: Sendable, Equatable {
     /// Kea's statistics (`statistic-get-all`), nil when not asked (no DHCP) or unanswered.
     public var dhcp: [String: Int64]?
     public var dhcpProblem: String?
+    /// The host's figures (the heartbeat's reader): load, CPU, memory, swap, disks, TCP connections.
+    public var system: SystemFigures?
 
     public var json: JSONValue {
         .object([
@@ -53,6 +56,7 @@ public struct MonitorSample: Sendable, Equatable {
                              ("last_access", r.lastAccess.map { .string(RFC3339.format($0)) } ?? .null)])
                 })),
             ])),
+            ("system", system?.json ?? .null),
             ("dhcp", .object([
                 ("source", .string("kea")), ("problem", dhcpProblem.map(JSONValue.string) ?? .null),
                 ("statistics", dhcp.map { figures in .object(figures.sorted { $0.key < $1.key }.map { ($0.key, .int(Int(clamping: $0.value))) }) } ?? .null),

@@ -58,6 +58,13 @@ extension LabIntegration {
 
             let show = try tool("pv_monitor", ["show", "--root", root])
             #expect(show.status == 0 && show.stdout.contains("dnstap sender"), "\(show.output)")
+
+            // The host's figures, from the heartbeat's reader.
+            let doc = try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: root + "/state/monitor/last.json") ?? Data()) as? [String: Any]
+            let system = doc?["system"] as? [String: Any]
+            #expect(((system?["memory"] as? [String: Any])?["total_bytes"] as? Int ?? 0) > 0, "\(String(describing: system))")
+            #expect((system?["disks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["root", "install root"])
+            #expect((system?["tcp_connections"] as? Int ?? -1) >= 0)
         }
 
         /// The last sample's Kea statistics, once it has them.

@@ -3,6 +3,8 @@ import PVCore
 import PVState
 import PVHTTP
 import Testing
+import PVSystem
+import PVTestSupport
 @testable import PVHeartbeat
 
 @Suite struct HeartbeatBeatTests {

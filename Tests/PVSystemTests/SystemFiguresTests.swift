@@ -1,5 +1,6 @@
 import Testing
-@testable import PVHeartbeat
+@testable import PVSystem
+import PVTestSupport
 import PVState
 import PVCore
 
