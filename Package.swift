@@ -47,6 +47,8 @@ let package = Package(
         .systemLibrary(name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto"),
         .systemLibrary(name: "CRabbitMQ", path: "Sources/CRabbitMQ", pkgConfig: "librabbitmq"),
+        // libknot's control client (knotc's protocol to knotd), for the DNS aggregate (pv_monitor).
+        .systemLibrary(name: "CKnot", path: "Sources/CKnot", pkgConfig: "libknot"),
         // <sys/timex.h> (adjtimex: is the clock synchronised?), which Glibc's module leaves out.
         .systemLibrary(name: "CTimex", path: "Sources/CTimex"),
         // <sys/xattr.h> (fsetxattr: the DHCP check helper's file capability).
@@ -101,7 +103,7 @@ let package = Package(
             swiftSettings: strict),
 
         // Monitoring data on the host (issue 14): Frame Streams, the heavy-hitter summary.
-        .target(name: "PVMonitor", dependencies: ["PVCore", "PVState", "PVDNS", "PVSystem", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+        .target(name: "PVMonitor", dependencies: ["PVCore", "PVState", "PVDNS", "PVSystem", "CKnot", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["dnstap.proto"], swiftSettings: strict),
         // Delete Managed Server: containers, units, sudoers, helper, root (after an archive), user.
         .target(name: "PVUninstall", dependencies: ["PVCore", "PVState", "PVDocker", "PVArchive", "PVDHCP"], swiftSettings: strict),

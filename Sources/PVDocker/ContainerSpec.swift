@@ -30,7 +30,8 @@ public struct ContainerSpec: Sendable, Equatable {
         switch component {
         case .dns:
             // The components' contract (README): dnstap goes to pv_monitor's socket, mounted here.
-            environment = [("PV_DNS_LISTEN", config.dnsListen), ("PV_DNSTAP_SOCKET", Self.dnstapSocket)]
+            environment = [("PV_DNS_LISTEN", config.dnsListen), ("PV_DNSTAP_SOCKET", Self.dnstapSocket),
+                           ("PV_KNOT_CONTROL_SOCKET", Self.knotControlSocket)]
         case .dhcp:
             environment = (config.dhcpServerInterface.map { [("PV_DHCP_INTERFACE", $0)] } ?? []) + [("PV_KEA_CONTROL_SOCKET", Self.keaControlSocket)]
         case .monitoring:
@@ -48,6 +49,8 @@ public struct ContainerSpec: Sendable, Equatable {
     /// Where the DNS container finds pv_monitor's dnstap socket (`<root>/run/monitor` on the host).
     public static let monitorDirectory = "/run/pv-monitor"
     public static let dnstapSocket = monitorDirectory + "/dnstap.sock"
+    /// Where the DNS component's Knot listens for control (stats), for pv_monitor's DNS aggregate.
+    public static let knotControlSocket = monitorDirectory + "/knot.sock"
     /// Where the DHCP component's Kea puts its control socket, for pv_monitor's statistics.
     public static let keaControlSocket = monitorDirectory + "/kea4-ctrl.sock"
 

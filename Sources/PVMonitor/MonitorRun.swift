@@ -20,6 +20,8 @@ public struct MonitorRun: Sendable {
     public static func samplePath(_ root: InstallRoot) -> String { root.join("state", "monitor", "last.json") }
     /// Kea's control socket, which the DHCP component creates in the same mounted directory.
     public static func keaSocketPath(_ root: InstallRoot) -> String { root.join("run", "monitor", "kea4-ctrl.sock") }
+    /// Knot's control socket, in the same mounted directory.
+    public static func knotSocketPath(_ root: InstallRoot) -> String { root.join("run", "monitor", "knot.sock") }
 
     public init(environment: AgentEnvironment) { self.environment = environment }
 
@@ -55,6 +57,12 @@ public struct MonitorRun: Sendable {
             let (system, cpu) = SystemFigures.collect(from: host, previousCPU: previousCPU, disks: [("root", "/"), ("install root", root.path)])
             sample.system = system
             previousCPU = cpu ?? previousCPU
+            if config.isEnabled(.dns) {
+                switch KnotControl.stats(socket: Self.knotSocketPath(root)) {
+                case .success(let counters): sample.dnsAggregate = counters
+                case .failure(let error): sample.dnsAggregateProblem = "no DNS aggregate from dns: \(error.message)"
+                }
+            }
             if config.isEnabled(.dhcp) {
                 switch KeaControl.statistics(socket: Self.keaSocketPath(root)) {
                 case .success(let figures): sample.dhcp = figures

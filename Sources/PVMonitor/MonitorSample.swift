@@ -33,6 +33,9 @@ public struct MonitorSample: Sendable, Equatable {
     /// Senders connected to the dnstap socket when the interval ended; nil: why there is no DNS data.
     public var dnstapConnections: Int
     public var dnsProblem: String?
+    /// Knot's `stats` counters (server and mod-stats), nil when not asked or unanswered.
+    public var dnsAggregate: [String: Int64]?
+    public var dnsAggregateProblem: String?
     /// Kea's statistics (`statistic-get-all`), nil when not asked (no DHCP) or unanswered.
     public var dhcp: [String: Int64]?
     public var dhcpProblem: String?
@@ -55,6 +58,10 @@ public struct MonitorSample: Sendable, Equatable {
                              ("rps", .number((r.rps * 1000).rounded() / 1000)),
                              ("last_access", r.lastAccess.map { .string(RFC3339.format($0)) } ?? .null)])
                 })),
+            ])),
+            ("dns_aggregate", .object([
+                ("source", .string("knot")), ("problem", dnsAggregateProblem.map(JSONValue.string) ?? .null),
+                ("counters", dnsAggregate.map { c in .object(c.sorted { $0.key < $1.key }.map { ($0.key, .int(Int(clamping: $0.value))) }) } ?? .null),
             ])),
             ("system", system?.json ?? .null),
             ("dhcp", .object([

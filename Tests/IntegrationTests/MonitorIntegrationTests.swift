@@ -59,6 +59,13 @@ extension LabIntegration {
             let show = try tool("pv_monitor", ["show", "--root", root])
             #expect(show.status == 0 && show.stdout.contains("dnstap sender"), "\(show.output)")
 
+            // The DNS aggregate from Knot's control socket (mod-stats), counting the same queries.
+            let aggregate = (try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: root + "/state/monitor/last.json") ?? Data())
+                as? [String: Any])?["dns_aggregate"] as? [String: Any]
+            let counters = aggregate?["counters"] as? [String: Int] ?? [:]
+            #expect((counters["mod-stats.request-protocol[udp4]"] ?? 0) >= 6, "\(String(describing: aggregate))")
+            #expect((counters["mod-stats.query-type[AAAA]"] ?? 0) >= 2, "\(counters.keys.filter { $0.contains("type") }.sorted())")
+
             // The host's figures, from the heartbeat's reader.
             let doc = try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: root + "/state/monitor/last.json") ?? Data()) as? [String: Any]
             let system = doc?["system"] as? [String: Any]

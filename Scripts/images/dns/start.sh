@@ -34,6 +34,26 @@ if [ -n "${PV_DNSTAP_SOCKET:-}" ] && ls /usr/lib/*/knot/modules-*/dnstap.so >/de
     dnstap_template="    global-module: mod-dnstap/pv-monitor"
 fi
 
+# And with PV_KNOT_CONTROL_SOCKET, Knot's control socket there and mod-stats on every zone, so that
+# pv_monitor reads the DNS aggregate (what knotc stats shows).
+control_section=
+stats_template=
+if [ -n "${PV_KNOT_CONTROL_SOCKET:-}" ]; then
+    case "$PV_KNOT_CONTROL_SOCKET" in
+        /*[!A-Za-z0-9_./-]* | [!/]*) echo "start.sh: PV_KNOT_CONTROL_SOCKET must be a plain absolute path" >&2; exit 2 ;;
+    esac
+    rm -f "$PV_KNOT_CONTROL_SOCKET"
+    # The counters of the aggregate: mod-stats' defaults plus the query type.
+    control_section="control:
+    listen: \"${PV_KNOT_CONTROL_SOCKET}\"
+
+mod-stats:
+  - id: pv-monitor
+    query-type: on
+"
+    stats_template="    global-module: mod-stats/pv-monitor"
+fi
+
 cat > /run/knot/knot.conf <<EOF
 server:
     rundir: "/run/knot"
@@ -49,6 +69,7 @@ log:
   - target: stderr
     any: info
 
+${control_section}
 ${dnstap_module}
 template:
   - id: default
@@ -57,6 +78,7 @@ template:
     zonefile-load: whole
     journal-content: none
 ${dnstap_template}
+${stats_template}
 
 zone:
   - domain: pvverify.test.
