@@ -114,6 +114,8 @@ public struct RegistryClient: Sendable {
             throw PVError(.noPermission, "the registry \(registry) refused \(what) (401) without saying how to log in",
                           hint: credentialsHint)
         }
+        // Looked up once per challenge (the agent user's config.json is read at most once here).
+        let credentials = self.credentials
         var retry = request
         switch challenge.scheme {
         case .basic:
@@ -122,13 +124,13 @@ public struct RegistryClient: Sendable {
             }
             retry.headers.append(HTTPHeader("Authorization", credentials.basicAuthorization))
         case .bearer:
-            let token = try bearerToken(challenge, scope: scope, what: what)
+            let token = try bearerToken(challenge, scope: scope, what: what, credentials: credentials)
             retry.headers.append(HTTPHeader("Authorization", "Bearer " + token.value))
             let second = try perform(retry, what: what)
             guard second.status == 401 else { return second }
             // A cached token the registry no longer takes (revoked, expired early): once more, afresh.
             tokens.forget(token.key)
-            let fresh = try bearerToken(challenge, scope: scope, what: what)
+            let fresh = try bearerToken(challenge, scope: scope, what: what, credentials: credentials)
             retry.headers.removeLast()
             retry.headers.append(HTTPHeader("Authorization", "Bearer " + fresh.value))
         }
@@ -148,7 +150,8 @@ public struct RegistryClient: Sendable {
 
     /// A token for `scope` from the challenge's realm: the cached one while it lasts, else asked
     /// for (with the credentials, when there are any: a public repository needs none).
-    func bearerToken(_ challenge: RegistryChallenge, scope: String, what: String) throws(PVError) -> (value: String, key: String) {
+    func bearerToken(_ challenge: RegistryChallenge, scope: String, what: String,
+                     credentials: RegistryCredentials?) throws(PVError) -> (value: String, key: String) {
         guard let realm = challenge.realm, realm.hasPrefix("https://") || realm.hasPrefix("http://") else {
             throw PVError(.unavailable, "the registry \(registry) sent a Bearer challenge without a usable realm for \(what)")
         }

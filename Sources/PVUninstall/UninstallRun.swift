@@ -42,8 +42,10 @@ public struct UninstallRun: Sendable {
         // One change at a time: no update or start may run while the server is taken apart.
         let lock: UpdateLock? = FileIO.exists(environment.root.path) ? try UpdateLock(root: environment.root, purpose: "pv_uninstall") : nil
         var archive: String? = nil
+        // Read once, before anything is removed (the containers' engine is in it).
+        let config = try? environment.configuration()
         for action in plan.actions {
-            try perform(action)
+            try perform(action, config: config)
             if case .writeArchive(let path) = action { archive = path }
             report(action.text)
             if case .removeRoot = action { withExtendedLifetime(lock) {} }
@@ -52,7 +54,7 @@ public struct UninstallRun: Sendable {
         return .done(archive: archive)
     }
 
-    func perform(_ action: UninstallAction) throws(PVError) {
+    func perform(_ action: UninstallAction, config: ServerConfig?) throws(PVError) {
         let processes = environment.processes
         func run(_ command: Command, timeout: Double = 60, what: String) throws(PVError) {
             let out = try processes.run(command, timeout: timeout)
@@ -76,14 +78,14 @@ public struct UninstallRun: Sendable {
         case .reloadSystemd:
             try run(Command("systemctl", ["daemon-reload"]), what: "systemctl daemon-reload")
         case .removeContainer(let name):
-            let config = try environment.configuration()
+            guard let config else { return }  // no configuration: the plan lists no container
             let docker = DockerCLI(host: config.dockerHost, runner: processes)
             let out = try docker.run(["rm", "--force", name], timeout: 60)
             if let failure = DockerFailure(out), failure != .noSuchContainer {
                 throw PVError(.unavailable, "docker rm \(name) failed", cause: failure.text)
             }
         case .removeImage(let reference):
-            let config = try environment.configuration()
+            guard let config else { return }
             let out = try DockerCLI(host: config.dockerHost, runner: processes).run(["image", "rm", reference], timeout: 60)
             if let failure = DockerFailure(out) {
                 throw PVError(.unavailable, "docker image rm \(reference) failed", cause: failure.text)
