@@ -50,7 +50,9 @@ public struct ContainerSpec: Sendable, Equatable {
     public static let monitorDirectory = "/run/pv-monitor"
     public static let dnstapSocket = monitorDirectory + "/dnstap.sock"
     /// Where the DNS component's Knot listens for control (stats), for pv_monitor's DNS aggregate.
-    public static let knotControlSocket = monitorDirectory + "/knot.sock"
+    /// In a directory of its own, which the image makes root's (knotd binds it without the
+    /// capabilities that would let it write in the agent's directory).
+    public static let knotControlSocket = monitorDirectory + "/knot/knot.sock"
     /// Where the DHCP component's Kea puts its control socket, for pv_monitor's statistics.
     public static let keaControlSocket = monitorDirectory + "/kea4-ctrl.sock"
 

@@ -21,7 +21,7 @@ public struct MonitorRun: Sendable {
     /// Kea's control socket, which the DHCP component creates in the same mounted directory.
     public static func keaSocketPath(_ root: InstallRoot) -> String { root.join("run", "monitor", "kea4-ctrl.sock") }
     /// Knot's control socket, in the same mounted directory.
-    public static func knotSocketPath(_ root: InstallRoot) -> String { root.join("run", "monitor", "knot.sock") }
+    public static func knotSocketPath(_ root: InstallRoot) -> String { root.join("run", "monitor", "knot", "knot.sock") }
 
     public init(environment: AgentEnvironment) { self.environment = environment }
 

@@ -24,7 +24,7 @@ import PVTestSupport
             "--label", "org.provision.component=dns", "--label", "org.provision.version=1.2.3", "--label", "org.provision.managed=true",
             "--label", "org.provision.prefix=pv-",
             "--env", "PV_DNS_LISTEN=127.0.0.1@5353", "--env", "PV_DNSTAP_SOCKET=/run/pv-monitor/dnstap.sock",
-            "--env", "PV_KNOT_CONTROL_SOCKET=/run/pv-monitor/knot.sock",
+            "--env", "PV_KNOT_CONTROL_SOCKET=/run/pv-monitor/knot/knot.sock",
             "--volume", "/provision/config/dns:/etc/provision:ro", "--volume", "/provision/data/dns:/var/lib/provision",
             "--volume", "/provision/run/monitor:/run/pv-monitor",
             "127.0.0.1:5000/pv-dns:1.2.3",

@@ -42,6 +42,9 @@ if [ -n "${PV_KNOT_CONTROL_SOCKET:-}" ]; then
     case "$PV_KNOT_CONTROL_SOCKET" in
         /*[!A-Za-z0-9_./-]* | [!/]*) echo "start.sh: PV_KNOT_CONTROL_SOCKET must be a plain absolute path" >&2; exit 2 ;;
     esac
+    # knotd drops its capabilities before it binds the control socket: the socket's directory must
+    # be root's, not the agent's mounted one. Made here, while this script still has them.
+    mkdir -p "$(dirname "$PV_KNOT_CONTROL_SOCKET")"
     rm -f "$PV_KNOT_CONTROL_SOCKET"
     # The counters of the aggregate: mod-stats' defaults plus the query type.
     control_section="control:
