@@ -58,7 +58,7 @@ public struct UninstallPlan: Sendable, Equatable {
 
         let units = root.systemPath("/etc/systemd/system/pv_heartbeat.timer")
         if !root.isSandbox && files.exists("/run/systemd/system") && files.exists(units) { actions.append(.disableTimer) }
-        let present = systemFiles(root).filter { files.exists($0) || files.mode($0) != nil }
+        let present = systemFiles(root).filter { files.exists($0) }
         actions += present.map(UninstallAction.removeSystemFile)
         let helperDirectory = FileIO.directoryName(root.systemPath(DHCPCheckHelper.installedPath))
         if files.exists(helperDirectory) { actions.append(.removeSystemDirectory(helperDirectory)) }
