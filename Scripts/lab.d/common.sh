@@ -16,6 +16,8 @@ RMQ_DIR=$LAB/rabbitmq
 RMQ_PASSWORD_FILE=$LAB/rabbitmq.password
 ROOT_DIR=$LAB/root
 PROVISION_CONF=$ROOT_DIR/etc/provision.conf
+# pv_monitor's sockets for the lab root (mounted into pv-dns and pv-dhcp).
+MONITOR_RUN=$ROOT_DIR/run/monitor
 ENV_FILE=$LAB/env
 
 REGISTRY=127.0.0.1:5000

@@ -11,25 +11,39 @@ container_state() {
     fi
 }
 
+# The arguments of container NAME's docker run, as the agent's ContainerSpec gives them: host
+# network, and for DNS and DHCP the components' contract (README, "Monitoring data"): the lab
+# root's pv_monitor directory mounted at /run/pv-monitor, the sockets named in the environment.
+container_args() {
+    local comp=$1 contract=/run/pv-monitor
+    args=(--name "pv-$comp" --network host --restart unless-stopped)
+    case "$comp" in
+        dns) args+=(-e "PV_DNS_LISTEN=$DNS_LISTEN" -e "PV_DNSTAP_SOCKET=$contract/dnstap.sock"
+                    -e "PV_KNOT_CONTROL_SOCKET=$contract/knot/knot.sock" -v "$MONITOR_RUN:$contract") ;;
+        dhcp) args+=(-e "PV_DHCP_INTERFACE=$LINK_SRV" -e "PV_KEA_CONTROL_SOCKET=$contract/kea4-ctrl.sock"
+                     -v "$MONITOR_RUN:$contract") ;;
+    esac
+}
+
 containers_up() {
-    local comp name state args want have
+    local comp name state args want have arghash
+    mkdir -p "$MONITOR_RUN"
     for comp in "${COMPONENTS[@]}"; do
         name=pv-$comp
+        container_args "$comp"
+        arghash=$(printf '%s\n' "${args[@]}" | sha256sum | cut -c1-16)
         state=$(container_state "$name")
         if [ "$state" = running ]; then
-            # Kept unless its image was rebuilt (a changed recipe): then it starts from the new one.
+            # Kept unless its image was rebuilt (a changed recipe) or its arguments changed: then it
+            # starts again from the new ones.
             want=$(timeout 10 docker image inspect -f '{{.Id}}' "$REGISTRY/pv-$comp:$RUN_VERSION" 2>/dev/null || true)
-            have=$(timeout 10 docker inspect -f '{{.Image}}' "$name" 2>/dev/null || true)
-            [ -z "$want" ] || [ "$want" = "$have" ] && continue
-            say "container $name runs an older build of pv-$comp:$RUN_VERSION: replacing it"
+            have=$(timeout 10 docker inspect -f '{{.Image}} {{index .Config.Labels "pv.lab.args"}}' "$name" 2>/dev/null || true)
+            [ -z "$want" ] || [ "$want $arghash" = "$have" ] && continue
+            say "container $name runs an older build of pv-$comp:$RUN_VERSION or other arguments: replacing it"
             state=stale
         fi
         [ "$state" != missing ] && timeout 30 docker rm -f "$name" >/dev/null
-        args=(--name "$name" --network host --restart unless-stopped)
-        case "$comp" in
-            dns) args+=(-e "PV_DNS_LISTEN=$DNS_LISTEN") ;;
-            dhcp) args+=(-e "PV_DHCP_INTERFACE=$LINK_SRV") ;;
-        esac
+        args+=(--label "pv.lab.args=$arghash")
         timeout 300 docker run -d "${args[@]}" "$REGISTRY/pv-$comp:$RUN_VERSION" >> "$LOGS/containers.log" 2>&1 ||
             { show_log_tail "$LOGS/containers.log"; die "could not start container $name; read $LOGS/containers.log"; }
         say "container $name started from $REGISTRY/pv-$comp:$RUN_VERSION"

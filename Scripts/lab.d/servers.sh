@@ -31,6 +31,7 @@ server_token() {
         registry) echo docker-registry ;;
         rabbitmq) echo rabbitmq-server ;;
         epmd) echo epmd ;;
+        monitor*) echo pv_monitor ;;
         *) echo "$1" ;;
     esac
 }

@@ -61,7 +61,7 @@ public struct BundleBuilder {
         files.append(("libs/pv_install.py", templates + "/pv_install.py", 0o755))
         files.append(("libs/heartbeat.schema.json", templates + "/heartbeat.schema.json", 0o644))
         files.append(("libs/provision.conf.example", templates + "/provision.conf.example", 0o644))
-        for unit in ["pv_heartbeat.service", "pv_heartbeat.timer"] { files.append(("systemd/" + unit, templates + "/" + unit, 0o644)) }
+        for unit in ["pv_heartbeat.service", "pv_heartbeat.timer", "pv_monitor.service"] { files.append(("systemd/" + unit, templates + "/" + unit, 0o644)) }
         for family in ["ubuntu", "centos"] { files.append(("sudoers/provision." + family, templates + "/sudoers/provision." + family, 0o644)) }
         switch tools {
         case .unpacked(let binaries):

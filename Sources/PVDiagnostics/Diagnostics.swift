@@ -176,6 +176,11 @@ public struct Diagnostics: Sendable {
             HeartbeatCheck.evaluate(HeartbeatCheck.gather(root: root, unitDirectory: unitDirectory, files: ctx.files,
                                                           now: ctx.kernelClock().now))
         }
+        let interval = loaded.config?.monitorInterval ?? 10
+        job(MonitorCheck.name, t.heartbeat, hung: "reading \(root.stateDirectory) hangs") {
+            MonitorCheck.evaluate(MonitorCheck.gather(root: root, unitDirectory: unitDirectory, interval: interval, files: ctx.files,
+                                                      lockHolder: ctx.monitorLockHolder, now: ctx.kernelClock().now))
+        }
         let clockFacts = facts
         job(ClockCheck.name, t.clock, hung: "the Docker engine does not answer /info") {
             ClockCheck.evaluate(kernel: ctx.kernelClock(),
@@ -242,7 +247,7 @@ public struct Diagnostics: Sendable {
 
     /// The report's order: configuration, engine, containers, broker, verification, disks, heartbeat, clock.
     static let names = ["configuration", "docker engine", "container dns", "container dhcp", "container monitoring",
-                        MonitoringToolsCheck.name, "rabbitmq", "verify dns", "verify dhcp", "disk root", "disk docker", "heartbeat", "clock"]
+                        MonitoringToolsCheck.name, "rabbitmq", "verify dns", "verify dhcp", "disk root", "disk docker", "heartbeat", MonitorCheck.name, "clock"]
     static func order(_ name: String) -> Int { names.firstIndex(of: name) ?? names.count }
 
     static func seconds(_ s: Double) -> String {

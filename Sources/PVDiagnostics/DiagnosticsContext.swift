@@ -2,6 +2,7 @@ import CTimex
 import PVAMQP
 import PVCore
 import PVDocker
+import PVState
 import PVVerification
 #if canImport(Glibc)
 import Glibc
@@ -23,6 +24,8 @@ public struct DiagnosticsContext: Sendable {
     /// Which of the monitoring tools a running container has (`docker exec ... sh -c`), within
     /// the given seconds (the docker CLI is ended by then: no child outlives the run).
     public var programsIn: @Sendable (ServerConfig, String, Double) -> Result<Set<String>, PVError>
+    /// The pid holding pv_monitor's lock file, if any (/proc/locks).
+    public var monitorLockHolder: @Sendable (String) -> Int32? = { MonitorHealth.lockHolder($0) }
 
     public init(environment: AgentEnvironment, systemdDirectory: String,
                 amqpLogin: @escaping @Sendable (AMQPEndpoint, Double) -> Result<AMQPSession, AMQPError>,

@@ -33,6 +33,8 @@ public struct DiagnosticsCommand: ParsableCommand {
               heartbeat         pv_heartbeat.service and .timer in --systemd-dir,
                                 the timer enabled; the last beat at most \(Int(HeartbeatCheck.warnAfterSeconds)) s old
                                 (warn) / \(Int(HeartbeatCheck.failAfterSeconds)) s (fail), accepted when recorded
+              monitor           pv_monitor runs (pv_monitor.service), its last sample at most
+                                \(Int(MonitorCheck.staleIntervals)) intervals old, with DNS, DNS aggregate and DHCP data
               clock             set, synchronised by a time service (adjtimex),
                                 within \(Int(ClockCheck.warnOffsetSeconds)) s (warn) / \(Int(ClockCheck.failOffsetSeconds)) s (fail) of the engine's clock
 

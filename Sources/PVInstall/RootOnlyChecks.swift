@@ -68,9 +68,13 @@ struct RootOnlyChecks {
             out.append("the sudoers file is missing (\(systemPrefix)/etc/sudoers.d/provision): root's part of step setup_heartbeat")
             if !steps.contains("setup_heartbeat") { steps.append("setup_heartbeat") }
         }
+        if !FileIO.exists(unitDirectory + "/pv_monitor.service") {
+            out.append("pv_monitor.service is not installed in \(unitDirectory): root's part of step setup_monitor")
+            steps.append("setup_monitor")
+        }
         // systemd-analyze verify needs the units' ExecStart to exist: root installs the tools first
         // (as the agent's, see AgentTree).
-        if steps.contains("setup_heartbeat") && !steps.contains("install_libs") { steps.insert("install_libs", at: 0) }
+        if (steps.contains("setup_heartbeat") || steps.contains("setup_monitor")) && !steps.contains("install_libs") { steps.insert("install_libs", at: 0) }
         stepsForRoot = steps
         return out
     }

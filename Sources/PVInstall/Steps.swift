@@ -20,6 +20,7 @@ public enum Steps {
         InstallStep("network_config", "the DHCP verification link 198.51.100.1/24", for: .dhcp, run: networkConfig),
         InstallStep("install_libs", "the tools and wrappers into <root>/libs", run: installLibs),
         InstallStep("setup_heartbeat", "the heartbeat units and the sudoers file, verified", run: setupHeartbeat),
+        InstallStep("setup_monitor", "pv_monitor.service: the monitoring data daemon, verified, running", run: setupMonitor),
         InstallStep("stop_components", "stop running components before installing", run: stopComponents),
         InstallStep("setup_dns", "download, start, verify the newest working DNS", for: .dns, run: { (ctx) throws(PVError) in try setupComponent(.dns, ctx) }),
         InstallStep("setup_monitoring", "download, start, verify the newest working Monitoring", for: .monitoring, run: { (ctx) throws(PVError) in try setupComponent(.monitoring, ctx) }),
@@ -96,7 +97,7 @@ public enum Steps {
     /// The agent's tree. Root works in it through directory descriptors that never follow a link
     /// (DirectoryHandle): the agent's user owns it, and could otherwise swap a directory for a link
     /// to a root file and have root chown it. (No lib/: the tools are static.)
-    static let agentDirectories = ["etc", "libs", "state", "logs", "data", "config"]
+    static let agentDirectories = ["etc", "libs", "state", "logs", "data", "config", "run"]
 
     static func createDirs(_ ctx: InstallContext) throws(PVError) -> String {
         let owner: (uid: uid_t, gid: gid_t)? = ctx.isRoot ? getpwnam(ctx.user).map { ($0.pointee.pw_uid, $0.pointee.pw_gid) } : nil
@@ -105,6 +106,10 @@ public enum Steps {
         for name in agentDirectories { subdirectories[name] = try root.subdirectory(name) }
         // The step logs' folder too, so that a later install as the agent's user can write its logs.
         let installLogs = try subdirectories["logs"]!.subdirectory("install")
+        // pv_monitor's sockets, mounted into the DNS and DHCP containers: made here, the agent's, so
+        // that neither Docker (which would make a missing one root's) nor the daemon (whose unit
+        // sees the root read-only) has to.
+        let monitorSockets = try subdirectories["run"]!.subdirectory("monitor")
         // The bundle's configuration is the one ProVision generated for this server.
         let source = ctx.bundle + "/provision.conf"
         let etc = subdirectories["etc"]!
@@ -123,6 +128,7 @@ public enum Steps {
             try root.changeOwner(uid: owner.uid, gid: owner.gid)
             for name in agentDirectories { try subdirectories[name]!.changeOwner(uid: owner.uid, gid: owner.gid) }
             try installLogs.changeOwner(uid: owner.uid, gid: owner.gid)
+            try monitorSockets.changeOwner(uid: owner.uid, gid: owner.gid)
             // The install's own lock, made before this step by root: the agent's pv_update takes it next.
             _ = try subdirectories["state"]!.setModeAndOwner(of: "update.lock", mode: 0o644, owner: owner)
         }
@@ -194,7 +200,7 @@ public enum Steps {
 
     static func setupHeartbeat(_ ctx: InstallContext) throws(PVError) -> String {
         // Without root an admin has installed these (RootOnlyChecks listed how): checked, never written.
-        guard ctx.isRoot else { return try HeartbeatSetupCheck(context: ctx).verify() }
+        guard ctx.isRoot else { return try UnitSetupCheck.heartbeat(ctx).verify() }
         let unitDir = ctx.systemPath("/etc/systemd/system")
         let sudoDir = ctx.systemPath("/etc/sudoers.d")
         for d in [unitDir, sudoDir] {
@@ -224,6 +230,37 @@ public enum Steps {
             return "pv_heartbeat.timer enabled (every 30 s)"
         }
         return "units in \(unitDir), sudoers in \(sudoTarget) (\(family)); both verified" + (ctx.sandbox ? "; not enabled in a sandbox" : "; systemd is not running here")
+    }
+
+    /// The daemon's unit, written and verified like the heartbeat's, then enabled and (re)started
+    /// where systemd runs: a restart, so that a reinstall's new pv_monitor is the one running.
+    static func setupMonitor(_ ctx: InstallContext) throws(PVError) -> String {
+        guard ctx.isRoot else { return try UnitSetupCheck.monitor(ctx).verify() }
+        let unitDir = ctx.systemPath("/etc/systemd/system")
+        do { try FileIO.makeDirectories(unitDir) } catch { throw PVError(.cantCreate, "cannot create \(unitDir)", cause: error.message) }
+        let target = unitDir + "/pv_monitor.service"
+        let text = try render(ctx.bundle + "/systemd/pv_monitor.service", ctx)
+        do { try FileIO.writeAtomically(target, text, mode: 0o644) } catch { throw PVError(.cantCreate, "cannot write \(target)", cause: error.message) }
+        if onPath("systemd-analyze") {
+            try ctx.run(Command("systemd-analyze", ["verify", target]), timeout: 60, what: "systemd-analyze verify of pv_monitor.service")
+        }
+        guard !ctx.sandbox && FileIO.isDirectory("/run/systemd/system") else {
+            return "\(target) verified" + (ctx.sandbox ? "; not enabled in a sandbox" : "; systemd is not running here")
+        }
+        try ctx.run(Command("systemctl", ["daemon-reload"]), what: "systemctl daemon-reload")
+        try ctx.run(Command("systemctl", ["enable", "pv_monitor.service"]), what: "enabling pv_monitor.service")
+        try ctx.run(Command("systemctl", ["restart", "pv_monitor.service"]), timeout: 30, what: "starting pv_monitor.service")
+        // Running means listening: the socket the DNS component's dnstap sender connects to.
+        let socket = ctx.root.join("run", "monitor", "dnstap.sock")
+        let deadline = ctx.environment.clock.monotonic() + 10
+        while !FileIO.exists(socket) {
+            guard ctx.environment.clock.monotonic() < deadline else {
+                throw PVError(.unavailable, "pv_monitor.service started but \(socket) did not appear within 10 s",
+                              hint: "systemctl status pv_monitor.service and journalctl -u pv_monitor.service say why")
+            }
+            usleep(100_000)
+        }
+        return "pv_monitor.service enabled and running, listening on \(socket)"
     }
 
     static func stopComponents(_ ctx: InstallContext) throws(PVError) -> String {

@@ -17,7 +17,7 @@ public struct MonitorRun: Sendable {
     /// Where the DNS component's sender connects: `<root>/run/monitor/dnstap.sock` (mounted into
     /// the DNS container as /run/pv-monitor, the components' contract).
     public static func socketPath(_ root: InstallRoot) -> String { root.join("run", "monitor", "dnstap.sock") }
-    public static func samplePath(_ root: InstallRoot) -> String { root.join("state", "monitor", "last.json") }
+    public static func samplePath(_ root: InstallRoot) -> String { MonitorHealth.samplePath(root) }
     /// Kea's control socket, which the DHCP component creates in the same mounted directory.
     public static func keaSocketPath(_ root: InstallRoot) -> String { root.join("run", "monitor", "kea4-ctrl.sock") }
     /// Knot's control socket, in the same mounted directory.
@@ -32,7 +32,7 @@ public struct MonitorRun: Sendable {
         let clock = environment.clock
         try FileIO.makeDirectoriesOrThrow(root.join("state", "monitor"))
         try FileIO.makeDirectoriesOrThrow(root.join("run", "monitor"))
-        let lockPath = root.join("state", "monitor", "pv_monitor.lock")
+        let lockPath = MonitorHealth.lockPath(root)
         guard case .acquired(let lock) = FileLock.acquire(lockPath) else {
             throw PVError(.tempFail, "another pv_monitor runs for \(root.path) (lock \(lockPath))")
         }
@@ -42,6 +42,7 @@ public struct MonitorRun: Sendable {
         environment.output.line("pv_monitor: listening for dnstap on \(listener.path), interval \(config.monitorInterval) s")
         var sequence: UInt64 = 0
         var previousCPU: CPUSample? = nil
+        var zones = ZoneMatcher(zones: [])
         let host = LiveSystemSource()
         while Interruption.signal == nil {
             let started = clock.now()
@@ -58,10 +59,22 @@ public struct MonitorRun: Sendable {
             sample.system = system
             previousCPU = cpu ?? previousCPU
             if config.isEnabled(.dns) {
-                switch KnotControl.stats(socket: Self.knotSocketPath(root)) {
+                let knot = Self.knotSocketPath(root)
+                switch KnotControl.stats(socket: knot) {
                 case .success(let counters): sample.dnsAggregate = counters
                 case .failure(let error): sample.dnsAggregateProblem = "no DNS aggregate from dns: \(error.message)"
                 }
+                if sample.dnsAggregateProblem == nil {
+                    // The zones, asked each interval (a zone added in ProVision shows at the next one);
+                    // when Knot does not answer, the last known ones still place the records.
+                    if case .success(let served) = KnotControl.zones(socket: knot) { zones = ZoneMatcher(zones: served) }
+                    if case .success(let perZone) = KnotControl.zoneStats(socket: knot) { sample.zoneAggregates = perZone }
+                }
+            }
+            sample.dns.records = sample.dns.records.map { record in
+                var placed = record
+                if placed.zone.isEmpty { placed.zone = zones.zone(of: record.name) }
+                return placed
             }
             if config.isEnabled(.dhcp) {
                 switch KeaControl.statistics(socket: Self.keaSocketPath(root)) {

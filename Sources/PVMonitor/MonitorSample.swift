@@ -36,6 +36,8 @@ public struct MonitorSample: Sendable, Equatable {
     /// Knot's `stats` counters (server and mod-stats), nil when not asked or unanswered.
     public var dnsAggregate: [String: Int64]?
     public var dnsAggregateProblem: String?
+    /// Each zone's mod-stats counters (`zone-stats`), nil when not asked or unanswered.
+    public var zoneAggregates: [String: [String: Int64]]?
     /// Kea's statistics (`statistic-get-all`), nil when not asked (no DHCP) or unanswered.
     public var dhcp: [String: Int64]?
     public var dhcpProblem: String?
@@ -61,13 +63,19 @@ public struct MonitorSample: Sendable, Equatable {
             ])),
             ("dns_aggregate", .object([
                 ("source", .string("knot")), ("problem", dnsAggregateProblem.map(JSONValue.string) ?? .null),
-                ("counters", dnsAggregate.map { c in .object(c.sorted { $0.key < $1.key }.map { ($0.key, .int(Int(clamping: $0.value))) }) } ?? .null),
+                ("counters", dnsAggregate.map(Self.counters) ?? .null),
+                ("zones", zoneAggregates.map { zones in .object(zones.sorted { $0.key < $1.key }.map { ($0.key, Self.counters($0.value)) }) } ?? .null),
             ])),
             ("system", system?.json ?? .null),
             ("dhcp", .object([
                 ("source", .string("kea")), ("problem", dhcpProblem.map(JSONValue.string) ?? .null),
-                ("statistics", dhcp.map { figures in .object(figures.sorted { $0.key < $1.key }.map { ($0.key, .int(Int(clamping: $0.value))) }) } ?? .null),
+                ("statistics", dhcp.map(Self.counters) ?? .null),
             ])),
         ])
+    }
+
+    /// Named counters as one JSON object, by name.
+    static func counters(_ values: [String: Int64]) -> JSONValue {
+        .object(values.sorted { $0.key < $1.key }.map { ($0.key, .int(Int(clamping: $0.value))) })
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import PVCLI
 import PVCore
 import PVComponents
+import PVState
 
 /// `pv_status`: each component's state, version, uptime and image digest.
 public struct StatusCommand: ParsableCommand {
@@ -24,8 +25,10 @@ public struct StatusCommand: ParsableCommand {
         let context = try ComponentContext.live(environment)
         let output = environment.output
         let reports = try ComponentStatus(context: context).report()
+        let monitor = MonitorHealth.read(environment.root, files: environment.files)
+        let now = environment.clock.now()
         if json {
-            output.line(JSONValue.object([("components", .array(reports.map(\.json)))]).rendered)
+            output.line(JSONValue.object([("components", .array(reports.map(\.json))), ("monitor", monitor.json(now: now))]).rendered)
             return
         }
         output.line("COMPONENT   STATE    VERSION    UPTIME     VERIFIED   IMAGE DIGEST")
@@ -36,5 +39,7 @@ public struct StatusCommand: ParsableCommand {
         }
         for r in reports { if let note = r.disagreement { output.line("note: " + note) } }
         for leftover in try ComponentStatus(context: context).leftovers() { output.line("note: " + leftover) }
+        output.line("monitor: " + monitor.summary(now: now))
+        for problem in monitor.problems where monitor.running { output.line("note: " + problem) }
     }
 }

@@ -8,7 +8,8 @@ public enum UninstallAction: Sendable, Equatable {
     /// so nothing is lost whatever fails later.
     case writeArchive(path: String)
     /// `systemctl disable --now pv_heartbeat.timer` (a host where systemd runs).
-    case disableTimer
+    /// `systemctl disable --now` of an installed unit (pv_heartbeat.timer, pv_monitor.service).
+    case disableUnit(String)
     /// A unit, the timer's enable link, the sudoers file or the DHCP check helper.
     case removeSystemFile(String)
     /// The helper's own directory (`/usr/libexec/provision`), once empty.
@@ -23,7 +24,7 @@ public enum UninstallAction: Sendable, Equatable {
 
     public var needsRoot: Bool {
         switch self {
-        case .disableTimer, .removeSystemFile, .removeSystemDirectory, .reloadSystemd, .removeUser: return true
+        case .disableUnit, .removeSystemFile, .removeSystemDirectory, .reloadSystemd, .removeUser: return true
         case .writeArchive, .removeContainer, .removeImage, .removeRoot: return false
         }
     }
@@ -32,7 +33,7 @@ public enum UninstallAction: Sendable, Equatable {
     public var text: String {
         switch self {
         case .writeArchive(let path): return "write the configuration, state and logs (redacted) to \(path)"
-        case .disableTimer: return "disable and stop pv_heartbeat.timer"
+        case .disableUnit(let unit): return "disable and stop \(unit)"
         case .removeSystemFile(let path): return "remove \(path)"
         case .removeSystemDirectory(let path): return "remove the directory \(path)"
         case .reloadSystemd: return "reload systemd (daemon-reload)"
@@ -46,7 +47,7 @@ public enum UninstallAction: Sendable, Equatable {
     /// The command an admin runs for it, for the listing a tool without root prints.
     public var adminCommand: String? {
         switch self {
-        case .disableTimer: return "systemctl disable --now pv_heartbeat.timer"
+        case .disableUnit(let unit): return "systemctl disable --now \(unit)"
         case .removeSystemFile(let path): return "rm -f \(path)"
         case .removeSystemDirectory(let path): return "rmdir \(path)"
         case .reloadSystemd: return "systemctl daemon-reload"

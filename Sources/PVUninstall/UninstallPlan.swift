@@ -35,6 +35,8 @@ public struct UninstallPlan: Sendable, Equatable {
         [root.systemPath("/etc/systemd/system/timers.target.wants/pv_heartbeat.timer"),
          root.systemPath("/etc/systemd/system/pv_heartbeat.timer"),
          root.systemPath("/etc/systemd/system/pv_heartbeat.service"),
+         root.systemPath("/etc/systemd/system/multi-user.target.wants/pv_monitor.service"),
+         root.systemPath("/etc/systemd/system/pv_monitor.service"),
          root.systemPath("/etc/sudoers.d/provision"),
          root.systemPath(DHCPCheckHelper.installedPath)]
     }
@@ -56,8 +58,11 @@ public struct UninstallPlan: Sendable, Equatable {
             actions.append(.writeArchive(path: options.archive ?? defaultArchivePath(root, resourceID: config?.resourceID, time: environment.clock.now())))
         }
 
-        let units = root.systemPath("/etc/systemd/system/pv_heartbeat.timer")
-        if !root.isSandbox && files.exists("/run/systemd/system") && files.exists(units) { actions.append(.disableTimer) }
+        // The units systemd runs: stopped and disabled before their files go.
+        for unit in ["pv_heartbeat.timer", "pv_monitor.service"] where !root.isSandbox && files.exists("/run/systemd/system")
+            && files.exists(root.systemPath("/etc/systemd/system/" + unit)) {
+            actions.append(.disableUnit(unit))
+        }
         let present = systemFiles(root).filter { files.exists($0) }
         actions += present.map(UninstallAction.removeSystemFile)
         let helperDirectory = FileIO.directoryName(root.systemPath(DHCPCheckHelper.installedPath))

@@ -66,8 +66,8 @@ public struct UninstallRun: Sendable {
         switch action {
         case .writeArchive(let path):
             try ArchiveFile.write(UninstallArchive.entries(environment), to: path, time: environment.clock.now())
-        case .disableTimer:
-            try run(Command("systemctl", ["disable", "--now", "pv_heartbeat.timer"]), what: "systemctl disable --now pv_heartbeat.timer")
+        case .disableUnit(let unit):
+            try run(Command("systemctl", ["disable", "--now", unit]), what: "systemctl disable --now \(unit)")
         case .removeSystemFile(let path):
             guard unlink(path) == 0 || errno == ENOENT else {
                 throw PVError(.cantCreate, "cannot remove \(path)", cause: String(cString: strerror(errno)))

@@ -159,17 +159,22 @@ extension LabIntegration {
         @Test func everythingUpPassesWithinTwoSeconds() throws {
             let standIn = try ManagementStandIn()
             defer { standIn.stop() }
-            let root = try installedRoot(standIn)
+            let root = try installedRoot(standIn, overriding: ["monitor_interval": "1"])
             defer { try? FileManager.default.removeItem(atPath: root) }
             try waitForLabComponents()
+            // This root's pv_monitor, with its first sample (no component of this root sends to it).
+            let monitor = try Server("pv_monitor", Lab.binDir + "/pv_monitor", ["run", "--root", root])
+            defer { monitor.stop() }
+            let deadline = Date().addingTimeInterval(10)
+            while !FileManager.default.fileExists(atPath: root + "/state/monitor/last.json") && Date() < deadline { usleep(100_000) }
 
             let start = Date()
             let r = try tool("pv_diagnostics", ["--json", "--root", root], timeout: 30)
             let elapsed = Date().timeIntervalSince(start)
             #expect(r.status == 0, "\(r.output)")
             let c = try checks(r.stdout)
-            #expect(c.count == 13)
-            for (name, check) in c where name != "clock" {
+            #expect(c.count == 14)
+            for (name, check) in c where name != "clock" && name != "monitor" {
                 #expect(check["status"] as? String == "ok", "\(name): \(check["detail"] ?? "")")
             }
             // This VM's kernel clock is not disciplined by any time service: warn is the honest answer here.
@@ -179,12 +184,16 @@ extension LabIntegration {
             // The seed's debug tools, in the lab's monitoring image (Debian's: dhcping for dhtest).
             #expect(detail(c, "monitoring tools") == "pvit-monitoring has mysql, dhcping, dig, nslookup, nsupdate, telnet")
             #expect(detail(c, "heartbeat").contains("last beat #1 "))
+            // Running, but no DNS or DHCP component of this root sends to it: said, as a warning.
+            #expect(status(c, "monitor") == "warn", "\(detail(c, "monitor"))")
+            #expect(detail(c, "monitor").hasPrefix("pv_monitor runs (pid \(monitor.process.processIdentifier)), last sample #"), "\(detail(c, "monitor"))")
+            #expect(detail(c, "monitor").contains("no monitoring data from dns: no dnstap sender is connected"), "\(detail(c, "monitor"))")
             #expect(elapsed < 2, "a full run took \(elapsed) s")
 
             let text = try tool("pv_diagnostics", ["--root", root])
             #expect(text.status == 0)
             #expect(text.stdout.contains("CHECK                 STATUS      TIME  DETAIL"))
-            #expect(text.stdout.contains("13 checks in "))
+            #expect(text.stdout.contains("14 checks in "))
         }
 
         @Test func rabbitMQNotListeningIsRefusedAndTheRestStillRuns() throws {
@@ -348,7 +357,7 @@ extension LabIntegration {
             let r = try tool("pv_diagnostics", ["--json", "--root", Lab.root, "--archive", "/proc/pv-diagnostics.tar.gz"])
             #expect(r.status == 73, "\(r.output)")
             let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
-            #expect((doc["checks"] as? [Any])?.count == 13)
+            #expect((doc["checks"] as? [Any])?.count == 14)
             #expect((doc["archive_error"] as? String)?.contains("cannot create the archive /proc/pv-diagnostics.tar.gz") == true)
             #expect(r.stderr.contains("Error: cannot create the archive"))
             let usage = try tool("pv_diagnostics", ["--timeout", "0", "--root", Lab.root])

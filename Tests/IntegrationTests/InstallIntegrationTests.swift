@@ -36,13 +36,14 @@ extension LabIntegration {
             #expect(r.status == 0, "\(r.output)")
             #expect(r.stdout.split(separator: "\n").last == "PVOK", "\(r.stdout)")
             for (i, step) in ["check_system", "install_docker", "create_user", "create_dirs", "network_config", "install_libs",
-                              "setup_heartbeat", "stop_components", "setup_dns", "setup_monitoring", "setup_dhcp", "verify"].enumerated() {
-                #expect(r.stdout.contains("[\(i + 1)/12] \(step) ... ok ("), "\(step): \(r.stdout)")
+                              "setup_heartbeat", "setup_monitor", "stop_components", "setup_dns", "setup_monitoring", "setup_dhcp", "verify"].enumerated() {
+                #expect(r.stdout.contains("[\(i + 1)/13] \(step) ... ok ("), "\(step): \(r.stdout)")
                 #expect(FileManager.default.fileExists(atPath: root + "/logs/install/\(step).log"))
             }
             // Installed where the documentation says, in the sandbox.
             for f in ["libs/pv_update", "libs/pv_update.py", "libs/pv_install", "libs/pv_install.py", "libs/start_pv_dns.sh", "libs/stop_pv_dhcp.sh", "etc/provision.conf",
-                      "system/etc/systemd/system/pv_heartbeat.timer", "system/etc/sudoers.d/provision"] {
+                      "system/etc/systemd/system/pv_heartbeat.timer", "system/etc/systemd/system/pv_monitor.service",
+                      "system/etc/sudoers.d/provision", "libs/pv_monitor"] {
                 #expect(FileManager.default.fileExists(atPath: root + "/" + f), "\(f)")
             }
             let mode = try FileManager.default.attributesOfItem(atPath: root + "/etc/provision.conf")[.posixPermissions] as? Int
@@ -51,7 +52,7 @@ extension LabIntegration {
 
             r = try installScript(bundle, ["--root", root])
             #expect(r.status == 0, "\(r.output)")
-            #expect(r.stdout.contains("[8/12] stop_components ... ok") && r.stdout.contains("stopped dns"), "a reinstall stops the components first")
+            #expect(r.stdout.contains("[9/13] stop_components ... ok") && r.stdout.contains("stopped dns"), "a reinstall stops the components first")
             #expect(r.stdout.split(separator: "\n").last == "PVOK")
             let second = try tool("pv_status", ["--json", "--root", root]).stdout
             func versions(_ json: String) throws -> [String] {
@@ -74,7 +75,7 @@ extension LabIntegration {
             let installDirect = try run(root + "/libs/pv_install", ["-e", "setup_dns,verify", "--root", root])
             #expect(installShim.status == 0 && installDirect.status == 0, "\(installShim.output)")
             #expect(withoutTimes(installShim.stdout) == withoutTimes(installDirect.stdout))
-            #expect(installShim.stdout.contains("[12/12] verify ... ok"), "\(installShim.stdout)")
+            #expect(installShim.stdout.contains("[13/13] verify ... ok"), "\(installShim.stdout)")
             let badStep = try run("/usr/bin/python3", [root + "/libs/pv_install.py", "--exec-only=no_such_step", "--root", root])
             #expect(badStep.status == 64 && badStep.stderr.contains("unknown step 'no_such_step'"), "\(badStep.output)")
             // As root, neither shim runs a tool the agent's user could have changed.
@@ -95,7 +96,7 @@ extension LabIntegration {
             #expect(r.status == 0, "\(r.output)")
             let events = try r.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
             #expect(events.map { "\($0["event"]!) \($0["step"] ?? "-")" } == ["start check_system", "ok check_system", "start verify", "ok verify", "result -"])
-            #expect(events.dropLast().allSatisfy { $0["total"] as? Int == 12 && $0.keys.contains("component") })
+            #expect(events.dropLast().allSatisfy { $0["total"] as? Int == 13 && $0.keys.contains("component") })
             #expect(events.last?["ok"] as? Bool == true && events.last?["exit_code"] as? Int == 0)
             let bad = try run(bundle + "/bin/pv_install", ["--bundle", bundle, "--root", work + "/root", "-e", "setup_dsn"])
             #expect(bad.status == 64)
@@ -314,9 +315,10 @@ extension LabIntegration {
             // 1. The listing: root's parts, and the one command that does them.
             var r = try asAgent(["--root", root])
             #expect(r.status == 77, "\(r.output)")
-            #expect(r.stderr.contains("the heartbeat units are not installed") && r.stderr.contains("the sudoers file is missing"), "\(r.stderr)")
+            #expect(r.stderr.contains("the heartbeat units are not installed") && r.stderr.contains("the sudoers file is missing")
+                    && r.stderr.contains("pv_monitor.service is not installed"), "\(r.stderr)")
             #expect(!r.stderr.contains("the DHCP check helper") && !r.stderr.contains("verification link"), "no DHCP here: \(r.stderr)")
-            let command = "sudo /bin/bash \(bundle)/install_python3.sh --root \(root) --user \(agent) -e install_libs,setup_heartbeat"
+            let command = "sudo /bin/bash \(bundle)/install_python3.sh --root \(root) --user \(agent) -e install_libs,setup_heartbeat,setup_monitor"
             #expect(r.stderr.contains(command), "\(r.stderr)")
             #expect(!r.stderr.contains("docker group") && !r.stderr.contains("not owned by"), "the user is set up as the seed says")
 
@@ -324,7 +326,8 @@ extension LabIntegration {
             let words = command.split(separator: " ").dropFirst().map(String.init)
             r = try run(words[0], Array(words.dropFirst()), timeout: 300)
             #expect(r.status == 0, "\(r.output)")
-            for f in ["system/etc/systemd/system/pv_heartbeat.service", "system/etc/sudoers.d/provision"] {
+            for f in ["system/etc/systemd/system/pv_heartbeat.service", "system/etc/systemd/system/pv_monitor.service",
+                      "system/etc/sudoers.d/provision"] {
                 #expect((try FileManager.default.attributesOfItem(atPath: root + "/" + f))[.ownerAccountID] as? Int == 0, "\(f)")
             }
 

@@ -65,6 +65,11 @@ extension LabIntegration {
             let counters = aggregate?["counters"] as? [String: Int] ?? [:]
             #expect((counters["mod-stats.request-protocol[udp4]"] ?? 0) >= 6, "\(String(describing: aggregate))")
             #expect((counters["mod-stats.query-type[AAAA]"] ?? 0) >= 2, "\(counters.keys.filter { $0.contains("type") }.sorted())")
+            // Per zone (zone-stats), and each record placed in its zone from Knot's zone list.
+            let zone = (aggregate?["zones"] as? [String: [String: Int]])?["pvverify.test."] ?? [:]
+            #expect((zone["mod-stats.query-type[MX]"] ?? 0) >= 1, "\(String(describing: aggregate?["zones"]))")
+            let placed = samples.values.flatMap { $0 }.filter { $0["name"] as? String == probe }.map { $0["zone"] as? String ?? "?" }
+            #expect(!placed.isEmpty && placed.allSatisfy { $0 == "pvverify.test." }, "\(placed)")
 
             // The host's figures, from the heartbeat's reader.
             let doc = try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: root + "/state/monitor/last.json") ?? Data()) as? [String: Any]

@@ -88,15 +88,20 @@ func healthyContext(engine: FakeEngineAPI = .healthy, files: FakeFileSystem? = n
     f.others.insert("/fake/root/etc/systemd/system/pv_heartbeat.timer")
     f.others.insert("/fake/root/etc/systemd/system/timers.target.wants/pv_heartbeat.timer")
     f.others.insert("/fake/docker.sock")
+    f.others.insert("/fake/root/etc/systemd/system/pv_monitor.service")
+    f.texts[fakeRoot.join("state", "monitor", "last.json")] =
+        #"{"sequence": 9, "end": "2026-11-18T11:06:35Z", "dns": {"problem": null}, "dns_aggregate": {"problem": null}, "dhcp": {"problem": null}}"#
     var environment = AgentEnvironment.failing(root: fakeRoot)
     environment.http = engine
     environment.files = files ?? f
     environment.host.name = { "unit-host" }
-    return DiagnosticsContext(
+    var context = DiagnosticsContext(
         environment: environment, systemdDirectory: "/fake/root/etc/systemd/system", amqpLogin: amqp,
         verifyDNS: { _ in CheckResult(name: "dns", status: .ok, detail: "TXT pvverify.test. = \"PVOK\"") },
         verifyDHCP: { _ in CheckResult(name: "dhcp", status: .ok, detail: "leased 198.51.100.10, released") },
         diskUsage: { _ in .success(DiskUsage(totalBytes: 100 << 30, availableBytes: 50 << 30, totalInodes: 1000, availableInodes: 900)) },
         kernelClock: { KernelClock(now: fakeNow, synchronised: true, maxErrorMicroseconds: 16000) },
         programsIn: { _, _, _ in .success(Set(MonitoringToolsCheck.tools.map(\.program))) })
+    context.monitorLockHolder = { _ in 4242 }
+    return context
 }

@@ -477,3 +477,42 @@ final class Rendezvous: @unchecked Sendable {
         #expect(r.hint?.contains("start_pv_monitoring.sh") == true)
     }
 }
+
+@Suite struct MonitorCheckTests {
+    func facts(pid: Int32? = 812, age: Double? = 4, problems: [String] = [], unit: Bool = true) -> MonitorCheck.Facts {
+        let now = 1_795_000_000.0
+        return MonitorCheck.Facts(health: MonitorHealth(pid: pid, lastSampleEnd: age.map { now - $0 }, sequence: age == nil ? nil : 41,
+                                                        problems: problems),
+                                  unitInstalled: unit, unitDirectory: "/etc/systemd/system", interval: 10, now: now)
+    }
+
+    @Test func aRecentSampleWithoutProblemsPasses() {
+        let r = MonitorCheck.evaluate(facts())
+        #expect(r.status == .ok)
+        #expect(r.detail == "pv_monitor runs (pid 812), last sample #41 4 s ago; DNS, DNS aggregate and DHCP data present")
+    }
+
+    @Test func notRunningFailsWithWhereToLook() {
+        let r = MonitorCheck.evaluate(facts(pid: nil, age: 600))
+        #expect(r.status == .fail)
+        #expect(r.detail.hasPrefix("pv_monitor is not running, last sample 10 min ago"))
+        #expect(r.hint?.contains("journalctl -u pv_monitor.service") == true)
+        let uninstalled = MonitorCheck.evaluate(facts(pid: nil, age: nil, unit: false))
+        #expect(uninstalled.hint == "pv_monitor.service is not installed in /etc/systemd/system: as root, pv_install -e setup_monitor")
+    }
+
+    /// Running but counting no more: three intervals (and a little) without a sample.
+    @Test func aStaleSampleFails() {
+        #expect(MonitorCheck.evaluate(facts(age: 34)).status == .ok)
+        let r = MonitorCheck.evaluate(facts(age: 36))
+        #expect(r.status == .fail)
+        #expect(r.detail.contains("more than 3 intervals of 10 s"))
+    }
+
+    @Test func missingDataIsAWarningThatSaysWhich() {
+        let r = MonitorCheck.evaluate(facts(problems: ["no monitoring data from dns: no dnstap sender is connected to /x"]))
+        #expect(r.status == .warn)
+        #expect(r.detail.hasSuffix(": no monitoring data from dns: no dnstap sender is connected to /x"))
+        #expect(MonitorCheck.evaluate(facts(age: nil)).status == .warn, "started, no sample yet")
+    }
+}

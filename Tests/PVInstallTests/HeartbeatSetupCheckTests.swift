@@ -25,7 +25,7 @@ import PVTestSupport
         var environment = AgentEnvironment.test(root: root, processes: FakeRunner { _ in ProcessOutput(status: 1) })
         environment.files = installed
         let context = InstallContext(environment: environment, bundle: bundle, sandbox: true, user: "pvagent", progress: { _ in })
-        return try HeartbeatSetupCheck(context: context).verify()
+        return try UnitSetupCheck.heartbeat(context).verify()
     }
 
     /// What `sudo install_python3.sh -e setup_heartbeat` leaves: the units rendered for this root
@@ -83,5 +83,40 @@ import PVTestSupport
         #expect(error?.code == .notFound)
         #expect(error?.message == "\(sudoers) is missing")
         #expect(error?.hint?.hasPrefix("as root: sudo /bin/bash ") == true && error?.hint?.hasSuffix("-e setup_heartbeat") == true)
+    }
+
+    /// setup_monitor as the agent's user on a host where systemd runs: the admin's unit as the
+    /// bundle renders it, enabled, but not active: the step fails and says where to look.
+    @Test func theMonitorUnitMustBeEnabledAndActive() throws {
+        let bundle = scratchDirectory()
+        defer { removeTree(bundle) }
+        let template = "[Service]\nUser=provision\nExecStart=/provision/libs/pv_monitor run --root /provision\nReadWritePaths=-/provision/state -/provision/run/monitor\n"
+        try FileIO.makeDirectories(bundle + "/systemd")
+        try FileIO.writeAtomically(bundle + "/systemd/pv_monitor.service", template, mode: 0o644)
+        var files = FakeFileSystem()
+        // Not a sandbox: the unit is where systemd reads it.
+        files.texts["/etc/systemd/system/pv_monitor.service"] = TemplateRendering.render(template, root: root, user: "pvagent")
+        files.modes["/etc/systemd/system/pv_monitor.service"] = 0o644
+        files.others.insert("/run/systemd/system")
+        func check(active: String) throws(PVError) -> String {
+            var environment = AgentEnvironment.test(root: root, processes: Systemctl(active: active))
+            environment.files = files
+            let context = InstallContext(environment: environment, bundle: bundle, sandbox: false, user: "pvagent", progress: { _ in })
+            return try UnitSetupCheck.monitor(context).verify()
+        }
+        #expect(try check(active: "active") == "pv_monitor.service as the bundle renders it; pv_monitor.service enabled; checked, not written (not root)")
+        let error = failure { () throws(PVError) in _ = try check(active: "failed") }
+        #expect(error?.message == "pv_monitor.service is failed")
+        #expect(error?.hint == "as root: systemctl daemon-reload && systemctl enable --now pv_monitor.service; systemctl status pv_monitor.service says why it stopped")
+    }
+
+    /// systemctl as the check asks it: enabled, and `active` for is-active.
+    struct Systemctl: ProcessRunner {
+        var active: String
+        func run(_ command: Command, timeout: Double) throws(PVError) -> ProcessOutput {
+            command.arguments.first == "is-enabled" ? ProcessOutput(status: 0, stdout: "enabled\n")
+                : ProcessOutput(status: active == "active" ? 0 : 3, stdout: active + "\n")
+        }
+        func exec(_ command: Command) throws(PVError) -> Never { fatalError("exec in a unit test") }
     }
 }

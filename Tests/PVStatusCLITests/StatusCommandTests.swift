@@ -21,6 +21,13 @@ import PVTestSupport
         }
     }
 
+    /// The scratch root's real files (pv_monitor's lock and sample), the scripted docker.
+    func environment(_ root: String, _ output: RecordedOutput) -> AgentEnvironment {
+        var environment = AgentEnvironment.test(root: root, processes: docker(), output: output)
+        environment.files = LiveFileSystem()
+        return environment
+    }
+
     @Test func theTableShowsEachComponentAndNamesADisagreementWithTheStateFile() throws {
         try withScratchRoot { root in
             try StateStore(root: InstallRoot(path: root)).update {
@@ -29,18 +36,42 @@ import PVTestSupport
                 $0[.dhcp].running = Version("1.0.0")
             }
             let output = RecordedOutput()
-            try StatusCommand.parse([]).execute(in: .test(root: root, processes: docker(), output: output))
-            #expect(output.lines.count == 5)
+            try StatusCommand.parse([]).execute(in: environment(root, output))
+            #expect(output.lines.count == 6)
             #expect(output.lines[1].split(separator: " ").map(String.init) == ["dns", "running", "1.1.0", "1m40s", "1.1.0", "127.0.0.1:5000/pv-dns@sha256:feed"])
             #expect(output.lines[2].split(separator: " ").prefix(3) == ["dhcp", "absent", "-"])
             #expect(output.lines[4].hasPrefix("note: the state file records dhcp 1.0.0, but Docker runs no dhcp container"))
+            #expect(output.lines[5] == "monitor: pv_monitor is not running (systemctl status pv_monitor.service says why)")
+        }
+    }
+
+    /// pv_monitor's lock held by a live process (here: this test's) and its last sample: pv_status
+    /// says it runs, how old the sample is, and the sample's problems.
+    @Test func theMonitorLineSaysWhetherPVMonitorRunsAndHowOldItsSampleIs() throws {
+        try withScratchRoot { root in
+            let installRoot = InstallRoot(path: root)
+            try FileIO.makeDirectories(root + "/state/monitor")
+            guard case .acquired(let lock) = FileLock.acquire(MonitorHealth.lockPath(installRoot)) else {
+                Issue.record("the lock was not acquired")
+                return
+            }
+            lock.write("pid \(getpid())\n")
+            // The test clock's now is 2026-11-18T11:23:20Z; the sample ended 25 s before.
+            let sample = #"{"sequence": 41, "end": "2026-11-18T11:22:55Z", "dns": {"problem": null}, "dns_aggregate": {"problem": null}, "#
+                + #""dhcp": {"problem": "no monitoring data from dhcp: cannot connect"}}"#
+            try FileIO.writeAtomically(MonitorHealth.samplePath(installRoot), sample, mode: 0o644)
+            let output = RecordedOutput()
+            try StatusCommand.parse([]).execute(in: environment(root, output))
+            #expect(output.lines.suffix(2) == ["monitor: pv_monitor runs (pid \(getpid())), last sample #41 25 s ago, 1 problem",
+                                               "note: no monitoring data from dhcp: cannot connect"])
+            withExtendedLifetime(lock) {}
         }
     }
 
     @Test func jsonHasOneObjectWithEveryComponent() throws {
         try withScratchRoot { root in
             let output = RecordedOutput()
-            try StatusCommand.parse(["--json"]).execute(in: .test(root: root, processes: docker(), output: output))
+            try StatusCommand.parse(["--json"]).execute(in: environment(root, output))
             #expect(output.lines.count == 1)
             struct Status: Decodable {
                 struct Component: Decodable {

@@ -54,7 +54,9 @@ mod-stats:
   - id: pv-monitor
     query-type: on
 "
-    stats_template="    global-module: mod-stats/pv-monitor"
+    # As a global module: the server's aggregate (stats); as every zone's module: each zone's (zone-stats).
+    stats_template="    global-module: mod-stats/pv-monitor
+    module: mod-stats/pv-monitor"
 fi
 
 cat > /run/knot/knot.conf <<EOF

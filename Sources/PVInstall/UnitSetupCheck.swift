@@ -1,26 +1,44 @@
 import PVCore
 
-/// setup_heartbeat without root: an admin has installed the units and the sudoers file (the
-/// root-only listing names the one command that does it). The agent's user never writes there;
-/// it checks what it finds and goes on, or says exactly what is wrong and who fixes it.
-struct HeartbeatSetupCheck {
+/// A step's systemd units without root (setup_heartbeat: the heartbeat units and the sudoers
+/// file; setup_monitor: pv_monitor.service): an admin has installed them (the root-only listing
+/// names the one command that does it). The agent's user never writes there; it checks what it
+/// finds and goes on, or says exactly what is wrong and who fixes it.
+struct UnitSetupCheck {
     var context: InstallContext
+    /// The install step whose root part installs these units.
+    var step: String
+    var units: [String]
+    /// The unit that must be enabled (and, for a service, active) where systemd runs.
+    var enabledUnit: String
+    /// setup_heartbeat also installs the sudoers file.
+    var checksSudoers: Bool
+
+    static func heartbeat(_ context: InstallContext) -> UnitSetupCheck {
+        UnitSetupCheck(context: context, step: "setup_heartbeat", units: ["pv_heartbeat.service", "pv_heartbeat.timer"],
+                       enabledUnit: "pv_heartbeat.timer", checksSudoers: true)
+    }
+
+    static func monitor(_ context: InstallContext) -> UnitSetupCheck {
+        UnitSetupCheck(context: context, step: "setup_monitor", units: ["pv_monitor.service"], enabledUnit: "pv_monitor.service", checksSudoers: false)
+    }
 
     /// The admin's command that (re)does root's part of this step.
     var adminFix: String {
         RootOnlyChecks(environment: context.environment, user: context.user, bundle: context.bundle)
-            .adminCommand(steps: ["setup_heartbeat"])
+            .adminCommand(steps: [step])
     }
 
     /// The lines of a unit that decide what runs, as whom: these must be the bundle's, rendered
     /// for this root and user. Anything else an admin changed (a sandbox option, a comment) is
     /// theirs to keep, and is only reported.
-    static let decisiveKeys = ["pv_heartbeat.service": ["User", "ExecStart", "ReadWritePaths"], "pv_heartbeat.timer": ["Unit", "OnCalendar"]]
+    static let decisiveKeys = ["pv_heartbeat.service": ["User", "ExecStart", "ReadWritePaths"], "pv_heartbeat.timer": ["Unit", "OnCalendar"],
+                               "pv_monitor.service": ["User", "ExecStart", "ReadWritePaths"]]
 
     func verify() throws(PVError) -> String {
         let unitDirectory = context.systemPath("/etc/systemd/system")
         var found: [String] = []
-        for unit in ["pv_heartbeat.service", "pv_heartbeat.timer"] {
+        for unit in units {
             let path = unitDirectory + "/" + unit
             let text = try installedText(path)
             let expected = try Steps.render(context.bundle + "/systemd/" + unit, context)
@@ -40,13 +58,15 @@ struct HeartbeatSetupCheck {
             let changed = Self.differingLines(expected, text)
             found.append("\(unit) with \(changed) line\(changed == 1 ? "" : "s") changed by an admin (\(Self.decisiveKeys[unit]!.joined(separator: "=, "))= as the bundle's)")
         }
-        let sudoers = context.systemPath("/etc/sudoers.d") + "/provision"
-        guard context.environment.files.exists(sudoers) else {
-            throw PVError(.notFound, "\(sudoers) is missing", hint: "as root: \(adminFix)")
+        if checksSudoers {
+            let sudoers = context.systemPath("/etc/sudoers.d") + "/provision"
+            guard context.environment.files.exists(sudoers) else {
+                throw PVError(.notFound, "\(sudoers) is missing", hint: "as root: \(adminFix)")
+            }
+            try requireRootOwned(sudoers)
+            found.append("sudoers file root's (its content is root's to read: visudo -c checked it when root installed it)")
         }
-        try requireRootOwned(sudoers)
-        found.append("sudoers file root's (its content is root's to read: visudo -c checked it when root installed it)")
-        if let enabled = try timerEnabled() { found.append(enabled) }
+        if let enabled = try unitEnabled() { found.append(enabled) }
         return found.joined(separator: "; ") + "; checked, not written (not root)"
     }
 
@@ -75,17 +95,20 @@ struct HeartbeatSetupCheck {
         }
     }
 
-    /// On a host where systemd runs: the timer must be enabled (root's `systemctl enable --now`).
-    /// In a sandbox, or without systemd, there is nothing to enable.
-    func timerEnabled() throws(PVError) -> String? {
+    /// On a host where systemd runs: the unit must be enabled and active (root's `systemctl
+    /// enable --now`). In a sandbox, or without systemd, there is nothing to enable.
+    func unitEnabled() throws(PVError) -> String? {
         guard !context.sandbox, context.environment.files.exists("/run/systemd/system") else { return nil }
-        let out = try context.environment.processes.run(Command("systemctl", ["is-enabled", "pv_heartbeat.timer"]), timeout: 10)
-        let state = out.stdout.trimmingWhitespace()
-        guard out.succeeded, state == "enabled" else {
-            throw PVError(.notFound, "pv_heartbeat.timer is \(state.isEmpty ? "not enabled" : state)",
-                          hint: "as root: systemctl daemon-reload && systemctl enable --now pv_heartbeat.timer")
+        for (verb, want) in [("is-enabled", "enabled"), ("is-active", "active")] {
+            let out = try context.environment.processes.run(Command("systemctl", [verb, enabledUnit]), timeout: 10)
+            let state = out.stdout.trimmingWhitespace()
+            guard out.succeeded, state == want else {
+                throw PVError(.notFound, "\(enabledUnit) is \(state.isEmpty ? "not \(want)" : state)",
+                              hint: "as root: systemctl daemon-reload && systemctl enable --now \(enabledUnit)"
+                                  + (verb == "is-active" ? "; systemctl status \(enabledUnit) says why it stopped" : ""))
+            }
         }
-        return "pv_heartbeat.timer enabled"
+        return "\(enabledUnit) enabled"
     }
 
     /// Every value of `key=` in a unit, in order (a key may repeat).
