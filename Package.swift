@@ -39,6 +39,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // dnstap's protobuf (issue 14): the runtime only; the code is generated once (Scripts/gen-dnstap).
         .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        // pv_monitor's pull endpoint (issue 14): a small HTTP server on its own sockets (no SwiftNIO,
+        // so the static daemon stays small and the build short), and the Prometheus text format.
+        .package(url: "https://github.com/swhitty/FlyingFox", exact: "0.27.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
     ],
     targets: [
         // C libraries (Debian -dev packages; see Scripts/deps).
@@ -105,6 +109,9 @@ let package = Package(
         // Monitoring data on the host (issue 14): Frame Streams, the heavy-hitter summary.
         .target(name: "PVMonitor", dependencies: ["PVCore", "PVState", "PVDNS", "PVSystem", "CKnot", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["dnstap.proto"], swiftSettings: strict),
+        // pv_monitor's /metrics and /api/v1/rps over HTTP.
+        .target(name: "PVMonitorHTTP", dependencies: ["PVMonitor", "PVCore", "PVSystem", .product(name: "FlyingFox", package: "FlyingFox"),
+                                                      .product(name: "Prometheus", package: "swift-prometheus")], swiftSettings: strict),
         // Delete Managed Server: containers, units, sudoers, helper, root (after an archive), user.
         .target(name: "PVUninstall", dependencies: ["PVCore", "PVState", "PVDocker", "PVArchive", "PVDHCP"], swiftSettings: strict),
 
@@ -124,7 +131,7 @@ let package = Package(
         cli("PVHeartbeatCLI", ["PVHeartbeat", "PVHTTP"]),
         cli("PVDiagnosticsCLI", ["PVDiagnostics", "PVHTTP"]),
         cli("PVUninstallCLI", ["PVUninstall"]),
-        cli("PVMonitorCLI", ["PVMonitor"]),
+        cli("PVMonitorCLI", ["PVMonitor", "PVMonitorHTTP"]),
 
         // Executables.
         .executableTarget(name: "pv_verify", dependencies: ["PVVerifyCLI"], swiftSettings: strict),
@@ -161,6 +168,7 @@ let package = Package(
         .testTarget(name: "PVSystemTests", dependencies: ["PVSystem", "PVState", "PVCore", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVMonitorTests", dependencies: ["PVMonitor", "PVDNS", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     swiftSettings: strict),
+        .testTarget(name: "PVMonitorHTTPTests", dependencies: ["PVMonitorHTTP", "PVMonitor"], swiftSettings: strict),
         .testTarget(name: "PVUninstallTests", dependencies: ["PVUninstall", "PVArchive", "PVTestSupport"], swiftSettings: strict),
         // The command leaves, run in-process against a test environment.
         .testTarget(name: "PVInstallCLITests", dependencies: ["PVInstallCLI", "PVTestSupport"], swiftSettings: strict),

@@ -34,6 +34,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var monitorInterval: Int = 10
     /// The most distinct DNS records pv_monitor keeps per interval (`monitor_max_names`, default 100000).
     public var monitorMaxNames: Int = 100_000
+    /// pv_monitor's pull endpoint (`monitor_listen`, default 127.0.0.1:9433; `off`: none).
+    public var monitorListen: MonitorListen? = .standard
 
     public static let defaultContainerPrefix = "pv-"
     /// The client end of the verification link when the configuration names none (a DHCP-less server).

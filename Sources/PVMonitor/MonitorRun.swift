@@ -25,8 +25,11 @@ public struct MonitorRun: Sendable {
 
     public init(environment: AgentEnvironment) { self.environment = environment }
 
-    /// Runs intervals until a signal (or `intervals` of them, for a bounded run).
-    public func execute(intervals: Int? = nil) throws(PVError) {
+    /// Runs intervals until a signal (or `intervals` of them, for a bounded run). `onReady` runs once
+    /// this daemon holds the root's lock and listens (the pull endpoint starts there) and says where
+    /// samples are pulled from, or why not; `onSample` gets each interval's sample once it is written.
+    public func execute(intervals: Int? = nil, onReady: (ServerConfig) -> PullStatus = { _ in PullStatus() },
+                        onSample: (MonitorSample) -> Void = { _ in }) throws(PVError) {
         let root = environment.root
         let config = try environment.configuration()
         let clock = environment.clock
@@ -40,6 +43,7 @@ public struct MonitorRun: Sendable {
         let listener = try DnstapListener(path: Self.socketPath(root), mode: 0o666)
         environment.handleSignals()
         environment.output.line("pv_monitor: listening for dnstap on \(listener.path), interval \(config.monitorInterval) s")
+        let pull = onReady(config)
         var sequence: UInt64 = 0
         var previousCPU: CPUSample? = nil
         var zones = ZoneMatcher(zones: [])
@@ -57,6 +61,7 @@ public struct MonitorRun: Sendable {
                                        dnsProblem: connections == 0 ? "no monitoring data from dns: no dnstap sender is connected to \(listener.path)" : nil)
             let (system, cpu) = SystemFigures.collect(from: host, previousCPU: previousCPU, disks: [("root", "/"), ("install root", root.path)])
             sample.system = system
+            sample.pull = pull
             previousCPU = cpu ?? previousCPU
             if config.isEnabled(.dns) {
                 let knot = Self.knotSocketPath(root)
@@ -85,6 +90,7 @@ public struct MonitorRun: Sendable {
             do { try FileIO.writeAtomically(Self.samplePath(root), sample.json.rendered + "\n", mode: 0o644) } catch {
                 environment.output.error("warning: cannot write \(Self.samplePath(root)): \(error.message)")
             }
+            onSample(sample)
             if let intervals, sequence >= UInt64(intervals) { break }
         }
         withExtendedLifetime(lock) {}

@@ -26,6 +26,8 @@ public struct MonitorSample: Sendable, Equatable {
     }
 
     public var resourceID: String
+    /// Where this sample can be pulled from (`/metrics`), or why it cannot.
+    public var pull = PullStatus()
     public var sequence: UInt64
     public var start: Double
     public var end: Double
@@ -67,6 +69,7 @@ public struct MonitorSample: Sendable, Equatable {
                 ("zones", zoneAggregates.map { zones in .object(zones.sorted { $0.key < $1.key }.map { ($0.key, Self.counters($0.value)) }) } ?? .null),
             ])),
             ("system", system?.json ?? .null),
+            ("pull", .object([("listen", pull.listen.map(JSONValue.string) ?? .null), ("problem", pull.problem.map(JSONValue.string) ?? .null)])),
             ("dhcp", .object([
                 ("source", .string("kea")), ("problem", dhcpProblem.map(JSONValue.string) ?? .null),
                 ("statistics", dhcp.map(Self.counters) ?? .null),

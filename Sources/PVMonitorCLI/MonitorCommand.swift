@@ -2,6 +2,7 @@ import ArgumentParser
 import PVCLI
 import PVCore
 import PVMonitor
+import PVMonitorHTTP
 
 /// `pv_monitor`: the suite's one daemon (monitoring data on the host) and its local views.
 public struct MonitorCommand: ParsableCommand {
@@ -10,6 +11,8 @@ public struct MonitorCommand: ParsableCommand {
         abstract: "Monitoring data on the host: DNS traffic per record from dnstap.",
         discussion: """
             pv_monitor run listens on <root>/run/monitor/dnstap.sock, where the DNS component's dnstap sender (Knot's mod-dnstap) connects, and counts the queries of each interval (monitor_interval, default 10 s) per zone, name and type, keeping at most monitor_max_names of them (the rest counted as other). Each interval's sample replaces <root>/state/monitor/last.json.
+
+            It serves the last sample on monitor_listen (default 127.0.0.1:9433; off for none): /metrics in the Prometheus text format, and /api/v1/rps?name=NAME (that record's hits and RPS in the last hour's intervals) as JSON. A port that is taken is a warning in the sample (pull.problem), not a stop: the samples go on.
 
             pv_monitor show prints the last sample; --json prints it as it is kept.
             """,
@@ -24,9 +27,29 @@ public struct MonitorCommand: ParsableCommand {
         @OptionGroup public var rootOptions: RootOptions
         public init() {}
         public func run() throws {
-            do { try MonitorRun(environment: .live(root: rootOptions.resolve())).execute(intervals: intervals) } catch {
+            let environment = AgentEnvironment.live(root: rootOptions.resolve())
+            var endpoint: MonitorEndpoint? = nil
+            do throws(PVError) {
+                try MonitorRun(environment: environment).execute(intervals: intervals, onReady: { config in
+                    guard let listen = config.monitorListen else { return PullStatus() }
+                    do throws(PVError) {
+                        // The last hour of intervals for the RPS search (at most 360 of them).
+                        let started = try MonitorEndpoint(listen: listen, historyLimit: min(360, 3600 / config.monitorInterval))
+                        if let problem = started.start() {
+                            environment.output.error("warning: \(problem.message)\(problem.cause.map { ": \($0)" } ?? "")")
+                            return PullStatus(problem: problem.message + (problem.cause.map { ": \($0)" } ?? ""))
+                        }
+                        endpoint = started
+                        environment.output.line("pv_monitor: serving http://\(listen)/metrics and /api/v1/rps")
+                        return PullStatus(listen: listen.description)
+                    } catch {
+                        return PullStatus(problem: error.message)
+                    }
+                }, onSample: { endpoint?.publish($0) })
+            } catch {
                 throw ErrorReporting.exit(error)
             }
+            endpoint?.stop()
         }
     }
 

@@ -47,6 +47,7 @@ public struct MonitorHealth: Sendable, Equatable {
             var dns: Part
             var dns_aggregate: Part
             var dhcp: Part
+            var pull: Part?
         }
         guard let sample = try? JSONDecoder().decode(Sample.self, from: Data(text.utf8)), let end = RFC3339.parse(sample.end) else {
             health.unreadable = "\(samplePath(root)) does not parse as a pv_monitor sample"
@@ -54,7 +55,7 @@ public struct MonitorHealth: Sendable, Equatable {
         }
         health.lastSampleEnd = end
         health.sequence = sample.sequence
-        health.problems = [sample.dns.problem, sample.dns_aggregate.problem, sample.dhcp.problem].compactMap { $0 }
+        health.problems = [sample.dns.problem, sample.dns_aggregate.problem, sample.dhcp.problem, sample.pull?.problem].compactMap { $0 }
         return health
     }
 

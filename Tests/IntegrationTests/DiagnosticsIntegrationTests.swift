@@ -159,7 +159,7 @@ extension LabIntegration {
         @Test func everythingUpPassesWithinTwoSeconds() throws {
             let standIn = try ManagementStandIn()
             defer { standIn.stop() }
-            let root = try installedRoot(standIn, overriding: ["monitor_interval": "1"])
+            let root = try installedRoot(standIn, overriding: ["monitor_interval": "1", "monitor_listen": "off"])
             defer { try? FileManager.default.removeItem(atPath: root) }
             try waitForLabComponents()
             // This root's pv_monitor, with its first sample (no component of this root sends to it).

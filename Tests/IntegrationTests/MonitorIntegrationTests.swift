@@ -26,6 +26,16 @@ extension LabIntegration {
             return samples
         }
 
+        /// One GET on the pull endpoint, with curl (what an operator or a Prometheus check would run).
+        func get(_ port: UInt16, _ path: String) throws -> RunResult {
+            try run("/usr/bin/curl", ["-sS", "--max-time", "5", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)\(path)"])
+        }
+
+        /// A series' value in the Prometheus text, by its name and labels as written.
+        func metric(_ text: String, _ series: String) -> Double? {
+            text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.dropFirst(series.count + 1)) }
+        }
+
         func hits(_ samples: [Int: [[String: Any]]], _ name: String, _ type: String) -> Int {
             samples.values.flatMap { $0 }.filter { $0["name"] as? String == name && $0["type"] as? String == type }
                 .reduce(0) { $0 + ($1["hits"] as? Int ?? 0) }
@@ -34,11 +44,12 @@ extension LabIntegration {
         @Test func queriesSentWithKdigAreCountedExactlyPerNameAndType() throws {
             try Lab.requireUp()
             defer { try? Lab.restoreInstance() }
-            let root = try Lab.scratchRoot("monitor", overriding: ["monitor_interval": "1"])
+            let port = freePort(SOCK_STREAM)
+            let root = try Lab.scratchRoot("monitor", overriding: ["monitor_interval": "1", "monitor_listen": "127.0.0.1:\(port)"])
             defer { try? FileManager.default.removeItem(atPath: root) }
             let monitor = try Server("pv_monitor", Lab.binDir + "/pv_monitor", ["run", "--root", root])
             defer { monitor.stop() }
-            try monitor.waitForLine("listening for dnstap")
+            try monitor.waitForLine("serving http://127.0.0.1:\(port)/metrics")
             // The DNS container of this root mounts its socket directory (the contract).
             #expect(try tool("pv_stop", ["dns", "--root", root]).status == 0)
             let start = try tool("pv_start", ["dns", "-v", "1.1.0", "--root", root], timeout: 60)
@@ -47,6 +58,12 @@ extension LabIntegration {
             _ = try collect(root) { samples in samples.keys.contains { _ in
                 (try? JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: root + "/state/monitor/last.json") ?? Data()) as? [String: Any])
                     .flatMap { ($0["dns"] as? [String: Any])?["connections"] as? Int } == 1 } }
+
+            let udpSeries = #"knot_stats_mod_stats_request_protocol_total{type="udp4"}"#
+            let scrape = try get(port, "/metrics")
+            #expect(scrape.stdout.hasSuffix("\n200"), "\(scrape.output)")
+            let udpBefore = metric(scrape.stdout, udpSeries)
+            #expect(udpBefore != nil, "\(scrape.stdout.prefix(2000))")
 
             let probe = "probe-\(UUID().uuidString.prefix(8).lowercased()).pvverify.test."
             for _ in 0..<3 { try kdig("A", probe) }
@@ -58,6 +75,21 @@ extension LabIntegration {
 
             let show = try tool("pv_monitor", ["show", "--root", root])
             #expect(show.status == 0 && show.stdout.contains("dnstap sender"), "\(show.output)")
+
+            // Pulled: Knot's counter grew by the queries sent; the RPS search finds the probe's counts.
+            var udpAfter = udpBefore ?? 0
+            let grown = Date().addingTimeInterval(5)
+            while udpAfter < (udpBefore ?? 0) + 6 && Date() < grown {
+                udpAfter = metric(try get(port, "/metrics").stdout, udpSeries) ?? udpAfter
+                usleep(200_000)
+            }
+            #expect(udpAfter >= (udpBefore ?? 0) + 6, "\(udpSeries): \(String(describing: udpBefore)) -> \(udpAfter)")
+            let rps = try get(port, "/api/v1/rps?name=" + probe.uppercased().dropLast())
+            let rpsBody = rps.stdout.split(separator: "\n").first.map(String.init) ?? ""
+            let answer = try JSONSerialization.jsonObject(with: Data(rpsBody.utf8)) as? [String: Any]
+            #expect(answer?["name"] as? String == probe && answer?["found"] as? Bool == true, "\(rps.output)")
+            #expect(answer?["hits"] as? Int == 6, "\(rps.output)")
+            #expect(try get(port, "/api/v1/rps").stdout.hasSuffix("\n400"), "no name is a bad request")
 
             // The DNS aggregate from Knot's control socket (mod-stats), counting the same queries.
             let aggregate = (try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: root + "/state/monitor/last.json") ?? Data())
@@ -89,11 +121,12 @@ extension LabIntegration {
         @Test func keaStatisticsGrowWithALease() throws {
             try Lab.requireUp()
             defer { try? Lab.restoreInstance() }
-            let root = try Lab.scratchRoot("monitor-kea", overriding: ["monitor_interval": "1"])
+            let port = freePort(SOCK_STREAM)
+            let root = try Lab.scratchRoot("monitor-kea", overriding: ["monitor_interval": "1", "monitor_listen": "127.0.0.1:\(port)"])
             defer { try? FileManager.default.removeItem(atPath: root) }
             let monitor = try Server("pv_monitor", Lab.binDir + "/pv_monitor", ["run", "--root", root])
             defer { monitor.stop() }
-            try monitor.waitForLine("listening for dnstap")
+            try monitor.waitForLine("serving http://127.0.0.1:\(port)/metrics")
             // The DHCP container of this root puts Kea's control socket in the mounted directory.
             #expect(try tool("pv_stop", ["dhcp", "--root", root]).status == 0)
             let start = try tool("pv_start", ["dhcp", "-v", "1.1.0", "--root", root], timeout: 60)
@@ -112,6 +145,14 @@ extension LabIntegration {
             }
             #expect(after == acksBefore + 1, "one lease acknowledged: \(acksBefore) -> \(after)")
             #expect((keaStatistics(root)?["pkt4-received"] ?? 0) >= 2, "the DISCOVER and the REQUEST at least")
+            // Pulled as kea-exporter names it.
+            var pulled = -1.0
+            let scraped = Date().addingTimeInterval(5)
+            while pulled < Double(acksBefore + 1) && Date() < scraped {
+                pulled = metric(try get(port, "/metrics").stdout, "kea_dhcp4_pkt4_ack_sent") ?? pulled
+                usleep(200_000)
+            }
+            #expect(pulled == Double(acksBefore + 1), "kea_dhcp4_pkt4_ack_sent on /metrics: \(pulled)")
         }
     }
 }

@@ -228,6 +228,24 @@ func replacing(_ key: String, with line: String?) -> String {
         }
     }
 
+    @Test func thePullEndpointIsOnLoopbackUnlessTheOperatorSaysOtherwise() throws {
+        #expect(try ConfigParser.parse(validConfig, file: "f").monitorListen == MonitorListen(address: "127.0.0.1", port: 9433, isIPv6: false))
+        #expect(try ConfigParser.parse(validConfig + "monitor_listen = off\n", file: "f").monitorListen == nil)
+        let v6 = try ConfigParser.parse(validConfig + "monitor_listen = [::1]:19433\n", file: "f").monitorListen
+        #expect(v6 == MonitorListen(address: "::1", port: 19433, isIPv6: true))
+        #expect(v6?.description == "[::1]:19433")
+        #expect(try ConfigParser.parse(validConfig + "monitor_listen = 0.0.0.0:9433\n", file: "f").monitorListen?.description == "0.0.0.0:9433")
+        for bad in ["localhost:9433", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:70000", "::1:9433", "[::1]", "[::1]9433", "[127.0.0.1]:9433", "on"] {
+            do {
+                _ = try ConfigParser.parse(validConfig + "monitor_listen = \(bad)\n", file: "f")
+                Issue.record("accepted monitor_listen = \(bad)")
+            } catch {
+                #expect(error.key == "monitor_listen")
+                #expect(error.description.contains("ADDRESS:PORT"), "\(error.description)")
+            }
+        }
+    }
+
     @Test func ipv6AndTCPDockerHost() throws {
         let text = replacing("dns_verify_server", with: "dns_verify_server = ::1")
             .replacingOccurrences("docker_host = unix:///var/run/docker.sock", "docker_host = tcp://10.0.0.1:2375")

@@ -58,12 +58,13 @@ import PVTestSupport
             lock.write("pid \(getpid())\n")
             // The test clock's now is 2026-11-18T11:23:20Z; the sample ended 25 s before.
             let sample = #"{"sequence": 41, "end": "2026-11-18T11:22:55Z", "dns": {"problem": null}, "dns_aggregate": {"problem": null}, "#
-                + #""dhcp": {"problem": "no monitoring data from dhcp: cannot connect"}}"#
+                + #""dhcp": {"problem": "no monitoring data from dhcp: cannot connect"}, "pull": {"listen": null, "problem": "cannot serve /metrics on 127.0.0.1:9433"}}"#
             try FileIO.writeAtomically(MonitorHealth.samplePath(installRoot), sample, mode: 0o644)
             let output = RecordedOutput()
             try StatusCommand.parse([]).execute(in: environment(root, output))
-            #expect(output.lines.suffix(2) == ["monitor: pv_monitor runs (pid \(getpid())), last sample #41 25 s ago, 1 problem",
-                                               "note: no monitoring data from dhcp: cannot connect"])
+            #expect(output.lines.suffix(3) == ["monitor: pv_monitor runs (pid \(getpid())), last sample #41 25 s ago, 2 problems",
+                                               "note: no monitoring data from dhcp: cannot connect",
+                                               "note: cannot serve /metrics on 127.0.0.1:9433"])
             withExtendedLifetime(lock) {}
         }
     }

@@ -1,0 +1,108 @@
+import Dispatch
+import FlyingFox
+import FlyingSocks
+import Foundation
+import PVCore
+import PVMonitor
+import Synchronization
+
+/// pv_monitor's pull endpoint on `monitor_listen` (FlyingFox's HTTP server):
+/// - `GET /metrics`: the last sample in the Prometheus text format (`MetricsExposition`);
+/// - `GET /api/v1/rps?name=NAME`: the RPS tab's search over the intervals kept in memory, as JSON.
+/// It serves from what the daemon's loop published last, so a slow or stuck client never delays
+/// an interval; each connection is bounded by FlyingFox's timeout.
+public final class MonitorEndpoint: Sendable {
+    struct Published {
+        var metrics = "# no sample yet: pv_monitor publishes one per interval\n"
+        var samples: [MonitorSample] = []
+        var skipped = 0
+    }
+
+    public let listen: MonitorListen
+    /// Intervals the RPS search looks back over (in memory; the sample's records only).
+    public let historyLimit: Int
+    let server: HTTPServer
+    let published = Mutex(Published())
+
+    public init(listen: MonitorListen, historyLimit: Int = 360, timeout: Double = 10) throws(PVError) {
+        self.listen = listen
+        self.historyLimit = max(1, historyLimit)
+        do {
+            if listen.isIPv6 {
+                server = HTTPServer(address: try sockaddr_in6.inet6(ip6: listen.address, port: listen.port), timeout: timeout, logger: .disabled)
+            } else {
+                server = HTTPServer(address: try sockaddr_in.inet(ip4: listen.address, port: listen.port), timeout: timeout, logger: .disabled)
+            }
+        } catch {
+            throw PVError(.usage, "monitor_listen \(listen) is not an address pv_monitor can listen on", cause: "\(error)")
+        }
+    }
+
+    /// A new interval: its metrics replace the last ones; it joins the searched intervals.
+    public func publish(_ sample: MonitorSample) {
+        let exposition = MetricsExposition(sample: sample)
+        let text = exposition.text()
+        published.withLock { state in
+            state.metrics = text
+            state.skipped = exposition.skipped
+            state.samples.append(sample)
+            if state.samples.count > historyLimit { state.samples.removeFirst(state.samples.count - historyLimit) }
+        }
+    }
+
+    /// Starts serving; nil once it listens, or why it cannot (the address taken, not this host's),
+    /// within `timeout` seconds.
+    public func start(timeout: Double = 5) -> PVError? {
+        let failure = StartFailure()
+        let settled = DispatchSemaphore(value: 0)
+        let server = self.server
+        Task {
+            await self.addRoutes()
+            do { try await server.run() } catch {
+                failure.cause.withLock { $0 = "\(error)" }
+                settled.signal()
+            }
+        }
+        Task {
+            do { try await server.waitUntilListening(timeout: timeout) } catch { failure.cause.withLock { $0 = $0 ?? "not listening after \(timeout) s" } }
+            settled.signal()
+        }
+        if settled.wait(timeout: .now() + timeout + 1) == .timedOut { failure.cause.withLock { $0 = $0 ?? "not listening after \(timeout) s" } }
+        if let cause = failure.cause.withLock({ $0 }) {
+            return PVError(.unavailable, "cannot serve /metrics on \(listen)", hint: "free the port, or set monitor_listen to another ADDRESS:PORT (or off)",
+                           cause: cause)
+        }
+        return nil
+    }
+
+    /// Stops listening (connections in flight end at their timeout).
+    public func stop() {
+        let done = DispatchSemaphore(value: 0)
+        let server = self.server
+        Task { await server.stop(timeout: 1); done.signal() }
+        _ = done.wait(timeout: .now() + 3)
+    }
+
+    func addRoutes() async {
+        await server.appendRoute("GET /metrics") { [self] _ in
+            let text = published.withLock { $0.metrics }
+            return FlyingFox.HTTPResponse(statusCode: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: Data(text.utf8))
+        }
+        await server.appendRoute("GET /api/v1/rps") { [self] request in
+            guard let name = request.query["name"], RecordSearch.normalized(name) != nil else {
+                return Self.json(.badRequest, PVCore.JSONValue.object([("error", PVCore.JSONValue.string("name a DNS record: /api/v1/rps?name=www.example.com"))]))
+            }
+            let samples = published.withLock { $0.samples }
+            return Self.json(.ok, RecordSearch.answer(name: name, samples: samples))
+        }
+    }
+
+    static func json(_ status: HTTPStatusCode, _ value: PVCore.JSONValue) -> FlyingFox.HTTPResponse {
+        FlyingFox.HTTPResponse(statusCode: status, headers: [.contentType: "application/json"], body: Data((value.rendered + "\n").utf8))
+    }
+}
+
+/// Why the server did not start, set by whichever of its tasks learns it first.
+final class StartFailure: Sendable {
+    let cause = Mutex<String?>(nil)
+}
