@@ -3,6 +3,9 @@ import PVCLI
 import PVCore
 import PVMonitor
 import PVMonitorHTTP
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `pv_monitor`: the suite's one daemon (monitoring data on the host) and its local views.
 public struct MonitorCommand: ParsableCommand {
@@ -14,9 +17,9 @@ public struct MonitorCommand: ParsableCommand {
 
             It serves the last sample on monitor_listen (default 127.0.0.1:9433; off for none): /metrics in the Prometheus text format, and /api/v1/rps?name=NAME (that record's hits and RPS in the last hour's intervals) as JSON. A port that is taken is a warning in the sample (pull.problem), not a stop: the samples go on.
 
-            pv_monitor show prints the last sample; --json prints it as it is kept.
+            pv_monitor show prints the last sample; --json prints it as it is kept. pv_monitor top shows the records by RPS, redrawn at each new interval until Ctrl-C (--once: one table).
             """,
-        subcommands: [Run.self, Show.self])
+        subcommands: [Run.self, Show.self, Top.self])
 
     public init() {}
 
@@ -50,6 +53,34 @@ public struct MonitorCommand: ParsableCommand {
                 throw ErrorReporting.exit(error)
             }
             endpoint?.stop()
+        }
+    }
+
+    public struct Top: ParsableCommand {
+        public static let configuration = CommandConfiguration(abstract: "The records by RPS, redrawn at each interval (Ctrl-C ends it).")
+        @Flag(name: .long, help: "Print one table and exit.")
+        public var once = false
+        @Option(name: .long, help: "How many records (default 20).")
+        public var count = 20
+        @OptionGroup public var rootOptions: RootOptions
+        public init() {}
+        public func run() throws {
+            let path = MonitorRun.samplePath(rootOptions.resolve())
+            let output = OutputSink.standard
+            var shown = ""
+            repeat {
+                let text: String
+                do { text = try FileIO.readText(path, limit: 16 << 20) } catch {
+                    throw ErrorReporting.exit(PVError(.notFound, "no sample yet (\(path))", hint: "start pv_monitor run and wait one interval",
+                                                      cause: error.message))
+                }
+                if text != shown {
+                    shown = text
+                    // Home and clear, then the table: a terminal shows the newest interval in place.
+                    output.line((once ? "" : "\u{1B}[H\u{1B}[2J") + MonitorView.top(json: text, count: count))
+                }
+                if !once { usleep(500_000) }
+            } while !once
         }
     }
 

@@ -6,6 +6,27 @@ import Foundation
 
 /// The last sample as a developer reads it on a terminal: the interval, then records by hits.
 enum MonitorView {
+    /// `pv_monitor top`: the last interval's records by RPS, the busiest first, at most `count`.
+    static func top(json: String, count: Int) -> String {
+        struct Sample: Decodable {
+            struct Record: Decodable { var zone: String; var name: String; var type: String; var hits: Int; var rps: Double; var last_access: String? }
+            struct DNS: Decodable { var queries: Int; var problem: String?; var records: [Record] }
+            var sequence: Int; var end: String; var dns: DNS
+        }
+        guard let s = try? JSONDecoder().decode(Sample.self, from: Data(json.utf8)) else { return "the sample does not parse" }
+        let rows = s.dns.records.sorted { ($0.rps, $1.name) > ($1.rps, $0.name) }.prefix(max(1, count))
+        var lines = ["pv_monitor top: interval #\(s.sequence) ended \(s.end), \(s.dns.queries) queries"]
+        if let problem = s.dns.problem { lines.append(problem) }
+        lines.append("RPS       HITS      TYPE    NAME (ZONE)  LAST ACCESS")
+        for r in rows {
+            lines.append([String(format: "%-9.2f", r.rps), String(r.hits).padding(toLength: 9, withPad: " ", startingAt: 0),
+                          r.type.padding(toLength: 7, withPad: " ", startingAt: 0),
+                          "\(r.name) (\(r.zone.isEmpty ? "-" : r.zone))  \(r.last_access ?? "-")"].joined(separator: " "))
+        }
+        if rows.isEmpty { lines.append("(no queries in this interval)") }
+        return lines.joined(separator: "\n")
+    }
+
     static func table(json: String) -> String {
         struct Sample: Decodable {
             struct Record: Decodable { var zone: String; var name: String; var type: String; var hits: Int; var rps: Double }

@@ -75,6 +75,8 @@ extension LabIntegration {
 
             let show = try tool("pv_monitor", ["show", "--root", root])
             #expect(show.status == 0 && show.stdout.contains("dnstap sender"), "\(show.output)")
+            let top = try tool("pv_monitor", ["top", "--once", "--count", "50", "--root", root])
+            #expect(top.status == 0 && top.stdout.hasPrefix("pv_monitor top: interval #"), "\(top.output)")
 
             // Pulled: Knot's counter grew by the queries sent; the RPS search finds the probe's counts.
             var udpAfter = udpBefore ?? 0
