@@ -53,6 +53,8 @@ let package = Package(
         .systemLibrary(name: "CRabbitMQ", path: "Sources/CRabbitMQ", pkgConfig: "librabbitmq"),
         // libknot's control client (knotc's protocol to knotd), for the DNS aggregate (pv_monitor).
         .systemLibrary(name: "CKnot", path: "Sources/CKnot", pkgConfig: "libknot"),
+        // SQLite (Debian libsqlite3-dev): pv_monitor's 24 h history of intervals.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3"),
         // <sys/timex.h> (adjtimex: is the clock synchronised?), which Glibc's module leaves out.
         .systemLibrary(name: "CTimex", path: "Sources/CTimex"),
         // <sys/xattr.h> (fsetxattr: the DHCP check helper's file capability).
@@ -107,7 +109,7 @@ let package = Package(
             swiftSettings: strict),
 
         // Monitoring data on the host (issue 14): Frame Streams, the heavy-hitter summary.
-        .target(name: "PVMonitor", dependencies: ["PVCore", "PVState", "PVDNS", "PVSystem", "CKnot", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+        .target(name: "PVMonitor", dependencies: ["PVCore", "PVState", "PVDNS", "PVSystem", "CKnot", "CSQLite", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["dnstap.proto"], swiftSettings: strict),
         // pv_monitor's /metrics and /api/v1/rps over HTTP.
         .target(name: "PVMonitorHTTP", dependencies: ["PVMonitor", "PVCore", "PVSystem", .product(name: "FlyingFox", package: "FlyingFox"),
@@ -166,7 +168,7 @@ let package = Package(
         .testTarget(name: "PVDiagnosticsTests", dependencies: ["PVDiagnostics", "PVState", "PVAMQP", "PVHTTP", "PVCore", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVInstallTests", dependencies: ["PVInstall", "PVArchive", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVSystemTests", dependencies: ["PVSystem", "PVState", "PVCore", "PVTestSupport"], swiftSettings: strict),
-        .testTarget(name: "PVMonitorTests", dependencies: ["PVMonitor", "PVDNS", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+        .testTarget(name: "PVMonitorTests", dependencies: ["PVMonitor", "PVDNS", "PVCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     swiftSettings: strict),
         .testTarget(name: "PVMonitorHTTPTests", dependencies: ["PVMonitorHTTP", "PVMonitor"], swiftSettings: strict),
         .testTarget(name: "PVUninstallTests", dependencies: ["PVUninstall", "PVArchive", "PVTestSupport"], swiftSettings: strict),

@@ -58,7 +58,7 @@ public enum KeaControl {
         }
     }
 
-    static func parse(_ bytes: [UInt8]) -> Result<[String: Int64], PVError> {
+    public static func parse(_ bytes: [UInt8]) -> Result<[String: Int64], PVError> {
         guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(bytes)) else {
             return .failure(PVError(.unavailable, "Kea's answer to statistic-get-all is not its JSON (\(bytes.count) bytes)"))
         }
@@ -67,6 +67,9 @@ public enum KeaControl {
         }
         var figures: [String: Int64] = [:]
         for (name, samples) in answer.arguments ?? [:] {
+            // Kea's names are printable ASCII; any other is left out rather than carried into a
+            // table, a metric's help line or a log (a forged line).
+            guard name.utf8.count <= 256, name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7f }) else { continue }
             // The newest sample comes first.
             if case .number(let value)? = samples.first?.first { figures[name] = value }
         }

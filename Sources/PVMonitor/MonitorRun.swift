@@ -44,7 +44,13 @@ public struct MonitorRun: Sendable {
         environment.handleSignals()
         environment.output.line("pv_monitor: listening for dnstap on \(listener.path), interval \(config.monitorInterval) s")
         let pull = onReady(config)
-        var sequence: UInt64 = 0
+        // The kept intervals: a restarted daemon goes on from the last sequence (so a consumer can
+        // drop what it has seen); without them (a full disk, a damaged file) the samples still go on.
+        let history: MonitorHistory?
+        do { history = try MonitorHistory(path: MonitorHistory.path(root)) } catch { history = nil }
+        var sequence: UInt64 = history?.lastSequence() ?? 0
+        var reported: String? = nil
+        var historyProblem: String? = history == nil ? "no history is kept: \(MonitorHistory.path(root)) cannot be opened" : nil
         var previousCPU: CPUSample? = nil
         var zones = ZoneMatcher(zones: [])
         let host = LiveSystemSource()
@@ -87,6 +93,13 @@ public struct MonitorRun: Sendable {
                 case .failure(let error): sample.dhcpProblem = "no monitoring data from dhcp: \(error.message)"
                 }
             }
+            if let history {
+                do { try history.append(sample); historyProblem = nil } catch {
+                    historyProblem = "the history was not written: \(error.message)\(error.cause.map { ": \($0)" } ?? "")"
+                }
+            }
+            if let historyProblem, historyProblem != reported { environment.output.error("warning: \(historyProblem)"); reported = historyProblem }
+            sample.historyProblem = historyProblem
             do { try FileIO.writeAtomically(Self.samplePath(root), sample.json.rendered + "\n", mode: 0o644) } catch {
                 environment.output.error("warning: cannot write \(Self.samplePath(root)): \(error.message)")
             }

@@ -45,6 +45,8 @@ public struct MonitorSample: Sendable, Equatable {
     public var dhcpProblem: String?
     /// The host's figures (the heartbeat's reader): load, CPU, memory, swap, disks, TCP connections.
     public var system: SystemFigures?
+    /// Why this interval is not in the kept history (`history.sqlite3`), nil when it is.
+    public var historyProblem: String?
 
     public var json: JSONValue {
         .object([
@@ -69,6 +71,7 @@ public struct MonitorSample: Sendable, Equatable {
                 ("zones", zoneAggregates.map { zones in .object(zones.sorted { $0.key < $1.key }.map { ($0.key, Self.counters($0.value)) }) } ?? .null),
             ])),
             ("system", system?.json ?? .null),
+            ("history", .object([("problem", historyProblem.map(JSONValue.string) ?? .null)])),
             ("pull", .object([("listen", pull.listen.map(JSONValue.string) ?? .null), ("problem", pull.problem.map(JSONValue.string) ?? .null)])),
             ("dhcp", .object([
                 ("source", .string("kea")), ("problem", dhcpProblem.map(JSONValue.string) ?? .null),

@@ -14,7 +14,7 @@ public enum RecordSearch {
     /// Every interval of `samples` (oldest first) with the name's records; `found` says whether any
     /// interval counted it. A name beyond monitor_max_names in a busy interval is not listed there
     /// (its queries are in that interval's `other`).
-    public static func answer(name: String, samples: [MonitorSample]) -> JSONValue {
+    public static func answer(name: String, samples: [MonitorSample], searched: Int? = nil) -> JSONValue {
         let wanted = normalized(name) ?? name
         var intervals: [JSONValue] = []
         var total: UInt64 = 0
@@ -34,7 +34,7 @@ public enum RecordSearch {
         }
         return .object([
             ("name", .string(wanted)), ("found", .bool(!intervals.isEmpty)),
-            ("intervals_searched", .int(samples.count)), ("hits", .int(Int(clamping: total))),
+            ("intervals_searched", .int(searched ?? samples.count)), ("hits", .int(Int(clamping: total))),
             ("intervals", .array(intervals)),
         ])
     }

@@ -17,9 +17,9 @@ public struct MonitorCommand: ParsableCommand {
 
             It serves the last sample on monitor_listen (default 127.0.0.1:9433; off for none): /metrics in the Prometheus text format, and /api/v1/rps?name=NAME (that record's hits and RPS in the last hour's intervals) as JSON. A port that is taken is a warning in the sample (pull.problem), not a stop: the samples go on.
 
-            pv_monitor show prints the last sample; --json prints it as it is kept. pv_monitor top shows the records by RPS, redrawn at each new interval until Ctrl-C (--once: one table).
+            pv_monitor show prints the last sample; --json prints it as it is kept. pv_monitor top shows the records by RPS, redrawn at each new interval until Ctrl-C (--once: one table). pv_monitor record NAME searches the kept history (the last 24 h, <root>/state/monitor/history.sqlite3) for that record: its hits and RPS in each interval it was among the top records.
             """,
-        subcommands: [Run.self, Show.self, Top.self])
+        subcommands: [Run.self, Show.self, Top.self, Record.self])
 
     public init() {}
 
@@ -37,7 +37,8 @@ public struct MonitorCommand: ParsableCommand {
                     guard let listen = config.monitorListen else { return PullStatus() }
                     do throws(PVError) {
                         // The last hour of intervals for the RPS search (at most 360 of them).
-                        let started = try MonitorEndpoint(listen: listen, historyLimit: min(360, 3600 / config.monitorInterval))
+                        let started = try MonitorEndpoint(listen: listen, historyLimit: min(360, 3600 / config.monitorInterval),
+                                                          historyPath: MonitorHistory.path(environment.root))
                         if let problem = started.start() {
                             environment.output.error("warning: \(problem.message)\(problem.cause.map { ": \($0)" } ?? "")")
                             return PullStatus(problem: problem.message + (problem.cause.map { ": \($0)" } ?? ""))
@@ -81,6 +82,32 @@ public struct MonitorCommand: ParsableCommand {
                 }
                 if !once { usleep(500_000) }
             } while !once
+        }
+    }
+
+    public struct Record: ParsableCommand {
+        public static let configuration = CommandConfiguration(abstract: "One record's hits and RPS over the kept history (the RPS tab's search).")
+        @Argument(help: "The record's name (www.example.com; case and the final dot do not matter).")
+        public var name: String
+        @Flag(name: .long, help: "The answer as JSON (what /api/v1/rps?name= answers).")
+        public var json = false
+        @OptionGroup public var rootOptions: RootOptions
+        public init() {}
+        public func run() throws {
+            guard let wanted = RecordSearch.normalized(name) else {
+                throw ErrorReporting.exit(PVError(.usage, "'\(name)' is not a DNS name", hint: "name a record: pv_monitor record www.example.com"))
+            }
+            let path = MonitorHistory.path(rootOptions.resolve())
+            let answer: JSONValue
+            do throws(PVError) {
+                let history = try MonitorHistory(path: path, readOnly: true)
+                answer = RecordSearch.answer(name: wanted, samples: try history.samples(named: wanted), searched: history.intervalCount())
+            } catch {
+                throw ErrorReporting.exit(PVError(error.code, error.message, hint: "start pv_monitor run and wait one interval", cause: error.cause))
+            }
+            let output = OutputSink.standard
+            if json { output.line(answer.rendered); return }
+            output.line(MonitorView.record(json: answer.rendered))
         }
     }
 

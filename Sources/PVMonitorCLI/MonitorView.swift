@@ -27,6 +27,28 @@ enum MonitorView {
         return lines.joined(separator: "\n")
     }
 
+    /// `pv_monitor record NAME`: the record's intervals, oldest first.
+    static func record(json: String) -> String {
+        struct Answer: Decodable {
+            struct Record: Decodable { var zone: String; var type: String; var hits: Int; var rps: Double }
+            struct Interval: Decodable { var sequence: Int; var end: String; var records: [Record] }
+            var name: String; var found: Bool; var intervals_searched: Int; var hits: Int; var intervals: [Interval]
+        }
+        guard let a = try? JSONDecoder().decode(Answer.self, from: Data(json.utf8)) else { return "the answer does not parse" }
+        guard a.found else { return "\(a.name): not among the top records in any of the \(a.intervals_searched) kept intervals" }
+        var lines = ["\(a.name): \(a.hits) hits in \(a.intervals.count) of the \(a.intervals_searched) kept intervals",
+                     "INTERVAL  ENDED                     TYPE    HITS      RPS       ZONE"]
+        for interval in a.intervals {
+            for r in interval.records {
+                lines.append([("#" + String(interval.sequence)).padding(toLength: 9, withPad: " ", startingAt: 0),
+                              interval.end.padding(toLength: 25, withPad: " ", startingAt: 0), r.type.padding(toLength: 7, withPad: " ", startingAt: 0),
+                              String(r.hits).padding(toLength: 9, withPad: " ", startingAt: 0), String(format: "%-9.2f", r.rps),
+                              r.zone.isEmpty ? "-" : r.zone].joined(separator: " "))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
     static func table(json: String) -> String {
         struct Sample: Decodable {
             struct Record: Decodable { var zone: String; var name: String; var type: String; var hits: Int; var rps: Double }

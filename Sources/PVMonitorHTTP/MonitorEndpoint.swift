@@ -21,11 +21,14 @@ public final class MonitorEndpoint: Sendable {
     public let listen: MonitorListen
     /// Intervals the RPS search looks back over (in memory; the sample's records only).
     public let historyLimit: Int
+    /// The kept history the RPS search reads (its own read-only connection per request), when there is one.
+    public let historyPath: String?
     let server: HTTPServer
     let published = Mutex(Published())
 
-    public init(listen: MonitorListen, historyLimit: Int = 360, timeout: Double = 10) throws(PVError) {
+    public init(listen: MonitorListen, historyLimit: Int = 360, historyPath: String? = nil, timeout: Double = 10) throws(PVError) {
         self.listen = listen
+        self.historyPath = historyPath
         self.historyLimit = max(1, historyLimit)
         do {
             if listen.isIPv6 {
@@ -92,8 +95,14 @@ public final class MonitorEndpoint: Sendable {
             guard let name = request.query["name"], RecordSearch.normalized(name) != nil else {
                 return Self.json(.badRequest, PVCore.JSONValue.object([("error", PVCore.JSONValue.string("name a DNS record: /api/v1/rps?name=www.example.com"))]))
             }
+            let wanted = RecordSearch.normalized(name) ?? name
+            // The kept history when it can be read; the intervals in memory otherwise.
+            if let historyPath, let history = try? MonitorHistory(path: historyPath, readOnly: true),
+               let samples = try? history.samples(named: wanted) {
+                return Self.json(.ok, RecordSearch.answer(name: wanted, samples: samples, searched: history.intervalCount()))
+            }
             let samples = published.withLock { $0.samples }
-            return Self.json(.ok, RecordSearch.answer(name: name, samples: samples))
+            return Self.json(.ok, RecordSearch.answer(name: wanted, samples: samples))
         }
     }
 

@@ -48,6 +48,7 @@ public struct MonitorHealth: Sendable, Equatable {
             var dns_aggregate: Part
             var dhcp: Part
             var pull: Part?
+            var history: Part?
         }
         guard let sample = try? JSONDecoder().decode(Sample.self, from: Data(text.utf8)), let end = RFC3339.parse(sample.end) else {
             health.unreadable = "\(samplePath(root)) does not parse as a pv_monitor sample"
@@ -55,7 +56,7 @@ public struct MonitorHealth: Sendable, Equatable {
         }
         health.lastSampleEnd = end
         health.sequence = sample.sequence
-        health.problems = [sample.dns.problem, sample.dns_aggregate.problem, sample.dhcp.problem, sample.pull?.problem].compactMap { $0 }
+        health.problems = [sample.dns.problem, sample.dns_aggregate.problem, sample.dhcp.problem, sample.pull?.problem, sample.history?.problem].compactMap { $0 }
         return health
     }
 

@@ -8,7 +8,7 @@ import PackageDescription
 let package = Package(
     name: "provision-agent-fuzz",
     dependencies: [.package(name: "provision-agent", path: "../..")],
-    targets: [.target(name: "FuzzDriver")] + ["fuzz_config", "fuzz_dhcp", "fuzz_manifest", "fuzz_framestreams", "fuzz_dnstap"].map {
+    targets: [.target(name: "FuzzDriver")] + ["fuzz_config", "fuzz_dhcp", "fuzz_manifest", "fuzz_framestreams", "fuzz_dnstap", "fuzz_kea"].map {
         .executableTarget(name: $0, dependencies: ["FuzzDriver", .product(name: "ProvisionParsers", package: "provision-agent")])
     }
 )

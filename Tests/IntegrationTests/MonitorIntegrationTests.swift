@@ -92,6 +92,12 @@ extension LabIntegration {
             #expect(answer?["name"] as? String == probe && answer?["found"] as? Bool == true, "\(rps.output)")
             #expect(answer?["hits"] as? Int == 6, "\(rps.output)")
             #expect(try get(port, "/api/v1/rps").stdout.hasSuffix("\n400"), "no name is a bad request")
+            // The same search from the kept history on disk, as a developer runs it; and the table.
+            let record = try tool("pv_monitor", ["record", probe, "--json", "--root", root])
+            let kept = try JSONSerialization.jsonObject(with: Data(record.stdout.utf8)) as? [String: Any]
+            #expect(record.status == 0 && kept?["hits"] as? Int == 6, "\(record.output)")
+            let table = try tool("pv_monitor", ["record", probe.uppercased(), "--root", root])
+            #expect(table.stdout.hasPrefix("\(probe): 6 hits in "), "\(table.output)")
 
             // The DNS aggregate from Knot's control socket (mod-stats), counting the same queries.
             let aggregate = (try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: root + "/state/monitor/last.json") ?? Data())
@@ -111,6 +117,17 @@ extension LabIntegration {
             #expect(((system?["memory"] as? [String: Any])?["total_bytes"] as? Int ?? 0) > 0, "\(String(describing: system))")
             #expect((system?["disks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["root", "install root"])
             #expect((system?["tcp_connections"] as? Int ?? -1) >= 0)
+
+            // Restarted, the daemon goes on from the kept history's last sequence (a consumer drops
+            // what it has seen by sequence), and the probe is still found.
+            let lastBefore = doc?["sequence"] as? Int ?? 0
+            monitor.stop()
+            let again = try Server("pv_monitor", Lab.binDir + "/pv_monitor", ["run", "--root", root])
+            defer { again.stop() }
+            try again.waitForLine("listening for dnstap")
+            let after = try collect(root) { $0.keys.contains { $0 > lastBefore } }
+            #expect(after.keys.contains { $0 > lastBefore }, "sequences after the restart: \(after.keys.sorted()), before: \(lastBefore)")
+            #expect(try tool("pv_monitor", ["record", probe, "--root", root]).stdout.hasPrefix("\(probe): 6 hits in "))
         }
 
         /// The last sample's Kea statistics, once it has them.

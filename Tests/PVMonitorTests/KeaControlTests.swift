@@ -15,4 +15,9 @@ import Testing
         if case .failure(let e) = refused { #expect(e.message.contains("result 1: unknown command")) }
         if case .failure(let e) = KeaControl.parse(Array("<html>".utf8)) { #expect(e.message.contains("not its JSON")) } else { Issue.record("garbage parsed") }
     }
+
+    @Test func aNameThatIsNotPrintableIsLeftOut() throws {
+        let answer = #"{ "result": 0, "arguments": { "pkt4-sent": [ [ 4, "t" ] ], "bad\nname": [ [ 1, "t" ] ], "caf\u00e9": [ [ 2, "t" ] ] } }"#
+        #expect(try KeaControl.parse(Array(answer.utf8)).get() == ["pkt4-sent": 4])
+    }
 }
