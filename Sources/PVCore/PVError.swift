@@ -13,9 +13,11 @@ public struct PVError: Error, CustomStringConvertible, Sendable {
         self.cause = cause
     }
 
+    /// What went wrong and why, on one line (no next step): for a warning or a problem in a report.
+    public var messageAndCause: String { cause.map { "\(message) (\($0))" } ?? message }
+
     public var description: String {
-        var text = message
-        if let cause { text += " (\(cause))" }
+        var text = messageAndCause
         if let hint { text += "\nNext step: \(hint)" }
         return text
     }

@@ -95,7 +95,7 @@ public struct MonitorRun: Sendable {
             }
             if let history {
                 do { try history.append(sample); historyProblem = nil } catch {
-                    historyProblem = "the history was not written: \(error.message)\(error.cause.map { ": \($0)" } ?? "")"
+                    historyProblem = "the history was not written: \(error.messageAndCause)"
                 }
             }
             if let historyProblem, historyProblem != reported { environment.output.error("warning: \(historyProblem)"); reported = historyProblem }

@@ -15,7 +15,7 @@ public struct MonitorCommand: ParsableCommand {
         discussion: """
             pv_monitor run listens on <root>/run/monitor/dnstap.sock, where the DNS component's dnstap sender (Knot's mod-dnstap) connects, and counts the queries of each interval (monitor_interval, default 10 s) per zone, name and type, keeping at most monitor_max_names of them (the rest counted as other). Each interval's sample replaces <root>/state/monitor/last.json.
 
-            It serves the last sample on monitor_listen (default 127.0.0.1:9433; off for none): /metrics in the Prometheus text format, and /api/v1/rps?name=NAME (that record's hits and RPS in the last hour's intervals) as JSON. A port that is taken is a warning in the sample (pull.problem), not a stop: the samples go on.
+            It serves the last sample on monitor_listen (default 127.0.0.1:9433; off for none): /metrics in the Prometheus text format, and /api/v1/rps?name=NAME (that record's hits and RPS in each kept interval, as pv_monitor record answers) as JSON. A port that is taken is a warning in the sample (pull.problem), not a stop: the samples go on.
 
             pv_monitor show prints the last sample; --json prints it as it is kept. pv_monitor top shows the records by RPS, redrawn at each new interval until Ctrl-C (--once: one table). pv_monitor record NAME searches the kept history (the last 24 h, <root>/state/monitor/history.sqlite3) for that record: its hits and RPS in each interval it was among the top records.
             """,
@@ -36,12 +36,12 @@ public struct MonitorCommand: ParsableCommand {
                 try MonitorRun(environment: environment).execute(intervals: intervals, onReady: { config in
                     guard let listen = config.monitorListen else { return PullStatus() }
                     do throws(PVError) {
-                        // The last hour of intervals for the RPS search (at most 360 of them).
+                        // The last hour of intervals (at most 360) for the RPS search when the history cannot be read.
                         let started = try MonitorEndpoint(listen: listen, historyLimit: min(360, 3600 / config.monitorInterval),
                                                           historyPath: MonitorHistory.path(environment.root))
-                        if let problem = started.start() {
-                            environment.output.error("warning: \(problem.message)\(problem.cause.map { ": \($0)" } ?? "")")
-                            return PullStatus(problem: problem.message + (problem.cause.map { ": \($0)" } ?? ""))
+                        if let problem = started.start()?.messageAndCause {
+                            environment.output.error("warning: \(problem)")
+                            return PullStatus(problem: problem)
                         }
                         endpoint = started
                         environment.output.line("pv_monitor: serving http://\(listen)/metrics and /api/v1/rps")

@@ -8,18 +8,18 @@ import Synchronization
 
 /// pv_monitor's pull endpoint on `monitor_listen` (FlyingFox's HTTP server):
 /// - `GET /metrics`: the last sample in the Prometheus text format (`MetricsExposition`);
-/// - `GET /api/v1/rps?name=NAME`: the RPS tab's search over the intervals kept in memory, as JSON.
+/// - `GET /api/v1/rps?name=NAME`: the RPS tab's search over the kept history (`MonitorHistory`), as
+///   JSON; over the last intervals kept in memory when the history cannot be read.
 /// It serves from what the daemon's loop published last, so a slow or stuck client never delays
 /// an interval; each connection is bounded by FlyingFox's timeout.
 public final class MonitorEndpoint: Sendable {
     struct Published {
         var metrics = "# no sample yet: pv_monitor publishes one per interval\n"
         var samples: [MonitorSample] = []
-        var skipped = 0
     }
 
     public let listen: MonitorListen
-    /// Intervals the RPS search looks back over (in memory; the sample's records only).
+    /// Intervals kept in memory for the RPS search when the history cannot be read.
     public let historyLimit: Int
     /// The kept history the RPS search reads (its own read-only connection per request), when there is one.
     public let historyPath: String?
@@ -43,11 +43,9 @@ public final class MonitorEndpoint: Sendable {
 
     /// A new interval: its metrics replace the last ones; it joins the searched intervals.
     public func publish(_ sample: MonitorSample) {
-        let exposition = MetricsExposition(sample: sample)
-        let text = exposition.text()
+        let text = MetricsExposition(sample: sample).text()
         published.withLock { state in
             state.metrics = text
-            state.skipped = exposition.skipped
             state.samples.append(sample)
             if state.samples.count > historyLimit { state.samples.removeFirst(state.samples.count - historyLimit) }
         }
@@ -92,10 +90,9 @@ public final class MonitorEndpoint: Sendable {
             return FlyingFox.HTTPResponse(statusCode: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: Data(text.utf8))
         }
         await server.appendRoute("GET /api/v1/rps") { [self] request in
-            guard let name = request.query["name"], RecordSearch.normalized(name) != nil else {
+            guard let name = request.query["name"], let wanted = RecordSearch.normalized(name) else {
                 return Self.json(.badRequest, PVCore.JSONValue.object([("error", PVCore.JSONValue.string("name a DNS record: /api/v1/rps?name=www.example.com"))]))
             }
-            let wanted = RecordSearch.normalized(name) ?? name
             // The kept history when it can be read; the intervals in memory otherwise.
             if let historyPath, let history = try? MonitorHistory(path: historyPath, readOnly: true),
                let samples = try? history.samples(named: wanted) {
