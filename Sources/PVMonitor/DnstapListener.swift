@@ -43,9 +43,17 @@ public final class DnstapListener {
 
     public var connectionCount: Int { connections.count }
 
+    /// A sender's connection came or went: what the operator reads in the journal when Knot restarts.
+    public enum SenderEvent: Sendable, Equatable {
+        case connected(senders: Int)
+        /// `finished`: the sender ended its stream (STOP); otherwise it closed or broke the connection.
+        case disconnected(senders: Int, finished: Bool)
+    }
+
     /// Serves until `deadline` on `clock`'s monotonic time (or until `stop` says so).
     public func serve(until deadline: Double, clock: AgentClock, stop: () -> Bool,
-                      onRecord: (DnstapRecord) -> Void, onDrop: (String) -> Void) {
+                      onRecord: (DnstapRecord) -> Void, onDrop: (String) -> Void,
+                      onSender: (SenderEvent) -> Void = { _ in }) {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while !stop() {
             let remaining = deadline - clock.monotonic()
@@ -60,12 +68,18 @@ public final class DnstapListener {
                     if client >= 0 {
                         _ = fcntl(client, F_SETFD, FD_CLOEXEC)
                         if connections.count >= maxConnections { close(client); onDrop("too many dnstap connections") }
-                        else { connections[client] = FrameStreamsReceiver() }
+                        else {
+                            connections[client] = FrameStreamsReceiver()
+                            onSender(.connected(senders: connections.count))
+                        }
                     }
                     continue
                 }
                 let n = read(entry.fd, &buffer, buffer.count)
-                guard n > 0 else { closeConnection(entry.fd); continue }
+                guard n > 0 else {
+                    if closeConnection(entry.fd) { onSender(.disconnected(senders: connections.count, finished: false)) }
+                    continue
+                }
                 var receiver = connections[entry.fd]!
                 do {
                     let events = try receiver.feed(Array(buffer[0..<n]))
@@ -78,19 +92,23 @@ public final class DnstapListener {
                             case .success(let record): onRecord(record)
                             case .failure(let drop): onDrop(drop.rawValue)
                             }
-                        case .finished: closeConnection(entry.fd)
+                        case .finished:
+                            if closeConnection(entry.fd) { onSender(.disconnected(senders: connections.count, finished: true)) }
                         }
                     }
                 } catch {
                     onDrop("frame streams: \(error.description)")
-                    closeConnection(entry.fd)
+                    if closeConnection(entry.fd) { onSender(.disconnected(senders: connections.count, finished: false)) }
                 }
             }
         }
     }
 
-    func closeConnection(_ fd: Int32) {
-        guard connections.removeValue(forKey: fd) != nil else { return }
+    /// Closes a sender's connection; false when it was closed already.
+    @discardableResult
+    func closeConnection(_ fd: Int32) -> Bool {
+        guard connections.removeValue(forKey: fd) != nil else { return false }
         close(fd)
+        return true
     }
 }

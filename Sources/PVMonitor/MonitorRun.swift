@@ -59,7 +59,14 @@ public struct MonitorRun: Sendable {
             let deadline = clock.monotonic() + Double(config.monitorInterval)
             var counter = IntervalCounter(started: started, maxNames: config.monitorMaxNames)
             listener.serve(until: deadline, clock: clock, stop: { Interruption.signal != nil },
-                           onRecord: { counter.add($0, receivedAt: clock.now()) }, onDrop: { counter.drop($0) })
+                           onRecord: { counter.add($0, receivedAt: clock.now()) }, onDrop: { counter.drop($0) },
+                           onSender: { event in
+                               switch event {
+                               case .connected(let n): environment.output.line("pv_monitor: a dnstap sender connected (\(n) connected)")
+                               case .disconnected(let n, let finished):
+                                   environment.output.line("pv_monitor: a dnstap sender \(finished ? "ended its stream" : "closed its connection") (\(n) connected)")
+                               }
+                           })
             sequence += 1
             let connections = listener.connectionCount
             var sample = MonitorSample(resourceID: config.resourceID, sequence: sequence, start: started, end: clock.now(),

@@ -145,24 +145,31 @@ final class Server {
         try process.run()
     }
 
-    /// Waits (bounded) for a line on stdout.
+    /// What was read after the last matched line: the next waitForLine looks there first.
+    var unread = ""
+
+    /// Waits (bounded) for a line on stdout; each line is matched at most once, in order.
     func waitForLine(_ expected: String, timeout: Double = 10) throws {
         let handle = stdout.fileHandleForReading
         let deadline = Date().addingTimeInterval(timeout)
-        var buffer = ""
-        while Date() < deadline {
+        var seen = ""
+        repeat {
+            let lines = unread.split(separator: "\n", omittingEmptySubsequences: false)
+            if let i = lines.dropLast().firstIndex(where: { $0.contains(expected) }) {
+                lastLine = String(lines[i])
+                unread = lines[(i + 1)...].joined(separator: "\n")
+                return
+            }
+            seen += lines.dropLast().joined(separator: "\n")
+            unread = String(lines.last ?? "")
             var pfd = pollfd(fd: handle.fileDescriptor, events: Int16(POLLIN), revents: 0)
             if poll(&pfd, 1, 100) > 0 {
                 let data = handle.availableData
                 if data.isEmpty { break }
-                buffer += String(decoding: data, as: UTF8.self)
-                if let line = buffer.split(separator: "\n").first(where: { $0.contains(expected) }) {
-                    lastLine = String(line)
-                    return
-                }
+                unread += String(decoding: data, as: UTF8.self)
             }
-        }
-        throw LabError("\(name) did not print '\(expected)' within \(timeout) s (got: \(buffer.prefix(200)))")
+        } while Date() < deadline
+        throw LabError("\(name) did not print '\(expected)' within \(timeout) s (got: \((seen + unread).suffix(400)))")
     }
 
     func stop() {

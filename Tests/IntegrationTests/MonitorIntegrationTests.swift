@@ -26,6 +26,35 @@ extension LabIntegration {
             return samples
         }
 
+        /// Each interval's `dns` part as written while waiting, by sequence (each interval once).
+        func dnsSamples(_ root: String, timeout: Double = 20, until done: ([Int: [String: Any]]) -> Bool) -> [Int: [String: Any]] {
+            var samples: [Int: [String: Any]] = [:]
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                if let data = FileManager.default.contents(atPath: root + "/state/monitor/last.json"),
+                   let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                   let sequence = doc["sequence"] as? Int, let dns = doc["dns"] as? [String: Any] {
+                    samples[sequence] = dns
+                    if done(samples) { break }
+                }
+                usleep(100_000)
+            }
+            return samples
+        }
+
+        /// A scratch root with pv_monitor running and the DNS component started for it, its Knot
+        /// connected to pv_monitor's dnstap socket.
+        func monitoredDNS(_ name: String, _ settings: [String: String]) throws -> (root: String, monitor: Server) {
+            let root = try Lab.scratchRoot(name, overriding: settings.merging(["monitor_listen": "off"]) { mine, _ in mine })
+            let monitor = try Server("pv_monitor", Lab.binDir + "/pv_monitor", ["run", "--root", root])
+            try monitor.waitForLine("listening for dnstap")
+            #expect(try tool("pv_stop", ["dns", "--root", root]).status == 0)
+            let start = try tool("pv_start", ["dns", "-v", "1.1.0", "--root", root], timeout: 60)
+            #expect(start.status == 0, "\(start.output)")
+            try monitor.waitForLine("a dnstap sender connected (1 connected)", timeout: 15)
+            return (root, monitor)
+        }
+
         /// One GET on the pull endpoint, with curl (what an operator or a Prometheus check would run).
         func get(_ port: UInt16, _ path: String) throws -> RunResult {
             try run("/usr/bin/curl", ["-sS", "--max-time", "5", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)\(path)"])
@@ -128,6 +157,72 @@ extension LabIntegration {
             let after = try collect(root) { $0.keys.contains { $0 > lastBefore } }
             #expect(after.keys.contains { $0 > lastBefore }, "sequences after the restart: \(after.keys.sorted()), before: \(lastBefore)")
             #expect(try tool("pv_monitor", ["record", probe, "--root", root]).stdout.hasPrefix("\(probe): 6 hits in "))
+        }
+
+        /// Knot restarted inside the DNS container in the middle of an interval (what a crash and
+        /// Docker's restart policy do): its dnstap sender ends its stream, Knot comes back and
+        /// connects again, and pv_monitor counts the queries before and after in the same interval.
+        @Test func theDNSComponentRestartedMidIntervalIsCountedOnItsNewConnection() throws {
+            try Lab.requireUp()
+            defer { try? Lab.restoreInstance() }
+            let (root, monitor) = try monitoredDNS("monitor-restart", ["monitor_interval": "6"])
+            defer { monitor.stop(); try? FileManager.default.removeItem(atPath: root) }
+            let probe = "restart-\(UUID().uuidString.prefix(8).lowercased()).pvverify.test."
+            for _ in 0..<2 { try kdig("A", probe) }
+            let restart = try run("/usr/local/bin/docker", ["restart", "-t", "10", Lab.instance["container_prefix"]! + "dns"], environment: ["DOCKER_HOST": Lab.dockerHost])
+            #expect(restart.status == 0, "\(restart.output)")
+            try monitor.waitForLine("a dnstap sender ended its stream (0 connected)", timeout: 15)
+            try monitor.waitForLine("a dnstap sender connected (1 connected)", timeout: 15)
+            for _ in 0..<3 { try kdig("A", probe) }
+            let samples = dnsSamples(root) { samples in
+                samples.values.flatMap { $0["records"] as? [[String: Any]] ?? [] }
+                    .filter { $0["name"] as? String == probe }.reduce(0) { $0 + ($1["hits"] as? Int ?? 0) } >= 5
+            }
+            let counted = samples.mapValues { $0["records"] as? [[String: Any]] ?? [] }
+            #expect(hits(counted, probe, "A") == 5, "\(samples)")
+            // Nothing of either connection was taken for a bad frame, and the new one is counted.
+            #expect(samples.values.allSatisfy { ($0["drops"] as? [String: Any] ?? [:]).isEmpty }, "\(samples.mapValues { $0["drops"] ?? "" })")
+            #expect(samples.max { $0.key < $1.key }?.value["connections"] as? Int == 1, "\(samples.mapValues { $0["connections"] ?? "" })")
+        }
+
+        /// A flood of names never asked before (a scanner, a random-subdomain attack) through the
+        /// real Knot: pv_monitor keeps at most monitor_max_names of them, counts the rest as other,
+        /// loses no query, and the one name that is really asked often keeps its count.
+        @Test func aRandomNameFloodStaysWithinTheCapAndKeepsTheHeavyHitter() throws {
+            try Lab.requireUp()
+            defer { try? Lab.restoreInstance() }
+            let cap = 100
+            let (root, monitor) = try monitoredDNS("monitor-flood", ["monitor_interval": "3", "monitor_max_names": "\(cap)"])
+            defer { monitor.stop(); try? FileManager.default.removeItem(atPath: root) }
+            // A sample that ends before the flood begins: every later one is the flood's.
+            let before = dnsSamples(root, timeout: 10) { !$0.isEmpty }.keys.max() ?? 0
+            let heavy = "heavy-\(UUID().uuidString.prefix(8).lowercased()).pvverify.test."
+            let flood = try run("/usr/bin/python3", [Lab.repo.path + "/Tests/Fixtures/dns_flood.py", "127.0.0.1", Lab.dnsPort,
+                                                     "pvverify.test", "3000", heavy, "10"], timeout: 120)
+            let sent = try JSONSerialization.jsonObject(with: Data(flood.stdout.utf8)) as? [String: Int] ?? [:]
+            #expect(flood.status == 0 && sent["answered"] == 3000 && sent["distinct"] == 2701, "\(flood.output)")
+            // Every query of the flood in the samples after it, with none lost.
+            let samples = dnsSamples(root, timeout: 30) { samples in
+                samples.filter { $0.key > before }.values.reduce(0) { $0 + ($1["queries"] as? Int ?? 0) } >= 3000
+            }.filter { $0.key > before }
+            let sequences = samples.keys.sorted()
+            #expect(sequences == Array((before + 1)...(sequences.last ?? before)), "every interval seen: \(sequences)")
+            let queries = samples.values.reduce(0) { $0 + ($1["queries"] as? Int ?? 0) }
+            #expect(queries == 3000, "queries counted after the flood: \(queries)")
+            for (sequence, dns) in samples {
+                let records = dns["records"] as? [[String: Any]] ?? []
+                #expect((dns["distinct_kept"] as? Int ?? .max) <= cap && records.count <= cap, "#\(sequence): \(dns["distinct_kept"] ?? "")")
+                // What is not attributed with certainty is other: the guaranteed counts and other add up.
+                let guaranteed = records.reduce(0) { $0 + ($1["hits"] as? Int ?? 0) - ($1["overestimate"] as? Int ?? 0) }
+                #expect(guaranteed + (dns["other"] as? Int ?? 0) == dns["queries"] as? Int, "#\(sequence): \(guaranteed) + \(dns["other"] ?? "")")
+            }
+            // The heavy hitter: kept in every interval it was asked in, never counted below its true count.
+            let heavyRows = samples.values.flatMap { $0["records"] as? [[String: Any]] ?? [] }.filter { $0["name"] as? String == heavy }
+            let heavyHits = heavyRows.reduce(0) { $0 + ($1["hits"] as? Int ?? 0) }
+            let heavyGuaranteed = heavyRows.reduce(0) { $0 + ($1["hits"] as? Int ?? 0) - ($1["overestimate"] as? Int ?? 0) }
+            #expect(heavyGuaranteed <= 300 && heavyHits >= 300, "\(heavy): \(heavyRows)")
+            // The daemon is still there for the next interval.
+            #expect(try tool("pv_monitor", ["show", "--json", "--root", root]).status == 0)
         }
 
         /// The last sample's Kea statistics, once it has them.
