@@ -30,18 +30,35 @@ public enum DnstapDrop: String, Error, Sendable, CaseIterable, Equatable {
 }
 
 /// dnstap's protobuf (swift-protobuf, generated from dnstap.proto) and the DNS message in it (ldns).
-public enum DnstapDecoder {
+/// One per stream: it remembers what ldns made of the DNS messages it has seen (`DNSQuestionCache`).
+public struct DnstapDecoder: Sendable {
+    var questions: DNSQuestionCache
+    /// Fields of dnstap that our subset does not name (addresses, ports, extra) are skipped, not kept.
+    static let options: BinaryDecodingOptions = {
+        var options = BinaryDecodingOptions()
+        options.discardUnknownFields = true
+        return options
+    }()
+
+    public init(rememberedQuestions: Int = 4096) { questions = DNSQuestionCache(capacity: rememberedQuestions) }
+
+    /// One frame with a decoder of its own (nothing remembered).
     public static func decode(_ frame: [UInt8]) -> Result<DnstapRecord, DnstapDrop> {
+        var decoder = DnstapDecoder(rememberedQuestions: 1)
+        return decoder.decode(frame)
+    }
+
+    public mutating func decode(_ frame: [UInt8]) -> Result<DnstapRecord, DnstapDrop> {
         let dnstap: Pvmonitor_Dnstap
-        do { dnstap = try Pvmonitor_Dnstap(serializedBytes: frame) } catch { return .failure(.notProtobuf) }
+        do { dnstap = try Pvmonitor_Dnstap(serializedBytes: frame, options: Self.options) } catch { return .failure(.notProtobuf) }
         guard dnstap.hasMessage, dnstap.message.hasType else { return .failure(.notAMessage) }
         let message = dnstap.message
         // Odd kinds are queries (AUTH_QUERY = 1, CLIENT_QUERY = 5, ...), even ones responses.
-        let isQuery = message.type.rawValue % 2 == 1
+        let isQuery = message.type % 2 == 1
         let wire = isQuery ? message.queryMessage : message.responseMessage
         guard !wire.isEmpty else { return .failure(.noDNSMessage) }
         let question: DNSQuestion
-        switch DNSQuestion.parse([UInt8](wire)) {
+        switch questions.question(wire) {
         case .success(let q): question = q
         case .failure(.noQuestion): return .failure(.noQuestion)
         case .failure: return .failure(.unparseableDNS)
@@ -55,15 +72,26 @@ public enum DnstapDecoder {
                                      time: time, transport: transport))
     }
 
-    static func transportName(_ t: Pvmonitor_Message.Transport) -> String {
+    /// dnstap's Transport by number (the subset reads enumerations as numbers).
+    static func transportName(_ t: UInt32) -> String {
         switch t {
-        case .udp: return "UDP"
-        case .tcp: return "TCP"
-        case .dot: return "DOT"
-        case .doh: return "DOH"
-        case .dnscryptUdp: return "DNSCRYPT_UDP"
-        case .dnscryptTcp: return "DNSCRYPT_TCP"
-        case .doq: return "DOQ"
+        case 1: return "UDP"
+        case 2: return "TCP"
+        case 3: return "DOT"
+        case 4: return "DOH"
+        case 5: return "DNSCRYPT_UDP"
+        case 6: return "DNSCRYPT_TCP"
+        case 7: return "DOQ"
+        default: return "TRANSPORT\(t)"
         }
     }
+}
+
+/// dnstap's Message.Type: the kinds of message a sender logs (odd numbers queries, even responses).
+public enum DnstapMessageKind: UInt32, Sendable, CaseIterable {
+    case authQuery = 1, authResponse, resolverQuery, resolverResponse, clientQuery, clientResponse,
+         forwarderQuery, forwarderResponse, stubQuery, stubResponse, toolQuery, toolResponse,
+         updateQuery, updateResponse
+
+    public var isQuery: Bool { rawValue % 2 == 1 }
 }

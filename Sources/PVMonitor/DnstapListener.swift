@@ -10,6 +10,8 @@ public final class DnstapListener {
     public let path: String
     let listenFD: Int32
     var connections: [Int32: FrameStreamsReceiver] = [:]
+    /// One decoder for every sender: what ldns made of recent messages serves them all.
+    var decoder = DnstapDecoder()
     let maxConnections = 64
 
     /// Binds `path` (a stale socket from a previous run is replaced), `mode` on the socket.
@@ -88,7 +90,7 @@ public final class DnstapListener {
                         switch event {
                         case .reply(let bytes): _ = bytes.withUnsafeBytes { write(entry.fd, $0.baseAddress, $0.count) }
                         case .frame(let frame):
-                            switch DnstapDecoder.decode(frame) {
+                            switch decoder.decode(frame) {
                             case .success(let record): onRecord(record)
                             case .failure(let drop): onDrop(drop.rawValue)
                             }

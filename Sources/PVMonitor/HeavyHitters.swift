@@ -10,6 +10,8 @@ public struct HeavyHitters<Key: Hashable & Sendable>: Sendable {
         /// At least the true count, at most `count` (true count >= count - error).
         public var count: UInt64
         public var error: UInt64
+        /// When the key was last added (its last access), if the adder said.
+        public var lastSeen: Double?
         public var guaranteed: UInt64 { count - error }
     }
 
@@ -29,19 +31,21 @@ public struct HeavyHitters<Key: Hashable & Sendable>: Sendable {
     /// Hits not attributed with certainty to a kept key (the evicted keys' share).
     public var other: UInt64 { total - heap.reduce(0) { $0 + $1.guaranteed } }
 
-    public mutating func add(_ key: Key, count hits: UInt64 = 1) {
+    /// Counts `hits` for `key`, seen at `time` (kept with the key: one hash per add, whatever happens).
+    public mutating func add(_ key: Key, count hits: UInt64 = 1, at time: Double? = nil) {
         total += hits
         if let i = place[key] {
             heap[i].count += hits
+            if let time { heap[i].lastSeen = time }
             siftDown(i)
         } else if heap.count < capacity {
-            heap.append(Entry(key: key, count: hits, error: 0))
+            heap.append(Entry(key: key, count: hits, error: 0, lastSeen: time))
             place[key] = heap.count - 1
             siftUp(heap.count - 1)
         } else {
             let smallest = heap[0]
             place[smallest.key] = nil
-            heap[0] = Entry(key: key, count: smallest.count + hits, error: smallest.count)
+            heap[0] = Entry(key: key, count: smallest.count + hits, error: smallest.count, lastSeen: time)
             place[key] = 0
             siftDown(0)
         }

@@ -9,8 +9,8 @@ public struct IntervalCounter: Sendable {
     }
 
     public var started: Double
+    /// Each kept key's last access rides with its count: an evicted key's goes with it (bounded memory).
     var records: HeavyHitters<RecordKey>
-    var lastAccess: [RecordKey: Double] = [:]
     public private(set) var drops: [String: UInt64] = [:]
     public private(set) var responses: UInt64 = 0
 
@@ -22,10 +22,7 @@ public struct IntervalCounter: Sendable {
     public mutating func add(_ record: DnstapRecord, receivedAt now: Double) {
         guard record.direction == .query else { responses += 1; return }
         let key = RecordKey(zone: record.zone ?? "", name: record.question.name, type: record.question.type)
-        records.add(key)
-        // Only kept keys have a last access: an evicted one's entry goes with it (bounded memory).
-        if records.entry(key) != nil { lastAccess[key] = record.time ?? now }
-        if lastAccess.count > records.capacity * 2 { lastAccess = lastAccess.filter { records.entry($0.key) != nil } }
+        records.add(key, at: record.time ?? now)
     }
 
     public mutating func drop(_ reason: String) { drops[reason, default: 0] += 1 }
@@ -35,7 +32,7 @@ public struct IntervalCounter: Sendable {
         let seconds = max(0.001, ended - started)
         let rows = records.top(top).map { entry in
             MonitorSample.Record(zone: entry.key.zone, name: entry.key.name, type: entry.key.type, hits: entry.count,
-                                 overestimate: entry.error, rps: Double(entry.count) / seconds, lastAccess: lastAccess[entry.key])
+                                 overestimate: entry.error, rps: Double(entry.count) / seconds, lastAccess: entry.lastSeen)
         }
         return MonitorSample.DNS(queries: records.total, responses: responses, records: rows, other: records.other,
                                  distinctKept: records.count, drops: drops)

@@ -43,6 +43,15 @@ public struct MonitorRun: Sendable {
         let listener = try DnstapListener(path: Self.socketPath(root), mode: 0o666)
         environment.handleSignals()
         environment.output.line("pv_monitor: listening for dnstap on \(listener.path), interval \(config.monitorInterval) s")
+        let output = environment.output
+        let reader = DnstapReader(listener: listener, clock: clock, maxNames: config.monitorMaxNames) { event in
+            switch event {
+            case .connected(let n): output.line("pv_monitor: a dnstap sender connected (\(n) connected)")
+            case .disconnected(let n, let finished):
+                output.line("pv_monitor: a dnstap sender \(finished ? "ended its stream" : "closed its connection") (\(n) connected)")
+            }
+        }
+        defer { reader.stop() }
         let pull = onReady(config)
         // The kept intervals: a restarted daemon goes on from the last sequence (so a consumer can
         // drop what it has seen); without them (a full disk, a damaged file) the samples still go on.
@@ -54,24 +63,22 @@ public struct MonitorRun: Sendable {
         var previousCPU: CPUSample? = nil
         var zones = ZoneMatcher(zones: [])
         let host = LiveSystemSource()
+        _ = reader.takeInterval(now: clock.now())
         while Interruption.signal == nil {
-            let started = clock.now()
             let deadline = clock.monotonic() + Double(config.monitorInterval)
-            var counter = IntervalCounter(started: started, maxNames: config.monitorMaxNames)
-            listener.serve(until: deadline, clock: clock, stop: { Interruption.signal != nil },
-                           onRecord: { counter.add($0, receivedAt: clock.now()) }, onDrop: { counter.drop($0) },
-                           onSender: { event in
-                               switch event {
-                               case .connected(let n): environment.output.line("pv_monitor: a dnstap sender connected (\(n) connected)")
-                               case .disconnected(let n, let finished):
-                                   environment.output.line("pv_monitor: a dnstap sender \(finished ? "ended its stream" : "closed its connection") (\(n) connected)")
-                               }
-                           })
+            // The reader counts meanwhile; a signal ends the wait within a fifth of a second.
+            while Interruption.signal == nil, case let remaining = deadline - clock.monotonic(), remaining > 0 {
+                clock.sleep(min(remaining, 0.2))
+            }
+            // Stopping: what the sender sent until now goes into this last sample.
+            if Interruption.signal != nil { reader.stop() }
             sequence += 1
-            let connections = listener.connectionCount
-            var sample = MonitorSample(resourceID: config.resourceID, sequence: sequence, start: started, end: clock.now(),
-                                       dns: counter.sample(ended: clock.now(), top: 100), dnstapConnections: connections,
-                                       dnsProblem: connections == 0 ? "no monitoring data from dns: no dnstap sender is connected to \(listener.path)" : nil)
+            let ended = clock.now()
+            let counter = reader.takeInterval(now: ended)
+            let connections = reader.connectionCount
+            var sample = MonitorSample(resourceID: config.resourceID, sequence: sequence, start: counter.started, end: ended,
+                                       dns: counter.sample(ended: ended, top: 100), dnstapConnections: connections,
+                                       dnsProblem: connections == 0 ? "no monitoring data from dns: no dnstap sender is connected to \(reader.path)" : nil)
             let (system, cpu) = SystemFigures.collect(from: host, previousCPU: previousCPU, disks: [("root", "/"), ("install root", root.path)])
             sample.system = system
             sample.pull = pull

@@ -30,29 +30,16 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-/// One frame of the stream.
+/// One frame of the stream. dnstap's identity (1), version (2) and extra (3) are left out:
+/// pv_monitor does not read them, and the decoder skips what the subset does not name.
+///
+/// Enumerations are read as their numbers (uint32 is the same varint on the wire as a proto2
+/// enum): swift-protobuf's enum fields go through generic code that costs more per frame than
+/// the rest of the decode, and pv_monitor only needs the number (DnstapDecoder names it).
 public nonisolated struct Pvmonitor_Dnstap: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
-
-  public var identity: Data {
-    get {_identity ?? Data()}
-    set {_identity = newValue}
-  }
-  /// Returns true if `identity` has been explicitly set.
-  public var hasIdentity: Bool {self._identity != nil}
-  /// Clears the value of `identity`. Subsequent reads from it will return its default value.
-  public mutating func clearIdentity() {self._identity = nil}
-
-  public var version: Data {
-    get {_version ?? Data()}
-    set {_version = newValue}
-  }
-  /// Returns true if `version` has been explicitly set.
-  public var hasVersion: Bool {self._version != nil}
-  /// Clears the value of `version`. Subsequent reads from it will return its default value.
-  public mutating func clearVersion() {self._version = nil}
 
   public var message: Pvmonitor_Message {
     get {_message ?? Pvmonitor_Message()}
@@ -63,8 +50,9 @@ public nonisolated struct Pvmonitor_Dnstap: Sendable {
   /// Clears the value of `message`. Subsequent reads from it will return its default value.
   public mutating func clearMessage() {self._message = nil}
 
-  public var type: Pvmonitor_Dnstap.Kind {
-    get {_type ?? .message}
+  /// Type: MESSAGE = 1.
+  public var type: UInt32 {
+    get {_type ?? 0}
     set {_type = newValue}
   }
   /// Returns true if `type` has been explicitly set.
@@ -74,21 +62,10 @@ public nonisolated struct Pvmonitor_Dnstap: Sendable {
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public nonisolated enum Kind: Int, SwiftProtobuf.Enum, Swift.CaseIterable {
-    case message = 1
-
-    public init() {
-      self = .message
-    }
-
-  }
-
   public init() {}
 
-  fileprivate var _identity: Data? = nil
-  fileprivate var _version: Data? = nil
   fileprivate var _message: Pvmonitor_Message? = nil
-  fileprivate var _type: Pvmonitor_Dnstap.Kind? = nil
+  fileprivate var _type: UInt32? = nil
 }
 
 /// A DNS message as the server saw it.
@@ -97,8 +74,9 @@ public nonisolated struct Pvmonitor_Message: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var type: Pvmonitor_Message.Kind {
-    get {_type ?? .authQuery}
+  /// Kind: AUTH_QUERY = 1, AUTH_RESPONSE = 2, ... odd numbers queries, even ones responses.
+  public var type: UInt32 {
+    get {_type ?? 0}
     set {_type = newValue}
   }
   /// Returns true if `type` has been explicitly set.
@@ -106,8 +84,9 @@ public nonisolated struct Pvmonitor_Message: Sendable {
   /// Clears the value of `type`. Subsequent reads from it will return its default value.
   public mutating func clearType() {self._type = nil}
 
-  public var socketProtocol: Pvmonitor_Message.Transport {
-    get {_socketProtocol ?? .udp}
+  /// Transport: UDP = 1, TCP = 2, DOT = 3, DOH = 4, DNSCRYPT_UDP = 5, DNSCRYPT_TCP = 6, DOQ = 7.
+  public var socketProtocol: UInt32 {
+    get {_socketProtocol ?? 0}
     set {_socketProtocol = newValue}
   }
   /// Returns true if `socketProtocol` has been explicitly set.
@@ -180,47 +159,10 @@ public nonisolated struct Pvmonitor_Message: Sendable {
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public nonisolated enum Kind: Int, SwiftProtobuf.Enum, Swift.CaseIterable {
-    case authQuery = 1
-    case authResponse = 2
-    case resolverQuery = 3
-    case resolverResponse = 4
-    case clientQuery = 5
-    case clientResponse = 6
-    case forwarderQuery = 7
-    case forwarderResponse = 8
-    case stubQuery = 9
-    case stubResponse = 10
-    case toolQuery = 11
-    case toolResponse = 12
-    case updateQuery = 13
-    case updateResponse = 14
-
-    public init() {
-      self = .authQuery
-    }
-
-  }
-
-  public nonisolated enum Transport: Int, SwiftProtobuf.Enum, Swift.CaseIterable {
-    case udp = 1
-    case tcp = 2
-    case dot = 3
-    case doh = 4
-    case dnscryptUdp = 5
-    case dnscryptTcp = 6
-    case doq = 7
-
-    public init() {
-      self = .udp
-    }
-
-  }
-
   public init() {}
 
-  fileprivate var _type: Pvmonitor_Message.Kind? = nil
-  fileprivate var _socketProtocol: Pvmonitor_Message.Transport? = nil
+  fileprivate var _type: UInt32? = nil
+  fileprivate var _socketProtocol: UInt32? = nil
   fileprivate var _queryTimeSec: UInt64? = nil
   fileprivate var _queryTimeNsec: UInt32? = nil
   fileprivate var _queryMessage: Data? = nil
@@ -236,7 +178,7 @@ fileprivate nonisolated let _protobuf_package = "pvmonitor"
 
 nonisolated extension Pvmonitor_Dnstap: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Dnstap"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{1}version\0\u{2}\u{c}message\0\u{1}type\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{e}message\0\u{1}type\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -244,10 +186,8 @@ nonisolated extension Pvmonitor_Dnstap: SwiftProtobuf.Message, SwiftProtobuf._Me
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularBytesField(value: &self._identity) }()
-      case 2: try { try decoder.decodeSingularBytesField(value: &self._version) }()
       case 14: try { try decoder.decodeSingularMessageField(value: &self._message) }()
-      case 15: try { try decoder.decodeSingularEnumField(value: &self._type) }()
+      case 15: try { try decoder.decodeSingularUInt32Field(value: &self._type) }()
       default: break
       }
     }
@@ -258,33 +198,21 @@ nonisolated extension Pvmonitor_Dnstap: SwiftProtobuf.Message, SwiftProtobuf._Me
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
-    try { if let v = self._identity {
-      try visitor.visitSingularBytesField(value: v, fieldNumber: 1)
-    } }()
-    try { if let v = self._version {
-      try visitor.visitSingularBytesField(value: v, fieldNumber: 2)
-    } }()
     try { if let v = self._message {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
     } }()
     try { if let v = self._type {
-      try visitor.visitSingularEnumField(value: v, fieldNumber: 15)
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 15)
     } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pvmonitor_Dnstap, rhs: Pvmonitor_Dnstap) -> Bool {
-    if lhs._identity != rhs._identity {return false}
-    if lhs._version != rhs._version {return false}
     if lhs._message != rhs._message {return false}
     if lhs._type != rhs._type {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
-}
-
-nonisolated extension Pvmonitor_Dnstap.Kind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}MESSAGE\0")
 }
 
 nonisolated extension Pvmonitor_Message: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -297,8 +225,8 @@ nonisolated extension Pvmonitor_Message: SwiftProtobuf.Message, SwiftProtobuf._M
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularEnumField(value: &self._type) }()
-      case 3: try { try decoder.decodeSingularEnumField(value: &self._socketProtocol) }()
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self._type) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self._socketProtocol) }()
       case 8: try { try decoder.decodeSingularUInt64Field(value: &self._queryTimeSec) }()
       case 9: try { try decoder.decodeSingularFixed32Field(value: &self._queryTimeNsec) }()
       case 10: try { try decoder.decodeSingularBytesField(value: &self._queryMessage) }()
@@ -317,10 +245,10 @@ nonisolated extension Pvmonitor_Message: SwiftProtobuf.Message, SwiftProtobuf._M
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
     try { if let v = self._type {
-      try visitor.visitSingularEnumField(value: v, fieldNumber: 1)
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 1)
     } }()
     try { if let v = self._socketProtocol {
-      try visitor.visitSingularEnumField(value: v, fieldNumber: 3)
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 3)
     } }()
     try { if let v = self._queryTimeSec {
       try visitor.visitSingularUInt64Field(value: v, fieldNumber: 8)
@@ -359,12 +287,4 @@ nonisolated extension Pvmonitor_Message: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
-}
-
-nonisolated extension Pvmonitor_Message.Kind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}AUTH_QUERY\0\u{1}AUTH_RESPONSE\0\u{1}RESOLVER_QUERY\0\u{1}RESOLVER_RESPONSE\0\u{1}CLIENT_QUERY\0\u{1}CLIENT_RESPONSE\0\u{1}FORWARDER_QUERY\0\u{1}FORWARDER_RESPONSE\0\u{1}STUB_QUERY\0\u{1}STUB_RESPONSE\0\u{1}TOOL_QUERY\0\u{1}TOOL_RESPONSE\0\u{1}UPDATE_QUERY\0\u{1}UPDATE_RESPONSE\0")
-}
-
-nonisolated extension Pvmonitor_Message.Transport: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}UDP\0\u{1}TCP\0\u{1}DOT\0\u{1}DOH\0\u{1}DNSCRYPT_UDP\0\u{1}DNSCRYPT_TCP\0\u{1}DOQ\0")
 }

@@ -69,4 +69,19 @@ import Testing
         #expect((top?.guaranteed ?? 0) <= 5_000 && (top?.count ?? 0) >= 5_000, "never under the true count; the guarantee never over it")
         #expect(h.total == 55_000 && h.other >= 50_000 - 100)
     }
+
+    /// The last access rides with the key: a kept key has its latest, a key that takes an evicted
+    /// one's place has its own (never the evicted key's), and nothing else is kept for it.
+    @Test func theLastAccessIsTheKeysOwn() {
+        var h = HeavyHitters<String>(capacity: 2)
+        h.add("a", at: 10)
+        h.add("a", at: 12)
+        h.add("b", at: 11)
+        h.add("c", at: 20)  // takes b's place (b had the fewest)
+        #expect(h.entry("a")?.lastSeen == 12)
+        #expect(h.entry("b") == nil)
+        #expect(h.entry("c")?.lastSeen == 20 && h.entry("c")?.error == 1)
+        h.add("a")  // an add without a time keeps the one known
+        #expect(h.entry("a")?.lastSeen == 12 && h.entry("a")?.count == 3)
+    }
 }
