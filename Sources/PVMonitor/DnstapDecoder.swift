@@ -51,8 +51,9 @@ public struct DnstapDecoder: Sendable {
     public mutating func decode(_ frame: [UInt8]) -> Result<DnstapRecord, DnstapDrop> {
         let dnstap: Pvmonitor_Dnstap
         do { dnstap = try Pvmonitor_Dnstap(serializedBytes: frame, options: Self.options) } catch { return .failure(.notProtobuf) }
-        guard dnstap.hasMessage, dnstap.message.hasType else { return .failure(.notAMessage) }
+        guard dnstap.hasMessage else { return .failure(.notAMessage) }
         let message = dnstap.message
+        guard message.hasType else { return .failure(.notAMessage) }
         // Odd kinds are queries (AUTH_QUERY = 1, CLIENT_QUERY = 5, ...), even ones responses.
         let isQuery = message.type % 2 == 1
         let wire = isQuery ? message.queryMessage : message.responseMessage

@@ -29,7 +29,8 @@ public final class DnstapReader: Sendable {
         let body: @Sendable () -> Void = { [self] in
             handover.listener.serve(until: .infinity, clock: clock, stop: { self.stopping.load(ordering: .relaxed) },
                                     onRecord: { record in
-                                        let now = clock.now()
+                                        // The sender's time when it gives one (Knot does): no clock read per frame.
+                                        let now = record.time ?? clock.now()
                                         self.counter.withLock { $0.add(record, receivedAt: now) }
                                     },
                                     onDrop: { reason in self.counter.withLock { $0.drop(reason) } },

@@ -42,6 +42,47 @@ extension LabIntegration {
             return samples
         }
 
+        /// Each kept interval's query count (`history.sqlite3`, read as a user would, with Python's
+        /// sqlite3): every interval, however fast they went by.
+        func keptQueries(_ root: String) throws -> [Int: Int] {
+            let r = try run("/usr/bin/python3", ["-c", """
+                import sqlite3, sys
+                for s, q in sqlite3.connect(sys.argv[1]).execute("select sequence, queries from intervals"): print(s, q)
+                """, root + "/state/monitor/history.sqlite3"])
+            return Dictionary(uniqueKeysWithValues: r.stdout.split(separator: "\n").compactMap { line in
+                let f = line.split(separator: " ").compactMap { Int($0) }
+                return f.count == 2 ? (f[0], f[1]) : nil
+            })
+        }
+
+        /// Runs a program while collecting each interval's `dns` part as it is written, then until
+        /// `done` (bounded): the samples of the intervals that end while it runs are seen too.
+        func dnsSamples(_ root: String, whileRunning path: String, _ arguments: [String], timeout: Double = 60,
+                        until done: ([Int: [String: Any]]) -> Bool) throws -> (status: Int32, stdout: String, samples: [Int: [String: Any]]) {
+            let process = Process()
+            let stdout = Pipe()
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+            process.standardOutput = stdout
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var samples: [Int: [String: Any]] = [:]
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                if let data = FileManager.default.contents(atPath: root + "/state/monitor/last.json"),
+                   let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                   let sequence = doc["sequence"] as? Int, let dns = doc["dns"] as? [String: Any] {
+                    samples[sequence] = dns
+                }
+                if !process.isRunning && done(samples) { break }
+                usleep(50_000)
+            }
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            let output = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            return (process.terminationStatus, output, samples)
+        }
+
         /// A scratch root with pv_monitor running and the DNS component started for it, its Knot
         /// connected to pv_monitor's dnstap socket.
         func monitoredDNS(_ name: String, _ settings: [String: String]) throws -> (root: String, monitor: Server) {
@@ -197,18 +238,23 @@ extension LabIntegration {
             // A sample that ends before the flood begins: every later one is the flood's.
             let before = dnsSamples(root, timeout: 10) { !$0.isEmpty }.keys.max() ?? 0
             let heavy = "heavy-\(UUID().uuidString.prefix(8).lowercased()).pvverify.test."
-            let flood = try run("/usr/bin/python3", [Lab.repo.path + "/Tests/Fixtures/dns_flood.py", "127.0.0.1", Lab.dnsPort,
-                                                     "pvverify.test", "3000", heavy, "10"], timeout: 120)
-            let sent = try JSONSerialization.jsonObject(with: Data(flood.stdout.utf8)) as? [String: Int] ?? [:]
-            #expect(flood.status == 0 && sent["answered"] == 3000 && sent["distinct"] == 2701, "\(flood.output)")
-            // Every query of the flood in the samples after it, with none lost.
-            let samples = dnsSamples(root, timeout: 30) { samples in
+            let (status, output, all) = try dnsSamples(root, whileRunning: "/usr/bin/python3", [
+                Lab.repo.path + "/Tests/Fixtures/dns_flood.py", "127.0.0.1", Lab.dnsPort, "pvverify.test", "3000", heavy, "10"]) { samples in
                 samples.filter { $0.key > before }.values.reduce(0) { $0 + ($1["queries"] as? Int ?? 0) } >= 3000
-            }.filter { $0.key > before }
+            }
+            let sent = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Int] ?? [:]
+            #expect(status == 0 && sent["answered"] == 3000 && sent["distinct"] == 2701, "\(output)")
+            // Every query of the flood in the samples after it, with none lost (the kept history agrees).
+            let samples = all.filter { $0.key > before }
             let sequences = samples.keys.sorted()
             #expect(sequences == Array((before + 1)...(sequences.last ?? before)), "every interval seen: \(sequences)")
             let queries = samples.values.reduce(0) { $0 + ($1["queries"] as? Int ?? 0) }
-            #expect(queries == 3000, "queries counted after the flood: \(queries)")
+            // Knot's dnstap sender drops frames rather than wait when its queue is full (on a starved
+            // machine, before any reader sees them): through Knot, at most 1 % may be missing, never
+            // one too many. pv_monitor itself is held to every frame by everyFrameOfAStreamIsCountedOnce.
+            let lostUpstream = 3000 - queries
+            #expect(lostUpstream >= 0 && lostUpstream <= 30, "queries counted after the flood: \(queries); per interval: \(samples.mapValues { [$0["queries"] ?? "", $0["connections"] ?? "", $0["drops"] ?? ""] })")
+            #expect(try keptQueries(root).filter { $0.key > before }.values.reduce(0, +) == queries, "the kept history says the same")
             for (sequence, dns) in samples {
                 let records = dns["records"] as? [[String: Any]] ?? []
                 #expect((dns["distinct_kept"] as? Int ?? .max) <= cap && records.count <= cap, "#\(sequence): \(dns["distinct_kept"] ?? "")")
@@ -220,9 +266,38 @@ extension LabIntegration {
             let heavyRows = samples.values.flatMap { $0["records"] as? [[String: Any]] ?? [] }.filter { $0["name"] as? String == heavy }
             let heavyHits = heavyRows.reduce(0) { $0 + ($1["hits"] as? Int ?? 0) }
             let heavyGuaranteed = heavyRows.reduce(0) { $0 + ($1["hits"] as? Int ?? 0) - ($1["overestimate"] as? Int ?? 0) }
-            #expect(heavyGuaranteed <= 300 && heavyHits >= 300, "\(heavy): \(heavyRows)")
+            #expect(heavyGuaranteed <= 300 && heavyHits >= 300 - lostUpstream, "\(heavy): \(heavyRows)")
             // The daemon is still there for the next interval.
             #expect(try tool("pv_monitor", ["show", "--json", "--root", root]).status == 0)
+        }
+
+        /// pv_monitor alone, fed by a sender that drops nothing (Knot's own dnstap queue may drop
+        /// frames when the machine is starved, before any reader): every frame sent at full speed
+        /// is counted, none twice, across the intervals that end while it reads.
+        @Test func everyFrameOfAStreamIsCountedOnce() throws {
+            try Lab.requireUp()
+            let root = try Lab.scratchRoot("monitor-stream", overriding: ["monitor_interval": "1", "monitor_max_names": "1000", "monitor_listen": "off"])
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let monitor = try Server("pv_monitor", Lab.binDir + "/pv_monitor", ["run", "--root", root])
+            defer { monitor.stop() }
+            try monitor.waitForLine("listening for dnstap")
+            let before = dnsSamples(root, timeout: 5) { !$0.isEmpty }.keys.max() ?? 0
+            let sender = try run("/usr/bin/python3", [Lab.repo.path + "/Scripts/dnstap_sender.py", root + "/run/monitor/dnstap.sock",
+                                                      "100000", "5000", "0"], timeout: 120)
+            #expect(sender.status == 0 && sender.stdout.contains(#""sent": 100000"#), "\(sender.output)")
+            try monitor.waitForLine("a dnstap sender ended its stream (0 connected)")
+            // The interval the stream ended in is kept once the next one began.
+            var kept = try keptQueries(root)
+            let deadline = Date().addingTimeInterval(10)
+            while kept.filter({ $0.key > before }).values.reduce(0, +) < 100_000 && Date() < deadline {
+                usleep(200_000)
+                kept = try keptQueries(root)
+            }
+            let counted = kept.filter { $0.key > before }
+            #expect(counted.values.reduce(0, +) == 100_000, "per interval: \(counted.sorted { $0.key < $1.key })")
+            let last = try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: root + "/state/monitor/last.json") ?? Data()) as? [String: Any]
+            let dns = last?["dns"] as? [String: Any] ?? [:]
+            #expect((dns["drops"] as? [String: Any])?.isEmpty == true, "\(dns)")
         }
 
         /// The last sample's Kea statistics, once it has them.
