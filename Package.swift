@@ -109,7 +109,7 @@ let package = Package(
             swiftSettings: strict),
 
         // Monitoring data on the host (issue 14): Frame Streams, the heavy-hitter summary.
-        .target(name: "PVMonitor", dependencies: ["PVCore", "PVState", "PVDNS", "PVSystem", "CKnot", "CSQLite", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+        .target(name: "PVMonitor", dependencies: ["PVCore", "PVState", "PVDNS", "PVSystem", "PVAMQP", "CKnot", "CSQLite", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["dnstap.proto"], swiftSettings: strict),
         // pv_monitor's /metrics and /api/v1/rps over HTTP.
         .target(name: "PVMonitorHTTP", dependencies: ["PVMonitor", "PVCore", "PVSystem", .product(name: "FlyingFox", package: "FlyingFox"),
@@ -168,7 +168,7 @@ let package = Package(
         .testTarget(name: "PVDiagnosticsTests", dependencies: ["PVDiagnostics", "PVState", "PVAMQP", "PVHTTP", "PVCore", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVInstallTests", dependencies: ["PVInstall", "PVArchive", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVSystemTests", dependencies: ["PVSystem", "PVState", "PVCore", "PVTestSupport"], swiftSettings: strict),
-        .testTarget(name: "PVMonitorTests", dependencies: ["PVMonitor", "PVDNS", "PVCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+        .testTarget(name: "PVMonitorTests", dependencies: ["PVMonitor", "PVDNS", "PVCore", "PVAMQP", "PVTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     swiftSettings: strict),
         .testTarget(name: "PVMonitorHTTPTests", dependencies: ["PVMonitorHTTP", "PVMonitor"], swiftSettings: strict),
         .testTarget(name: "PVUninstallTests", dependencies: ["PVUninstall", "PVArchive", "PVTestSupport"], swiftSettings: strict),

@@ -46,4 +46,40 @@ static inline int pv_amqp_server_property(amqp_connection_state_t state, const c
     }
     return 0;
 }
+
+// Publisher confirms (confirm.select): what a frame on the channel says about published messages.
+// 1 basic.ack, 2 basic.nack (with the delivery tag and whether it covers every tag up to it),
+// 3 basic.return (a mandatory message no queue took), 4 channel.close or connection.close, 0 other.
+static inline int pv_amqp_frame_confirm(const amqp_frame_t *frame, uint64_t *tag, int *multiple) {
+    if (frame->frame_type != AMQP_FRAME_METHOD) return 0;
+    switch (frame->payload.method.id) {
+    case AMQP_BASIC_ACK_METHOD: {
+        const amqp_basic_ack_t *m = (const amqp_basic_ack_t *)frame->payload.method.decoded;
+        *tag = m->delivery_tag; *multiple = m->multiple; return 1;
+    }
+    case AMQP_BASIC_NACK_METHOD: {
+        const amqp_basic_nack_t *m = (const amqp_basic_nack_t *)frame->payload.method.decoded;
+        *tag = m->delivery_tag; *multiple = m->multiple; return 2;
+    }
+    case AMQP_BASIC_RETURN_METHOD: return 3;
+    case AMQP_CHANNEL_CLOSE_METHOD: case AMQP_CONNECTION_CLOSE_METHOD: return 4;
+    default: return 0;
+    }
+}
+
+// One persistent JSON message (delivery mode 2), mandatory (a message no queue takes comes back).
+static inline int pv_amqp_publish_persistent(amqp_connection_state_t state, amqp_channel_t channel, const char *exchange,
+                                             const char *routing_key, const void *body, size_t len, const char *message_id) {
+    amqp_basic_properties_t props;
+    memset(&props, 0, sizeof props);
+    props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG;
+    props.content_type = amqp_cstring_bytes("application/json");
+    props.delivery_mode = AMQP_DELIVERY_PERSISTENT;
+    props.message_id = amqp_cstring_bytes(message_id);
+    amqp_bytes_t bytes;
+    bytes.bytes = (void *)body;
+    bytes.len = len;
+    return amqp_basic_publish(state, channel, amqp_cstring_bytes(exchange), amqp_cstring_bytes(routing_key), 1, 0, &props, bytes);
+}
+
 #endif

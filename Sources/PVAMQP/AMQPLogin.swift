@@ -41,70 +41,17 @@ public struct AMQPLogin: Sendable {
     /// Where amqps without its own CA file finds one.
     public var trustStore: TrustStore = .system
 
-    /// OpenSSL once per process, without the host's openssl.cnf (see CCurl's shim).
-    static let openSSLSetup: Bool = pv_amqp_openssl_init_without_config() == 1
-
     public func check(_ endpoint: AMQPEndpoint) -> Result<AMQPSession, AMQPError> {
         let start = Monotonic.nanoseconds()
         let deadline = Deadline(secondsFromNow: totalTimeout)
-        guard let conn = amqp_new_connection() else { return .failure(AMQPError(.other, phase: .connect, "out of memory")) }
-        defer { amqp_destroy_connection(conn) }
-
-        let socket: OpaquePointer?
-        if endpoint.tls {
-            guard Self.openSSLSetup else { return .failure(AMQPError(.other, phase: .connect, "OpenSSL could not be initialised")) }
-            socket = amqp_ssl_socket_new(conn)
-            if let socket {
-                amqp_ssl_socket_set_verify_peer(socket, 1)
-                amqp_ssl_socket_set_verify_hostname(socket, 1)
-                guard let bundle = trustStore.caFile(configured: caFile) else {
-                    return .failure(AMQPError(.tlsFailed, phase: .connect, "\(trustStore.notFoundMessage); \(TrustStore.notFoundHint)"))
-                }
-                if amqp_ssl_socket_set_cacert(socket, bundle) != Int32(AMQP_STATUS_OK.rawValue) {
-                    return .failure(AMQPError(.tlsFailed, phase: .connect, "cannot load CA certificates from \(bundle)"))
-                }
-            }
-        } else {
-            socket = amqp_tcp_socket_new(conn)
+        switch AMQPConnection.open(endpoint, connectTimeout: connectTimeout, totalTimeout: totalTimeout, caFile: caFile, trustStore: trustStore) {
+        case .failure(let error): return .failure(error)
+        case .success(let connection):
+            // Close politely; a failure here does not undo a good login.
+            let closed = connection.close(within: max(0.001, Double(deadline.remainingMilliseconds) / 1000))
+            return .success(AMQPSession(product: connection.product, version: connection.version, closedCleanly: closed,
+                                        milliseconds: Monotonic.milliseconds(since: start)))
         }
-        guard let socket else { return .failure(AMQPError(.other, phase: .connect, "cannot create a socket")) }
-
-        // Connect.
-        var tv = Self.timeval(seconds: min(connectTimeout, Double(deadline.remainingMilliseconds) / 1000))
-        errno = 0
-        let opened = amqp_socket_open_noblock(socket, endpoint.host, Int32(endpoint.port), &tv)
-        let connectErrno = errno
-        let target = "\(endpoint.host.contains(":") ? "[\(endpoint.host)]" : endpoint.host):\(endpoint.port)"
-        if opened != Int32(AMQP_STATUS_OK.rawValue) {
-            return .failure(Self.connectFailure(status: opened, errno: connectErrno, target: target,
-                                                timeout: min(connectTimeout, totalTimeout)))
-        }
-
-        // Login: the handshake (protocol header, start/tune/open) within what is left.
-        var handshake = Self.timeval(seconds: max(0.001, Double(deadline.remainingMilliseconds) / 1000))
-        _ = amqp_set_handshake_timeout(conn, &handshake)
-        _ = amqp_set_rpc_timeout(conn, &handshake)
-        let login = pv_amqp_login_plain(conn, endpoint.vhost, 1, Int32(AMQP_DEFAULT_FRAME_SIZE), 0, endpoint.user, endpoint.password)
-        if login.reply_type != AMQP_RESPONSE_NORMAL {
-            return .failure(Self.replyFailure(login, phase: .login, endpoint: endpoint, target: target))
-        }
-        let product = Self.serverProperty(conn, "product")
-        let version = Self.serverProperty(conn, "version")
-
-        // Channel 1.
-        var rpc = Self.timeval(seconds: max(0.001, Double(deadline.remainingMilliseconds) / 1000))
-        _ = amqp_set_rpc_timeout(conn, &rpc)
-        if amqp_channel_open(conn, 1) == nil {
-            return .failure(Self.replyFailure(amqp_get_rpc_reply(conn), phase: .channel, endpoint: endpoint, target: target))
-        }
-
-        // Close politely; a failure here does not undo a good login.
-        rpc = Self.timeval(seconds: max(0.001, Double(deadline.remainingMilliseconds) / 1000))
-        _ = amqp_set_rpc_timeout(conn, &rpc)
-        let channelClosed = amqp_channel_close(conn, 1, AMQP_REPLY_SUCCESS).reply_type == AMQP_RESPONSE_NORMAL
-        let connectionClosed = channelClosed && amqp_connection_close(conn, AMQP_REPLY_SUCCESS).reply_type == AMQP_RESPONSE_NORMAL
-        return .success(AMQPSession(product: product, version: version, closedCleanly: connectionClosed,
-                                    milliseconds: Monotonic.milliseconds(since: start)))
     }
 
     static func timeval(seconds: Double) -> Glibc.timeval {

@@ -35,7 +35,8 @@ public enum ConfigParser {
         ("image_dns", .dns), ("image_dhcp", .dhcp), ("image_monitoring", .monitoring), ("dhcp_verify_interface", .dhcp),
     ]
     static let optional: [String] = ["dns_listen", "dhcp_server_interface", "management_ca_file", "container_prefix", "components",
-                                     "registry_username", "registry_password", "registry_ca_file", "monitor_interval", "monitor_max_names", "monitor_listen"]
+                                     "registry_username", "registry_password", "registry_ca_file", "monitor_interval", "monitor_max_names", "monitor_listen",
+                                     "monitor_push", "monitor_exchange", "monitor_queue", "monitor_spool_mb"]
     static var known: [String] { required + requiredWhenEnabled.map(\.key) + optional }
 
     public static func load(root: InstallRoot) throws(PVError) -> ServerConfig {
@@ -121,6 +122,10 @@ public enum ConfigParser {
         let monitorMaxNames = try optionalValue("monitor_max_names", { Int($0).map { (100...10_000_000).contains($0) } ?? false }, "a count from 100 to 10000000")
         let monitorListen = try optionalValue("monitor_listen", { $0 == "off" || MonitorListen(parsing: $0) != nil },
                                               "ADDRESS:PORT ([ADDRESS]:PORT for IPv6; an IP address, not a name) or off")
+        let monitorPush = try optionalValue("monitor_push", { $0 == "on" || $0 == "off" }, "on or off")
+        let monitorExchange = try optionalValue("monitor_exchange", Syntax.isAMQPName, "an AMQP name (letters, digits, '.', '_', '-', ':'; at most 127)")
+        let monitorQueue = try optionalValue("monitor_queue", Syntax.isAMQPName, "an AMQP name (letters, digits, '.', '_', '-', ':'; at most 127)")
+        let monitorSpool = try optionalValue("monitor_spool_mb", { Int($0).map { (1...4096).contains($0) } ?? false }, "megabytes from 1 to 4096")
         var images: [Component: String] = [:]
         for component in Component.allCases {
             images[component] = try optionalValue("image_\(component.rawValue)", Syntax.isImageName, "an image repository name (lowercase letters, digits, '.', '_', '-', '/')")
@@ -144,7 +149,9 @@ public enum ConfigParser {
             containerPrefix: prefix ?? ServerConfig.defaultContainerPrefix, enabledComponents: enabled,
             registryUsername: registryUser, registryPassword: registryPassword, registryCAFile: registryCA,
             monitorInterval: monitorInterval.flatMap { Int($0) } ?? 10, monitorMaxNames: monitorMaxNames.flatMap { Int($0) } ?? 100_000,
-            monitorListen: monitorListen.map { $0 == "off" ? nil : MonitorListen(parsing: $0) } ?? .standard)
+            monitorListen: monitorListen.map { $0 == "off" ? nil : MonitorListen(parsing: $0) } ?? .standard,
+            monitorPush: monitorPush.map { $0 == "on" } ?? true, monitorExchange: monitorExchange ?? "provision.monitoring",
+            monitorQueue: monitorQueue ?? "provision.monitoring", monitorSpoolMB: monitorSpool.flatMap { Int($0) } ?? 64)
     }
 }
 
@@ -157,6 +164,10 @@ public enum Syntax {
         !s.isEmpty && s.count <= 64 && allChars(s) { isAlnum($0) || "._-".contains($0) }
     }
     /// Docker's container name rule, bounded: the prefix of `<prefix><component>`.
+    /// An exchange or queue name: AMQP's own characters, none that a shell or a URL would read.
+    public static func isAMQPName(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= 127 && !s.hasPrefix("amq.") && allChars(s) { isAlnum($0) || "._-:".contains($0) }
+    }
     public static func isContainerPrefix(_ s: String) -> Bool {
         !s.isEmpty && s.count <= 32 && isAlnum(s.first!) && allChars(s) { isAlnum($0) || "._-".contains($0) }
     }

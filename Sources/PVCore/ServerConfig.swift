@@ -36,6 +36,14 @@ public struct ServerConfig: Sendable, Equatable {
     public var monitorMaxNames: Int = 100_000
     /// pv_monitor's pull endpoint (`monitor_listen`, default 127.0.0.1:9433; `off`: none).
     public var monitorListen: MonitorListen? = .standard
+    /// Whether pv_monitor publishes each sample to `rabbitmq_uri` (`monitor_push`, default on).
+    public var monitorPush: Bool = true
+    /// The durable exchange and queue pv_monitor publishes to (`monitor_exchange`, `monitor_queue`,
+    /// default `provision.monitoring` both; the routing key is the resource ID).
+    public var monitorExchange: String = "provision.monitoring"
+    public var monitorQueue: String = "provision.monitoring"
+    /// The most the unconfirmed samples may take on disk (`monitor_spool_mb`, default 64).
+    public var monitorSpoolMB: Int = 64
 
     public static let defaultContainerPrefix = "pv-"
     /// The client end of the verification link when the configuration names none (a DHCP-less server).

@@ -53,10 +53,18 @@ public enum MonitorCheck {
                                detail: h.summary(now: f.now) + ", more than \(Int(staleIntervals)) intervals of \(f.interval) s",
                                hint: "pv_monitor no longer counts: systemctl restart pv_monitor.service, and send journalctl -u pv_monitor.service to support")
         }
+        // The push: what waits for the broker, and since when it last confirmed.
+        let spool = h.push.map { p in
+            "; \(p.spoolDepth) sample\(p.spoolDepth == 1 ? "" : "s") waiting for the broker, last confirm "
+                + (p.lastConfirm.map { MonitorHealth.age(f.now - $0) + " ago" } ?? "never")
+                + (p.dropped > 0 ? ", \(p.dropped) dropped (spool full)" : "")
+        } ?? ""
         guard h.problems.isEmpty else {
-            return CheckResult(name: name, status: .warn, detail: h.summary(now: f.now) + ": " + h.problems.joined(separator: "; "),
-                               hint: "the components' contract (README, \"Monitoring data\"): each component's sockets in <root>/run/monitor")
+            let pushOnly = h.problems.allSatisfy { $0.hasPrefix("samples are not") }
+            return CheckResult(name: name, status: .warn, detail: h.summary(now: f.now) + spool + ": " + h.problems.joined(separator: "; "),
+                               hint: pushOnly ? "the broker of rabbitmq_uri (see the rabbitmq check); the samples wait in <root>/spool/monitoring and are sent once it answers"
+                                              : "the components' contract (README, \"Monitoring data\"): each component's sockets in <root>/run/monitor")
         }
-        return CheckResult(name: name, status: .ok, detail: h.summary(now: f.now) + "; DNS, DNS aggregate and DHCP data present")
+        return CheckResult(name: name, status: .ok, detail: h.summary(now: f.now) + spool + "; DNS, DNS aggregate and DHCP data present")
     }
 }

@@ -123,6 +123,9 @@ public struct Heartbeat: Sendable {
         var payload = HeartbeatPayload(resourceID: config.resourceID, hostname: ctx.environment.host.name(),
                                        agentVersion: AgentInfo.version, sequence: sequence, timestamp: ctx.clock.now(),
                                        report: report, system: system, warnings: payloadWarnings)
+        // pv_monitor's health rides along (its last sample, its spool), once it has written one.
+        let monitor = MonitorHealth.read(ctx.environment.root, files: ctx.environment.files)
+        if monitor.running || monitor.lastSampleEnd != nil || monitor.unreadable != nil { payload.monitor = monitor }
         guard send else { return BeatOutcome(payload: payload, url: url, delivery: nil) }
 
         // Saved before sending: a beat that dies mid-send never reuses its number.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import PVCore
+import PVState
 import PVSystem
 
 /// The document one heartbeat sends. Its shape is fixed by
@@ -18,6 +19,8 @@ public struct HeartbeatPayload: Sendable, Equatable {
     public var report: ComponentReport
     public var system: SystemFigures
     public var warnings: [String]
+    /// pv_monitor's health (running, last sample, spool), read from its files; nil: none installed.
+    public var monitor: MonitorHealth? = nil
 
     public var json: JSONValue {
         .object([
@@ -38,6 +41,7 @@ public struct HeartbeatPayload: Sendable, Equatable {
                 ]))
             })),
             ("system", system.json),
+            ("monitor", monitor.map { $0.json(now: timestamp) } ?? .null),
             ("warnings", .array(warnings.map(JSONValue.string))),
         ])
     }

@@ -97,7 +97,7 @@ public enum Steps {
     /// The agent's tree. Root works in it through directory descriptors that never follow a link
     /// (DirectoryHandle): the agent's user owns it, and could otherwise swap a directory for a link
     /// to a root file and have root chown it. (No lib/: the tools are static.)
-    static let agentDirectories = ["etc", "libs", "state", "logs", "data", "config", "run"]
+    static let agentDirectories = ["etc", "libs", "state", "logs", "data", "config", "run", "spool"]
 
     static func createDirs(_ ctx: InstallContext) throws(PVError) -> String {
         let owner: (uid: uid_t, gid: gid_t)? = ctx.isRoot ? getpwnam(ctx.user).map { ($0.pointee.pw_uid, $0.pointee.pw_gid) } : nil

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import PVAMQP
 import PVCore
 import PVState
 import PVSystem
@@ -59,13 +60,26 @@ public struct MonitorRun: Sendable {
         do { history = try MonitorHistory(path: MonitorHistory.path(root)) } catch { history = nil }
         var sequence: UInt64 = history?.lastSequence() ?? 0
         var reported: String? = nil
+        var reportedPush: String? = nil
         var historyProblem: String? = history == nil ? "no history is kept: \(MonitorHistory.path(root)) cannot be opened" : nil
         var previousCPU: CPUSample? = nil
         var zones = ZoneMatcher(zones: [])
-        let host = LiveSystemSource()
+        let system = LiveSystemSource()
+        let delivery = Self.delivery(config, root: root, clock: clock)
+        // A sample spooled but not kept in the history (killed in between) still has its number.
+        if case .success(let d)? = delivery, let spooled = d.newestSpooled { sequence = max(sequence, spooled) }
+        var pushProblem: String? = nil
+        defer { if case .success(let d)? = delivery { d.close() } }
+        let host = Self.hostName()
         _ = reader.takeInterval(now: clock.now())
+        // Intervals on a fixed cadence: the work after each (Knot, Kea, the history, publishing)
+        // does not push the next one later, unless it takes longer than an interval.
+        var deadline = clock.monotonic() + Double(config.monitorInterval)
         while Interruption.signal == nil {
-            let deadline = clock.monotonic() + Double(config.monitorInterval)
+            defer {
+                deadline += Double(config.monitorInterval)
+                if deadline <= clock.monotonic() { deadline = clock.monotonic() + Double(config.monitorInterval) }
+            }
             // The reader counts meanwhile; a signal ends the wait within a fifth of a second.
             while Interruption.signal == nil, case let remaining = deadline - clock.monotonic(), remaining > 0 {
                 clock.sleep(min(remaining, 0.2))
@@ -79,7 +93,7 @@ public struct MonitorRun: Sendable {
             var sample = MonitorSample(resourceID: config.resourceID, sequence: sequence, start: counter.started, end: ended,
                                        dns: counter.sample(ended: ended, top: 100), dnstapConnections: connections,
                                        dnsProblem: connections == 0 ? "no monitoring data from dns: no dnstap sender is connected to \(reader.path)" : nil)
-            let (system, cpu) = SystemFigures.collect(from: host, previousCPU: previousCPU, disks: [("root", "/"), ("install root", root.path)])
+            let (system, cpu) = SystemFigures.collect(from: system, previousCPU: previousCPU, disks: [("root", "/"), ("install root", root.path)])
             sample.system = system
             sample.pull = pull
             previousCPU = cpu ?? previousCPU
@@ -107,6 +121,12 @@ public struct MonitorRun: Sendable {
                 case .failure(let error): sample.dhcpProblem = "no monitoring data from dhcp: \(error.message)"
                 }
             }
+            // Spooled first (durably): a kill after this point loses nothing ProVision would get.
+            if case .success(let delivery)? = delivery {
+                do { try delivery.record(sample, host: host); pushProblem = nil } catch {
+                    pushProblem = "sample #\(sample.sequence) is not spooled: \(error.messageAndCause)"
+                }
+            }
             if let history {
                 do { try history.append(sample); historyProblem = nil } catch {
                     historyProblem = "the history was not written: \(error.messageAndCause)"
@@ -114,6 +134,23 @@ public struct MonitorRun: Sendable {
             }
             if let historyProblem, historyProblem != reported { environment.output.error("warning: \(historyProblem)"); reported = historyProblem }
             sample.historyProblem = historyProblem
+            switch delivery {
+            case .none: sample.push = PushStatus(broker: nil, problem: nil)
+            case .some(.failure(let error)):
+                sample.push = PushStatus(broker: nil, problem: error.message)
+            case .some(.success(let delivery)):
+                // The spool delivered oldest first on the delivery's own queue: this sample too.
+                // Waited for briefly (and at the stop, for the round's own bounds), so that the
+                // sample written says how it went when the broker answers at once.
+                let stopping = Interruption.signal != nil
+                delivery.wake(resourceID: config.resourceID, wait: stopping ? 10 : min(1, Double(config.monitorInterval) / 4))
+                sample.push = delivery.status
+                if let pushProblem { sample.push.problem = pushProblem }
+            }
+            if let problem = sample.push.problem, problem != reportedPush {
+                environment.output.error("warning: \(problem)")
+            }
+            reportedPush = sample.push.problem
             do { try FileIO.writeAtomically(Self.samplePath(root), sample.json.rendered + "\n", mode: 0o644) } catch {
                 environment.output.error("warning: cannot write \(Self.samplePath(root)): \(error.message)")
             }
@@ -121,6 +158,32 @@ public struct MonitorRun: Sendable {
             if let intervals, sequence >= UInt64(intervals) { break }
         }
         withExtendedLifetime(lock) {}
+    }
+}
+
+extension MonitorRun {
+    /// The publisher side, when `monitor_push` is on: the spool under the root and a publisher to
+    /// `rabbitmq_uri` (opened when there is something to deliver). Why not, when it cannot be.
+    static func delivery(_ config: ServerConfig, root: InstallRoot, clock: AgentClock) -> Result<MonitorDelivery, PVError>? {
+        guard config.monitorPush else { return nil }
+        let endpoint: AMQPEndpoint
+        do { endpoint = try AMQPEndpoint.parse(config.rabbitmqURI) } catch {
+            return .failure(PVError(.config, "samples are not published: \(error.detail)"))
+        }
+        let spool: MonitorSpool
+        do { spool = try MonitorSpool(directory: MonitorSpool.directory(root), maxBytes: config.monitorSpoolMB << 20) } catch {
+            return .failure(PVError(.cantCreate, "samples are not published: \(error.messageAndCause)"))
+        }
+        let destination = AMQPDestination(exchange: config.monitorExchange, queue: config.monitorQueue, routingKey: config.resourceID)
+        return .success(MonitorDelivery(spool: spool, broker: endpoint.display, clock: clock) {
+            AMQPPublisher.open(endpoint, destination: destination).map { $0 as any SamplePublishing }
+        })
+    }
+
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

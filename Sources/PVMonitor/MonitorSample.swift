@@ -28,6 +28,8 @@ public struct MonitorSample: Sendable, Equatable {
     public var resourceID: String
     /// Where this sample can be pulled from (`/metrics`), or why it cannot.
     public var pull = PullStatus()
+    /// Where this sample is published to (RabbitMQ), and how that goes.
+    public var push = PushStatus()
     public var sequence: UInt64
     public var start: Double
     public var end: Double
@@ -49,34 +51,37 @@ public struct MonitorSample: Sendable, Equatable {
     public var historyProblem: String?
 
     public var json: JSONValue {
-        .object([
+        let records: JSONValue = .array(dns.records.map { r in
+            .object([("zone", .string(r.zone)), ("name", .string(r.name)), ("type", .string(r.type)),
+                     ("hits", .int(Int(clamping: r.hits))), ("overestimate", .int(Int(clamping: r.overestimate))),
+                     ("rps", .number((r.rps * 1000).rounded() / 1000)),
+                     ("last_access", r.lastAccess.map { .string(RFC3339.format($0)) } ?? .null)])
+        })
+        let drops: JSONValue = .object(dns.drops.sorted { $0.key < $1.key }.map { ($0.key, .int(Int(clamping: $0.value))) })
+        let dnsPart: JSONValue = .object([
+            ("source", .string("dnstap")), ("connections", .int(dnstapConnections)),
+            ("problem", dnsProblem.map(JSONValue.string) ?? .null),
+            ("queries", .int(Int(clamping: dns.queries))), ("responses", .int(Int(clamping: dns.responses))),
+            ("other", .int(Int(clamping: dns.other))), ("distinct_kept", .int(dns.distinctKept)),
+            ("drops", drops), ("records", records),
+        ])
+        let zones: JSONValue = zoneAggregates.map { zones in .object(zones.sorted { $0.key < $1.key }.map { ($0.key, Self.counters($0.value)) }) } ?? .null
+        let aggregate: JSONValue = .object([
+            ("source", .string("knot")), ("problem", dnsAggregateProblem.map(JSONValue.string) ?? .null),
+            ("counters", dnsAggregate.map(Self.counters) ?? .null), ("zones", zones),
+        ])
+        let pullPart: JSONValue = .object([("listen", pull.listen.map(JSONValue.string) ?? .null),
+                                           ("problem", pull.problem.map(JSONValue.string) ?? .null)])
+        let dhcpPart: JSONValue = .object([
+            ("source", .string("kea")), ("problem", dhcpProblem.map(JSONValue.string) ?? .null),
+            ("statistics", dhcp.map(Self.counters) ?? .null),
+        ])
+        return .object([
             ("resource_id", .string(resourceID)), ("sequence", .int(Int(clamping: sequence))),
             ("start", .string(RFC3339.format(start))), ("end", .string(RFC3339.format(end))),
-            ("dns", .object([
-                ("source", .string("dnstap")), ("connections", .int(dnstapConnections)),
-                ("problem", dnsProblem.map(JSONValue.string) ?? .null),
-                ("queries", .int(Int(clamping: dns.queries))), ("responses", .int(Int(clamping: dns.responses))),
-                ("other", .int(Int(clamping: dns.other))), ("distinct_kept", .int(dns.distinctKept)),
-                ("drops", .object(dns.drops.sorted { $0.key < $1.key }.map { ($0.key, .int(Int(clamping: $0.value))) })),
-                ("records", .array(dns.records.map { r in
-                    .object([("zone", .string(r.zone)), ("name", .string(r.name)), ("type", .string(r.type)),
-                             ("hits", .int(Int(clamping: r.hits))), ("overestimate", .int(Int(clamping: r.overestimate))),
-                             ("rps", .number((r.rps * 1000).rounded() / 1000)),
-                             ("last_access", r.lastAccess.map { .string(RFC3339.format($0)) } ?? .null)])
-                })),
-            ])),
-            ("dns_aggregate", .object([
-                ("source", .string("knot")), ("problem", dnsAggregateProblem.map(JSONValue.string) ?? .null),
-                ("counters", dnsAggregate.map(Self.counters) ?? .null),
-                ("zones", zoneAggregates.map { zones in .object(zones.sorted { $0.key < $1.key }.map { ($0.key, Self.counters($0.value)) }) } ?? .null),
-            ])),
-            ("system", system?.json ?? .null),
+            ("dns", dnsPart), ("dns_aggregate", aggregate), ("system", system?.json ?? .null),
             ("history", .object([("problem", historyProblem.map(JSONValue.string) ?? .null)])),
-            ("pull", .object([("listen", pull.listen.map(JSONValue.string) ?? .null), ("problem", pull.problem.map(JSONValue.string) ?? .null)])),
-            ("dhcp", .object([
-                ("source", .string("kea")), ("problem", dhcpProblem.map(JSONValue.string) ?? .null),
-                ("statistics", dhcp.map(Self.counters) ?? .null),
-            ])),
+            ("pull", pullPart), ("push", push.json), ("dhcp", dhcpPart),
         ])
     }
 

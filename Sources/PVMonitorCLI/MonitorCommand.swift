@@ -17,6 +17,8 @@ public struct MonitorCommand: ParsableCommand {
 
             It serves the last sample on monitor_listen (default 127.0.0.1:9433; off for none): /metrics in the Prometheus text format, and /api/v1/rps?name=NAME (that record's hits and RPS in each kept interval, as pv_monitor record answers) as JSON. A port that is taken is a warning in the sample (pull.problem), not a stop: the samples go on.
 
+            With monitor_push on (the default) each sample is also published to the broker of rabbitmq_uri: a persistent JSON message (Bundle/monitoring.schema.json) to the durable exchange monitor_exchange and queue monitor_queue (default provision.monitoring, routing key: resource_id), with publisher confirms. A sample is first written durably to <root>/spool/monitoring and removed only once the broker confirms it; while the broker is away (or refuses the login, or never answers) the samples wait there, at most monitor_spool_mb (default 64; the oldest dropped and counted when full), and are replayed oldest first once it is back. Delivery is at least once: the sequence lets the consumer drop a duplicate.
+
             pv_monitor show prints the last sample; --json prints it as it is kept. pv_monitor top shows the records by RPS, redrawn at each new interval until Ctrl-C (--once: one table). pv_monitor record NAME searches the kept history (the last 24 h, <root>/state/monitor/history.sqlite3) for that record: its hits and RPS in each interval it was among the top records.
             """,
         subcommands: [Run.self, Show.self, Top.self, Record.self])

@@ -56,11 +56,19 @@ enum MonitorView {
                 var connections: Int; var problem: String?; var queries: Int; var other: Int
                 var drops: [String: Int]; var records: [Record]
             }
-            var start: String; var end: String; var dns: DNS
+            struct Push: Decodable {
+                var broker: String?; var problem: String?; var last_confirm: String?; var spool_depth: Int; var dropped: Int
+            }
+            var start: String; var end: String; var dns: DNS; var push: Push?
         }
         guard let s = try? JSONDecoder().decode(Sample.self, from: Data(json.utf8)) else { return "the sample does not parse" }
         var lines = ["interval \(s.start) .. \(s.end): \(s.dns.queries) queries, \(s.dns.connections) dnstap sender(s)"]
         if let problem = s.dns.problem { lines.append(problem) }
+        if let push = s.push, let broker = push.broker {
+            lines.append("published to \(broker): last confirm \(push.last_confirm ?? "never"), \(push.spool_depth) waiting in the spool"
+                         + (push.dropped > 0 ? ", \(push.dropped) dropped (spool full)" : ""))
+        }
+        if let problem = s.push?.problem { lines.append(problem) }
         lines.append("HITS      RPS      TYPE    NAME (ZONE)")
         for r in s.dns.records {
             lines.append([String(r.hits).padding(toLength: 9, withPad: " ", startingAt: 0),

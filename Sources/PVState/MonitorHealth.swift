@@ -21,6 +21,19 @@ public struct MonitorHealth: Sendable, Equatable {
     public var problems: [String]
     /// The last sample's file, which does not parse: said instead of guessing.
     public var unreadable: String?
+    /// Publishing to the broker, as the last sample says (nil: not published).
+    public var push: Push?
+
+    public struct Push: Sendable, Equatable {
+        public var spoolDepth: Int
+        public var lastConfirm: Double?
+        public var dropped: Int
+        public init(spoolDepth: Int, lastConfirm: Double?, dropped: Int) {
+            self.spoolDepth = spoolDepth
+            self.lastConfirm = lastConfirm
+            self.dropped = dropped
+        }
+    }
 
     public var running: Bool { pid != nil }
 
@@ -49,6 +62,10 @@ public struct MonitorHealth: Sendable, Equatable {
             var dhcp: Part
             var pull: Part?
             var history: Part?
+            var push: PushPart?
+        }
+        struct PushPart: Decodable {
+            var broker: String?; var problem: String?; var last_confirm: String?; var spool_depth: Int?; var dropped: Int?
         }
         guard let sample = try? JSONDecoder().decode(Sample.self, from: Data(text.utf8)), let end = RFC3339.parse(sample.end) else {
             health.unreadable = "\(samplePath(root)) does not parse as a pv_monitor sample"
@@ -56,7 +73,11 @@ public struct MonitorHealth: Sendable, Equatable {
         }
         health.lastSampleEnd = end
         health.sequence = sample.sequence
-        health.problems = [sample.dns.problem, sample.dns_aggregate.problem, sample.dhcp.problem, sample.pull?.problem, sample.history?.problem].compactMap { $0 }
+        if let push = sample.push, push.broker != nil {
+            health.push = Push(spoolDepth: push.spool_depth ?? 0, lastConfirm: push.last_confirm.flatMap(RFC3339.parse), dropped: push.dropped ?? 0)
+        }
+        health.problems = [sample.dns.problem, sample.dns_aggregate.problem, sample.dhcp.problem, sample.pull?.problem, sample.history?.problem,
+                           sample.push?.problem].compactMap { $0 }
         return health
     }
 
@@ -99,10 +120,13 @@ extension MonitorHealth {
                  ("last_sample_age_seconds", lastSampleEnd.map { .number(((now - $0) * 10).rounded() / 10) } ?? .null),
                  ("sequence", sequence.map { .int($0) } ?? .null),
                  ("problems", .array(problems.map(JSONValue.string))),
-                 ("unreadable", unreadable.map(JSONValue.string) ?? .null)])
+                 ("unreadable", unreadable.map(JSONValue.string) ?? .null),
+                 ("push", push.map { p in .object([("spool_depth", .int(p.spoolDepth)),
+                                                   ("last_confirm", p.lastConfirm.map { .string(RFC3339.format($0)) } ?? .null),
+                                                   ("dropped_samples", .int(p.dropped))]) } ?? .null)])
     }
 
-    static func age(_ seconds: Double) -> String {
+    public static func age(_ seconds: Double) -> String {
         let s = max(0, Int(seconds.rounded()))
         return s < 120 ? "\(s) s" : s < 7200 ? "\(s / 60) min" : "\(s / 3600) h"
     }

@@ -14,8 +14,8 @@ import Testing
         "pv_diagnostics": ["curl", "ldns", "archive", "crypto", "rabbitmq"],
         "pv_uninstall": ["archive", "crypto"],
         // curl through FoundationNetworking, which FlyingFox (its /metrics server) links for a proxy
-        // handler pv_monitor does not use; sqlite3 for its history.
-        "pv_monitor": ["ldns", "crypto", "knot", "curl", "sqlite3"],
+        // handler pv_monitor does not use; sqlite3 for its history; rabbitmq to publish its samples.
+        "pv_monitor": ["ldns", "crypto", "knot", "curl", "sqlite3", "rabbitmq"],
     ]
 
     @Test(arguments: expected.keys.sorted())

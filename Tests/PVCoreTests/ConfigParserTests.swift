@@ -246,6 +246,25 @@ func replacing(_ key: String, with line: String?) -> String {
         }
     }
 
+    /// Publishing to the broker is on by default, to durable names that say what they carry, with a
+    /// 64 MB spool; each can be set, and a bad value is named with what is expected.
+    @Test func thePushHasSafeDefaultsAndNamesItsBadValues() throws {
+        let c = try ConfigParser.parse(validConfig, file: "f")
+        #expect(c.monitorPush && c.monitorExchange == "provision.monitoring" && c.monitorQueue == "provision.monitoring" && c.monitorSpoolMB == 64)
+        let set = try ConfigParser.parse(validConfig + "monitor_push = off\nmonitor_exchange = pv.x\nmonitor_queue = pv:q-1\nmonitor_spool_mb = 8\n", file: "f")
+        #expect(!set.monitorPush && set.monitorExchange == "pv.x" && set.monitorQueue == "pv:q-1" && set.monitorSpoolMB == 8)
+        for (key, bad, expected) in [("monitor_push", "yes", "on or off"), ("monitor_spool_mb", "0", "megabytes"),
+                                     ("monitor_spool_mb", "5000", "megabytes"), ("monitor_queue", "a b", "AMQP name"),
+                                     ("monitor_exchange", "amq.direct", "AMQP name"), ("monitor_queue", String(repeating: "q", count: 128), "AMQP name")] {
+            do {
+                _ = try ConfigParser.parse(validConfig + "\(key) = \(bad)\n", file: "f")
+                Issue.record("accepted \(key) = \(bad)")
+            } catch {
+                #expect(error.key == key && error.description.contains(expected), "\(error.description)")
+            }
+        }
+    }
+
     @Test func ipv6AndTCPDockerHost() throws {
         let text = replacing("dns_verify_server", with: "dns_verify_server = ::1")
             .replacingOccurrences("docker_host = unix:///var/run/docker.sock", "docker_host = tcp://10.0.0.1:2375")

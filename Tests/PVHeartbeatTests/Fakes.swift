@@ -105,9 +105,11 @@ func testConfig(url: String = "https://provision.example.com/", token: String = 
 }
 
 func context(transport: FakeTransport, store: FakeHeartbeatStateStore, report: ComponentReport = runningReport(),
-             system: FakeSystem = FakeSystem(), hostName: String = "dns-01") -> HeartbeatContext {
+             system: FakeSystem = FakeSystem(), hostName: String = "dns-01", files: FakeFileSystem = FakeFileSystem()) -> HeartbeatContext {
     let clock = transport.clock
     var environment = AgentEnvironment.failing(root: InstallRoot(path: "/unit/heartbeat"))
+    // pv_monitor's files (its last sample), none unless a test says so.
+    environment.files = files
     environment.clock = AgentClock(now: { 1_795_000_000.25 }, monotonic: { clock.now }, sleep: { clock.advance($0) })
     environment.http = transport
     environment.host.name = { hostName }

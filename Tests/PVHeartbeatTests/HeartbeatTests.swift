@@ -42,6 +42,34 @@ import PVTestSupport
         #expect((sys["disks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["root", "docker"])
     }
 
+    /// pv_monitor's health rides along: its last sample and the spool of samples the broker has not
+    /// confirmed (what ProVision needs to see that monitoring data is late); null without a sample.
+    @Test func theBeatCarriesTheMonitorsHealthAndSpool() throws {
+        let clock = FakeClock()
+        var files = FakeFileSystem()
+        files.texts["/unit/heartbeat/state/monitor/last.json"] = """
+            {"sequence": 7, "end": "2026-11-18T11:06:30.000Z", "dns": {"problem": null}, "dns_aggregate": {"problem": null},
+             "dhcp": {"problem": null}, "push": {"broker": "amqp://u@h:5672/%2F", "problem": "samples are not delivered to amqp://u@h:5672/%2F: nothing accepts connections on h:5672",
+             "last_confirm": "2026-11-18T11:05:00.000Z", "spool_depth": 9, "dropped": 0}}
+            """
+        let transport = FakeTransport([.status(200, "OK", seconds: 0.003)], clock: clock)
+        let outcome = Heartbeat(config: testConfig()).beat(context(transport: transport, store: FakeHeartbeatStateStore(nil), files: files))
+        let sent = try #require(transport.requests.first?.body)
+        let body = try #require(JSONSerialization.jsonObject(with: Data(sent)) as? [String: Any])
+        let monitor = try #require(body["monitor"] as? [String: Any], "\(outcome.payload.json.rendered)")
+        #expect(monitor["sequence"] as? Int == 7 && monitor["last_sample"] as? String == "2026-11-18T11:06:30.000Z")
+        #expect(monitor["last_sample_age_seconds"] as? Double == 10.3)
+        let push = try #require(monitor["push"] as? [String: Any])
+        #expect(push["spool_depth"] as? Int == 9 && push["last_confirm"] as? String == "2026-11-18T11:05:00.000Z")
+        #expect((monitor["problems"] as? [String])?.first?.contains("nothing accepts connections") == true)
+        // No sample: null, not a made-up healthy monitor.
+        let none = FakeTransport([.status(200, "OK", seconds: 0.003)], clock: clock)
+        _ = Heartbeat(config: testConfig()).beat(context(transport: none, store: FakeHeartbeatStateStore(nil)))
+        let bareBody = try #require(none.requests.first?.body)
+        let bare = try #require(JSONSerialization.jsonObject(with: Data(bareBody)) as? [String: Any])
+        #expect(bare["monitor"] is NSNull)
+    }
+
     @Test func theLastResultIsRecordedForDiagnostics() throws {
         let clock = FakeClock()
         let store = FakeHeartbeatStateStore(HeartbeatState(sequence: 7))
@@ -253,7 +281,7 @@ import PVTestSupport
         let o = outcome([.status(200, "OK", seconds: 0)])
         guard case .object(let pairs) = o.payload.json else { Issue.record("not an object"); return }
         #expect(pairs.map(\.0) == ["schema_version", "resource_id", "hostname", "agent_version", "sequence", "timestamp", "state",
-                                    "enabled_components", "docker", "components", "system", "warnings"])
+                                    "enabled_components", "docker", "components", "system", "monitor", "warnings"])
         #expect(o.payload.json.rendered.contains(#""enabled_components":["dns","dhcp","monitoring"]"#))
         #expect(o.payload.json.rendered.contains(#""components":{"dns":{"state":"running","version":"1.1.0","container":"pv-dns","source":"docker"},"dhcp":{"state":"stopped","version":"1.0.0","container":"pv-dhcp","source":"docker"},"monitoring":{"state":"absent","version":null,"container":null,"source":"docker"}}"#))
     }
