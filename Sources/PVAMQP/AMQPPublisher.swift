@@ -46,17 +46,12 @@ public final class AMQPPublisher {
             let e = AMQPLogin.replyFailure(amqp_get_rpc_reply(state), phase: .channel, endpoint: endpoint, target: connection.target)
             return AMQPError(e.kind, phase: .channel, "\(what): \(e.detail)")
         }
-        guard amqp_confirm_select(state, 1) != nil else { return .failure(failed("publisher confirms refused")) }
-        guard amqp_exchange_declare(state, 1, amqp_cstring_bytes(destination.exchange), amqp_cstring_bytes("direct"),
-                                    0, 1, 0, 0, amqp_empty_table) != nil else {
-            return .failure(failed("cannot declare the exchange '\(destination.exchange)'"))
-        }
-        guard amqp_queue_declare(state, 1, amqp_cstring_bytes(destination.queue), 0, 1, 0, 0, amqp_empty_table) != nil else {
-            return .failure(failed("cannot declare the queue '\(destination.queue)'"))
-        }
-        guard amqp_queue_bind(state, 1, amqp_cstring_bytes(destination.queue), amqp_cstring_bytes(destination.exchange),
-                              amqp_cstring_bytes(destination.routingKey), amqp_empty_table) != nil else {
-            return .failure(failed("cannot bind the queue '\(destination.queue)' to '\(destination.exchange)'"))
+        switch pv_amqp_declare_publisher(state, 1, destination.exchange, destination.queue, destination.routingKey) {
+        case 0: break
+        case 1: return .failure(failed("publisher confirms refused"))
+        case 2: return .failure(failed("cannot declare the exchange '\(destination.exchange)'"))
+        case 3: return .failure(failed("cannot declare the queue '\(destination.queue)'"))
+        default: return .failure(failed("cannot bind the queue '\(destination.queue)' to '\(destination.exchange)'"))
         }
         return .success(AMQPPublisher(connection: connection, destination: destination))
     }

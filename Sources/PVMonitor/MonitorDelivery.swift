@@ -39,6 +39,8 @@ public final class MonitorDelivery: @unchecked Sendable {
     let reported = Mutex(Reported())
     let queue = DispatchQueue(label: "pv_monitor.delivery")
     let rounds = DispatchSemaphore(value: 0)
+    struct Tickets { var issued: UInt64 = 0; var done: UInt64 = 0 }
+    let tickets = Mutex(Tickets())
 
     public init(spool: MonitorSpool, broker: String, clock: AgentClock, batchSize: Int = 200, confirmTimeout: Double = 5,
                 jitter: @escaping () -> Double = { Double.random(in: 0.8...1.2) },
@@ -67,11 +69,17 @@ public final class MonitorDelivery: @unchecked Sendable {
     /// Delivers on the delivery queue, and waits up to `wait` seconds for that round (so that the
     /// sample about to be written says how it went when the broker answers at once).
     public func wake(resourceID: String, wait: Double) {
+        // Each wake has a ticket: the wait is for this round, not a signal an earlier one left.
+        let ticket = tickets.withLock { t -> UInt64 in t.issued += 1; return t.issued }
         queue.async { [self] in
             round(resourceID: resourceID)
+            tickets.withLock { $0.done = max($0.done, ticket) }
             rounds.signal()
         }
-        _ = rounds.wait(timeout: .now() + wait)
+        let deadline = DispatchTime.now() + wait
+        while tickets.withLock({ $0.done }) < ticket {
+            if rounds.wait(timeout: deadline) == .timedOut { break }
+        }
     }
 
     /// One round on the queue: now, or once the wait after the last failure is over.

@@ -67,7 +67,11 @@ public struct MonitorRun: Sendable {
         let system = LiveSystemSource()
         let delivery = Self.delivery(config, root: root, clock: clock)
         // A sample spooled but not kept in the history (killed in between) still has its number.
-        if case .success(let d)? = delivery, let spooled = d.newestSpooled { sequence = max(sequence, spooled) }
+        if case .success(let d)? = delivery, let spooled = d.newestSpooled {
+            sequence = max(sequence, spooled)
+            // What an earlier run left goes out now, not after the first interval.
+            d.wake(resourceID: config.resourceID, wait: 0)
+        }
         var pushProblem: String? = nil
         defer { if case .success(let d)? = delivery { d.close() } }
         let host = Self.hostName()

@@ -73,7 +73,8 @@ extension LabIntegration {
 
         func names() -> (queue: String, exchange: String) {
             let tag = UUID().uuidString.prefix(8).lowercased()
-            return ("pvit.monitoring.\(tag)", "pvit.monitoring.\(tag)")
+            // Different names: each must reach the broker as itself (a dangling C string once sent one for the other).
+            return ("pvit.queue.\(tag)", "pvit.exchange.\(tag)")
         }
 
         @Test func everySampleArrivesInOrderAndValidates() throws {
@@ -153,9 +154,42 @@ extension LabIntegration {
             second.stop()
             let last = lastSample(root)?["sequence"] as? Int ?? 0
             #expect(last > killedAt, "the sequence goes on: \(killedAt) -> \(last); \(String(describing: back?["push"]))")
+            #expect((back?["push"] as? [String: Any])?["spool_depth"] as? Int == 0, "the spool replayed: \(String(describing: back?["push"]))")
             let got = try consume(base, queue: queue, count: last, deleteExchange: exchange)
             #expect(got.sequences.sorted() == Array(1...max(1, last)), "sequences at the consumer: \(got.sequences), last \(last), killed at \(killedAt)")
             #expect(got.sequences == got.sequences.sorted(), "oldest first: \(got.sequences)")
+            #expect(got.invalid.isEmpty, "\(got.invalid)")
+        }
+
+        /// The broker's connection cut right after a replay, while samples are published (a broker
+        /// killed under its client): what was confirmed is gone from the spool, the rest is sent
+        /// again on the next connection; the consumer gets every sequence (duplicates dropped by it).
+        @Test func aConnectionCutWhilePublishingLosesNothing() throws {
+            let (queue, exchange) = names()
+            let base = try labURI()
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pvit-gate-\(UUID().uuidString.prefix(8))").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let gate = try Gate(dir)
+            let root = try Lab.scratchRoot("push-cut", overriding: ["monitor_interval": "1", "monitor_listen": "off", "monitor_queue": queue,
+                                                                    "monitor_exchange": exchange, "rabbitmq_uri": uri(base, port: gate.port)])
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let monitor = try Server("pv_monitor", Lab.binDir + "/pv_monitor", ["run", "--root", root])
+            defer { monitor.stop() }
+            waitForSample(root) { ($0["push"] as? [String: Any])?["last_confirm"] is String }
+            try gate.set("closed")
+            waitForSample(root) { (($0["push"] as? [String: Any])?["spool_depth"] as? Int ?? 0) >= 8 }
+            // Open, and cut again while the replay runs; then open for good.
+            try gate.set("open")
+            usleep(1_200_000)
+            try gate.set("closed")
+            usleep(1_500_000)
+            try gate.set("open")
+            waitForSample(root, timeout: 90) { (($0["push"] as? [String: Any])?["spool_depth"] as? Int) == 0 && ($0["push"] as? [String: Any])?["problem"] is NSNull }
+            monitor.stop()
+            let last = lastSample(root)?["sequence"] as? Int ?? 0
+            let got = try consume(base, queue: queue, count: last, deleteExchange: exchange)
+            #expect(got.sequences.sorted() == Array(1...max(1, last)), "sequences at the consumer: \(got.sequences), last \(last)")
             #expect(got.invalid.isEmpty, "\(got.invalid)")
         }
 
