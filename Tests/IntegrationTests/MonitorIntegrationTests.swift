@@ -10,20 +10,18 @@ extension LabIntegration {
             #expect(r.status == 0, "\(r.output)")
         }
 
-        /// The samples written while waiting, by sequence: each interval counted once.
+        /// The samples' records written while waiting, by sequence: each interval counted once.
         func collect(_ root: String, until done: ([Int: [[String: Any]]]) -> Bool, timeout: Double = 15) throws -> [Int: [[String: Any]]] {
-            var samples: [Int: [[String: Any]]] = [:]
-            let deadline = Date().addingTimeInterval(timeout)
-            while Date() < deadline {
-                if let data = FileManager.default.contents(atPath: root + "/state/monitor/last.json"),
-                   let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                   let sequence = doc["sequence"] as? Int, let dns = doc["dns"] as? [String: Any] {
-                    samples[sequence] = dns["records"] as? [[String: Any]] ?? []
-                    if done(samples) { break }
-                }
-                usleep(200_000)
-            }
-            return samples
+            func records(_ samples: [Int: [String: Any]]) -> [Int: [[String: Any]]] { samples.mapValues { $0["records"] as? [[String: Any]] ?? [] } }
+            return records(dnsSamples(root, timeout: timeout) { done(records($0)) })
+        }
+
+        /// The last sample's sequence and `dns` part, when there is one that parses.
+        func lastDNS(_ root: String) -> (sequence: Int, dns: [String: Any])? {
+            guard let data = FileManager.default.contents(atPath: root + "/state/monitor/last.json"),
+                  let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let sequence = doc["sequence"] as? Int, let dns = doc["dns"] as? [String: Any] else { return nil }
+            return (sequence, dns)
         }
 
         /// Each interval's `dns` part as written while waiting, by sequence (each interval once).
@@ -31,10 +29,8 @@ extension LabIntegration {
             var samples: [Int: [String: Any]] = [:]
             let deadline = Date().addingTimeInterval(timeout)
             while Date() < deadline {
-                if let data = FileManager.default.contents(atPath: root + "/state/monitor/last.json"),
-                   let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                   let sequence = doc["sequence"] as? Int, let dns = doc["dns"] as? [String: Any] {
-                    samples[sequence] = dns
+                if let last = lastDNS(root) {
+                    samples[last.sequence] = last.dns
                     if done(samples) { break }
                 }
                 usleep(100_000)
@@ -69,11 +65,7 @@ extension LabIntegration {
             var samples: [Int: [String: Any]] = [:]
             let deadline = Date().addingTimeInterval(timeout)
             while Date() < deadline {
-                if let data = FileManager.default.contents(atPath: root + "/state/monitor/last.json"),
-                   let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                   let sequence = doc["sequence"] as? Int, let dns = doc["dns"] as? [String: Any] {
-                    samples[sequence] = dns
-                }
+                if let last = lastDNS(root) { samples[last.sequence] = last.dns }
                 if !process.isRunning && done(samples) { break }
                 usleep(50_000)
             }

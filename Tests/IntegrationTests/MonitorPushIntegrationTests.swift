@@ -58,9 +58,13 @@ extension LabIntegration {
         /// A gate in front of the lab's broker (Tests/Fixtures/tcp_gate.py), driven by its control file.
         final class Gate {
             let server: Server
+            let dir: String
             let control: String
             let port: UInt16
-            init(_ dir: String) throws {
+            /// Its control file in a directory of its own, removed with the gate.
+            init() throws {
+                dir = FileManager.default.temporaryDirectory.appendingPathComponent("pvit-gate-\(UUID().uuidString.prefix(8))").path
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                 control = dir + "/gate"
                 try "open".write(toFile: control, atomically: true, encoding: .utf8)
                 server = try Server("tcp_gate", "/usr/bin/python3", ["-u", Lab.repo.path + "/Tests/Fixtures/tcp_gate.py", "5672", control])
@@ -68,7 +72,16 @@ extension LabIntegration {
                 port = UInt16(server.lastLine.split(separator: " ").last ?? "") ?? 0
             }
             func set(_ mode: String) throws { try mode.write(toFile: control, atomically: true, encoding: .utf8) }
-            deinit { server.stop() }
+            deinit {
+                server.stop()
+                try? FileManager.default.removeItem(atPath: dir)
+            }
+        }
+
+        /// A scratch root whose pv_monitor samples every second and publishes to `uri`, into the test's own queue and exchange.
+        func pushRoot(_ name: String, queue: String, exchange: String, uri: String) throws -> String {
+            try Lab.scratchRoot(name, overriding: ["monitor_interval": "1", "monitor_listen": "off", "monitor_queue": queue,
+                                                   "monitor_exchange": exchange, "rabbitmq_uri": uri])
         }
 
         func names() -> (queue: String, exchange: String) {
@@ -97,12 +110,8 @@ extension LabIntegration {
         @Test func samplesWaitWhileTheBrokerIsAwayThenAllArriveInOrder() throws {
             let (queue, exchange) = names()
             let base = try labURI()
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pvit-gate-\(UUID().uuidString.prefix(8))").path
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: dir) }
-            let gate = try Gate(dir)
-            let root = try Lab.scratchRoot("push-away", overriding: ["monitor_interval": "1", "monitor_listen": "off", "monitor_queue": queue,
-                                                                     "monitor_exchange": exchange, "rabbitmq_uri": uri(base, port: gate.port)])
+            let gate = try Gate()
+            let root = try pushRoot("push-away", queue: queue, exchange: exchange, uri: uri(base, port: gate.port))
             defer { try? FileManager.default.removeItem(atPath: root) }
             let monitor = try Server("pv_monitor", Lab.binDir + "/pv_monitor", ["run", "--root", root])
             defer { monitor.stop() }
@@ -131,12 +140,8 @@ extension LabIntegration {
         @Test func samplesSpooledWhenPVMonitorIsKilledArriveAfterItsRestart() throws {
             let (queue, exchange) = names()
             let base = try labURI()
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pvit-gate-\(UUID().uuidString.prefix(8))").path
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: dir) }
-            let gate = try Gate(dir)
-            let root = try Lab.scratchRoot("push-kill", overriding: ["monitor_interval": "1", "monitor_listen": "off", "monitor_queue": queue,
-                                                                     "monitor_exchange": exchange, "rabbitmq_uri": uri(base, port: gate.port)])
+            let gate = try Gate()
+            let root = try pushRoot("push-kill", queue: queue, exchange: exchange, uri: uri(base, port: gate.port))
             defer { try? FileManager.default.removeItem(atPath: root) }
             let first = try Server("pv_monitor", Lab.binDir + "/pv_monitor", ["run", "--root", root])
             waitForSample(root) { ($0["push"] as? [String: Any])?["last_confirm"] is String }
@@ -167,12 +172,8 @@ extension LabIntegration {
         @Test func aConnectionCutWhilePublishingLosesNothing() throws {
             let (queue, exchange) = names()
             let base = try labURI()
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pvit-gate-\(UUID().uuidString.prefix(8))").path
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: dir) }
-            let gate = try Gate(dir)
-            let root = try Lab.scratchRoot("push-cut", overriding: ["monitor_interval": "1", "monitor_listen": "off", "monitor_queue": queue,
-                                                                    "monitor_exchange": exchange, "rabbitmq_uri": uri(base, port: gate.port)])
+            let gate = try Gate()
+            let root = try pushRoot("push-cut", queue: queue, exchange: exchange, uri: uri(base, port: gate.port))
             defer { try? FileManager.default.removeItem(atPath: root) }
             let monitor = try Server("pv_monitor", Lab.binDir + "/pv_monitor", ["run", "--root", root])
             defer { monitor.stop() }
@@ -203,8 +204,7 @@ extension LabIntegration {
             let base = try labURI()
             let secret = try password(base)
             let wrong = base.replacingOccurrences(of: secret + "@", with: "not-the-password@")
-            let root = try Lab.scratchRoot("push-password", overriding: ["monitor_interval": "1", "monitor_listen": "off", "monitor_queue": queue,
-                                                                         "monitor_exchange": exchange, "rabbitmq_uri": wrong])
+            let root = try pushRoot("push-password", queue: queue, exchange: exchange, uri: wrong)
             defer { try? FileManager.default.removeItem(atPath: root) }
             let monitor = try Server("pv_monitor", Lab.binDir + "/pv_monitor", ["run", "--root", root])
             defer { monitor.stop() }
@@ -219,13 +219,9 @@ extension LabIntegration {
         @Test func aBrokerThatNeverSpeaksIsCutAtItsBoundAndTheSamplesGoOn() throws {
             let (queue, exchange) = names()
             let base = try labURI()
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pvit-gate-\(UUID().uuidString.prefix(8))").path
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: dir) }
-            let gate = try Gate(dir)
+            let gate = try Gate()
             try gate.set("silent")
-            let root = try Lab.scratchRoot("push-silent", overriding: ["monitor_interval": "1", "monitor_listen": "off", "monitor_queue": queue,
-                                                                       "monitor_exchange": exchange, "rabbitmq_uri": uri(base, port: gate.port)])
+            let root = try pushRoot("push-silent", queue: queue, exchange: exchange, uri: uri(base, port: gate.port))
             defer { try? FileManager.default.removeItem(atPath: root) }
             let started = Date()
             let monitor = try Server("pv_monitor", Lab.binDir + "/pv_monitor", ["run", "--root", root])
