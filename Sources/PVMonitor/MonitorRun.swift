@@ -74,7 +74,7 @@ public struct MonitorRun: Sendable {
         }
         var pushProblem: String? = nil
         defer { if case .success(let d)? = delivery { d.close() } }
-        let host = Self.hostName()
+        let host = environment.host.name()
         _ = reader.takeInterval(now: clock.now())
         // Intervals on a fixed cadence: the work after each (Knot, Kea, the history, publishing)
         // does not push the next one later, unless it takes longer than an interval.
@@ -182,12 +182,6 @@ extension MonitorRun {
         return .success(MonitorDelivery(spool: spool, broker: endpoint.display, clock: clock) {
             AMQPPublisher.open(endpoint, destination: destination).map { $0 as any SamplePublishing }
         })
-    }
-
-    static func hostName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 
