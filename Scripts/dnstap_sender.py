@@ -3,10 +3,11 @@
 START, data frames, STOP, FINISH), for benchmarks that need a stream no DNS server drops from:
 each frame an AUTH_QUERY for type A, encoded here (protobuf fields written by hand).
 
-    dnstap_sender.py SOCKET COUNT NAMES RATE
+    dnstap_sender.py SOCKET COUNT NAMES RATE [FILLER]
 
 NAMES: how many distinct names (name-N.pvverify.test., cycled); RATE: frames per second, paced in
-10 ms steps, or 0 for as fast as the reader takes them. Prints one JSON line once the reader has
+10 ms steps, or 0 for as fast as the reader takes them; FILLER: 0-3 labels of 60 characters put
+before pvverify.test. (long names make large samples). Prints one JSON line once the reader has
 answered STOP with FINISH (it has read every frame): {"sent": n, "seconds": s}.
 """
 import json
@@ -16,6 +17,7 @@ import sys
 import time
 
 path, count, names, rate = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+filler = "".join("%s." % (c * 60) for c in "xyz"[:int(sys.argv[5]) if len(sys.argv) > 5 else 0])
 CONTENT_TYPE = b"protobuf:dnstap.Dnstap"
 ACCEPT, START, STOP, READY, FINISH = 1, 2, 3, 4, 5
 
@@ -70,7 +72,7 @@ def read_control(s, want):
 
 
 now = time.time()
-frames = [frame("name-%d.pvverify.test." % i, now) for i in range(min(names, count))]
+frames = [frame("name-%d.%spvverify.test." % (i, filler), now) for i in range(min(names, count))]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(path)
 s.sendall(control(READY))

@@ -5,6 +5,7 @@
 #include <amqp_tcp_socket.h>
 #include <amqp_ssl_socket.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 // Before rabbitmq-c initialises OpenSSL: never read an openssl.cnf (see CCurl's shim). 1 on success.
 static inline int pv_amqp_openssl_init_without_config(void) { return OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL); }
 
@@ -98,3 +99,17 @@ static inline int pv_amqp_publish_persistent(amqp_connection_state_t state, amqp
 }
 
 #endif
+
+/* The broker's name checked by OpenSSL inside the chain verification (the verify result then says
+   "hostname mismatch"): an IP address against the certificate's IP addresses, a host name against
+   its DNS names, no partial wildcards. rabbitmq-c 0.11's own check compares DNS names only, so a
+   broker addressed by IP (an IP SAN) never verified with it. rabbitmq-c makes an SSL_CTX per socket;
+   the handshake's SSL inherits these parameters. 1 when set. */
+static inline int pv_amqp_ssl_expect_peer(amqp_socket_t *socket, const char *host) {
+    SSL_CTX *ctx = (SSL_CTX *)amqp_ssl_socket_get_context(socket);
+    if (ctx == NULL) return 0;
+    X509_VERIFY_PARAM *param = SSL_CTX_get0_param(ctx);
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    if (X509_VERIFY_PARAM_set1_ip_asc(param, host) == 1) return 1;
+    return X509_VERIFY_PARAM_set1_host(param, host, 0) == 1;
+}

@@ -45,9 +45,13 @@ public final class AMQPConnection {
             socket = amqp_ssl_socket_new(state)
             if let socket {
                 amqp_ssl_socket_set_verify_peer(socket, 1)
-                amqp_ssl_socket_set_verify_hostname(socket, 1)
+                // The name is checked by OpenSSL in the chain verification (IP addresses too), not by rabbitmq-c.
+                amqp_ssl_socket_set_verify_hostname(socket, 0)
+                guard pv_amqp_ssl_expect_peer(socket, endpoint.host) == 1 else {
+                    return .failure(AMQPError(.tlsFailed, phase: .connect, "cannot set the broker's name \(endpoint.host) for TLS verification"))
+                }
                 guard let bundle = trustStore.caFile(configured: caFile) else {
-                    return .failure(AMQPError(.tlsFailed, phase: .connect, "\(trustStore.notFoundMessage); \(TrustStore.notFoundHint)"))
+                    return .failure(AMQPError(.tlsFailed, phase: .connect, "\(trustStore.notFoundMessage); \(TrustStore.notFoundHint(setting: "rabbitmq_ca_file"))"))
                 }
                 if amqp_ssl_socket_set_cacert(socket, bundle) != Int32(AMQP_STATUS_OK.rawValue) {
                     return .failure(AMQPError(.tlsFailed, phase: .connect, "cannot load CA certificates from \(bundle)"))

@@ -77,8 +77,11 @@ public struct AMQPLogin: Sendable {
             return AMQPError(.timedOut, phase: .connect, "no TCP connection to \(target) within \(format(timeout)) s")
         case Int32(AMQP_STATUS_HOSTNAME_RESOLUTION_FAILED.rawValue):
             return AMQPError(.resolveFailed, phase: .connect, "cannot resolve the host of \(target)")
-        case Int32(AMQP_STATUS_SSL_ERROR.rawValue), Int32(AMQP_STATUS_SSL_CONNECTION_FAILED.rawValue),
-             Int32(AMQP_STATUS_SSL_PEER_VERIFY_FAILED.rawValue), Int32(AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED.rawValue):
+        case Int32(AMQP_STATUS_SSL_PEER_VERIFY_FAILED.rawValue), Int32(AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED.rawValue):
+            // rabbitmq-c does not say which check failed; OpenSSL checks the chain, the dates and the name together.
+            return AMQPError(.tlsFailed, phase: .connect,
+                             "TLS with \(target): the broker's certificate did not verify (not signed by a trusted CA, expired, or not issued for the name in rabbitmq_uri)")
+        case Int32(AMQP_STATUS_SSL_ERROR.rawValue), Int32(AMQP_STATUS_SSL_CONNECTION_FAILED.rawValue):
             return AMQPError(.tlsFailed, phase: .connect, "TLS with \(target): \(AMQPError.libraryMessage(status))")
         default:
             switch code {

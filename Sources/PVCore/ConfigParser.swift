@@ -35,7 +35,7 @@ public enum ConfigParser {
         ("image_dns", .dns), ("image_dhcp", .dhcp), ("image_monitoring", .monitoring), ("dhcp_verify_interface", .dhcp),
     ]
     static let optional: [String] = ["dns_listen", "dhcp_server_interface", "management_ca_file", "container_prefix", "components",
-                                     "registry_username", "registry_password", "registry_ca_file", "monitor_interval", "monitor_max_names", "monitor_listen",
+                                     "registry_username", "registry_password", "registry_ca_file", "rabbitmq_ca_file", "monitor_interval", "monitor_max_names", "monitor_listen",
                                      "monitor_push", "monitor_exchange", "monitor_queue", "monitor_spool_mb"]
     static var known: [String] { required + requiredWhenEnabled.map(\.key) + optional }
 
@@ -118,6 +118,7 @@ public enum ConfigParser {
             throw ConfigError(file: file, line: nil, key: missing, problem: "required key is missing (registry_username and registry_password go together)")
         }
         let registryCA = try optionalValue("registry_ca_file", { $0.hasPrefix("/") }, "an absolute path")
+        let rabbitmqCA = try optionalValue("rabbitmq_ca_file", { $0.hasPrefix("/") }, "an absolute path")
         let monitorInterval = try optionalValue("monitor_interval", { Int($0).map { (1...3600).contains($0) } ?? false }, "whole seconds from 1 to 3600")
         let monitorMaxNames = try optionalValue("monitor_max_names", { Int($0).map { (100...10_000_000).contains($0) } ?? false }, "a count from 100 to 10000000")
         let monitorListen = try optionalValue("monitor_listen", { $0 == "off" || MonitorListen(parsing: $0) != nil },
@@ -147,7 +148,7 @@ public enum ConfigParser {
             dnsListen: listen ?? "\(server)@\(port)", dnsVerifyServer: server, dnsVerifyPort: port,
             dhcpServerInterface: serverIf, dhcpVerifyInterface: clientIf ?? ServerConfig.defaultVerifyInterface, rabbitmqURI: amqp,
             containerPrefix: prefix ?? ServerConfig.defaultContainerPrefix, enabledComponents: enabled,
-            registryUsername: registryUser, registryPassword: registryPassword, registryCAFile: registryCA,
+            registryUsername: registryUser, registryPassword: registryPassword, registryCAFile: registryCA, rabbitmqCAFile: rabbitmqCA,
             monitorInterval: monitorInterval.flatMap { Int($0) } ?? 10, monitorMaxNames: monitorMaxNames.flatMap { Int($0) } ?? 100_000,
             monitorListen: monitorListen.map { $0 == "off" ? nil : MonitorListen(parsing: $0) } ?? .standard,
             monitorPush: monitorPush.map { $0 == "on" } ?? true, monitorExchange: monitorExchange ?? "provision.monitoring",

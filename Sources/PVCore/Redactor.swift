@@ -79,7 +79,7 @@ public struct Redactor: Sendable {
     public static let keysWithoutSecrets: Set<String> = [
         "resource_id", "registry", "image_dns", "image_dhcp", "image_monitoring", "docker_host",
         "dns_verify_server", "dns_verify_port", "dns_listen", "dhcp_verify_interface", "dhcp_server_interface",
-        "management_ca_file", "container_prefix", "components", "registry_username", "registry_ca_file", "monitor_interval", "monitor_max_names",
+        "management_ca_file", "container_prefix", "components", "registry_username", "registry_ca_file", "rabbitmq_ca_file", "monitor_interval", "monitor_max_names",
         "monitor_listen", "monitor_push", "monitor_exchange", "monitor_queue", "monitor_spool_mb",
     ]
 

@@ -30,6 +30,9 @@ public struct ServerConfig: Sendable, Equatable {
     public var registryPassword: String?
     /// The CA of a registry behind TLS with a private CA (also placed where the Docker engine reads it).
     public var registryCAFile: String?
+    /// The CA that signed the broker's certificate for an `amqps://` rabbitmq_uri (`rabbitmq_ca_file`);
+    /// the system's trust store when absent.
+    public var rabbitmqCAFile: String?
     /// pv_monitor's interval in seconds (`monitor_interval`, default 10).
     public var monitorInterval: Int = 10
     /// The most distinct DNS records pv_monitor keeps per interval (`monitor_max_names`, default 100000).

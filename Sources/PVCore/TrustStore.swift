@@ -43,7 +43,12 @@ public struct TrustStore: Sendable {
         "no CA bundle on this host (tried \(candidates.joined(separator: ", ")))"
     }
 
-    public static let notFoundHint = "install the distribution's CA certificates (ca-certificates), or set management_ca_file in provision.conf"
+    public static let notFoundHint = notFoundHint(setting: "management_ca_file")
+
+    /// What to do when no CA bundle is found: `setting` is the configuration key of a private CA.
+    public static func notFoundHint(setting: String) -> String {
+        "install the distribution's CA certificates (ca-certificates), or set \(setting) in provision.conf"
+    }
 
     public static func isReadableNonEmptyFile(_ path: String) -> Bool {
         var st = stat()

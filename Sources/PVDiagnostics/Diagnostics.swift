@@ -127,7 +127,7 @@ public struct Diagnostics: Sendable {
             let rabbitmqSeconds = t.rabbitmq
             job(RabbitMQCheck.name, t.rabbitmq, hung: "the broker's host does not answer (a name lookup or the network hangs)") {
                 RabbitMQCheck.evaluate(uri: config.rabbitmqURI, configFile: configFile) {
-                    ctx.amqpLogin($0, max(0.5, rabbitmqSeconds - 0.25))
+                    ctx.amqpLogin($0, config.rabbitmqCAFile, max(0.5, rabbitmqSeconds - 0.25))
                 }
             }
             if config.isEnabled(.monitoring) {

@@ -16,7 +16,7 @@ public struct DiagnosticsContext: Sendable {
     /// Where pv_heartbeat.service and pv_heartbeat.timer are expected.
     public var systemdDirectory: String
     /// One AMQP login and channel within the given seconds.
-    public var amqpLogin: @Sendable (AMQPEndpoint, Double) -> Result<AMQPSession, AMQPError>
+    public var amqpLogin: @Sendable (AMQPEndpoint, _ caFile: String?, Double) -> Result<AMQPSession, AMQPError>
     public var verifyDNS: @Sendable (ServerConfig) -> CheckResult
     public var verifyDHCP: @Sendable (ServerConfig) -> CheckResult
     public var diskUsage: @Sendable (String) -> Result<DiskUsage, DiskUsageError>
@@ -28,7 +28,7 @@ public struct DiagnosticsContext: Sendable {
     public var monitorLockHolder: @Sendable (String) -> Int32? = { MonitorHealth.lockHolder($0) }
 
     public init(environment: AgentEnvironment, systemdDirectory: String,
-                amqpLogin: @escaping @Sendable (AMQPEndpoint, Double) -> Result<AMQPSession, AMQPError>,
+                amqpLogin: @escaping @Sendable (AMQPEndpoint, _ caFile: String?, Double) -> Result<AMQPSession, AMQPError>,
                 verifyDNS: @escaping @Sendable (ServerConfig) -> CheckResult,
                 verifyDHCP: @escaping @Sendable (ServerConfig) -> CheckResult,
                 diskUsage: @escaping @Sendable (String) -> Result<DiskUsage, DiskUsageError>,
@@ -55,8 +55,8 @@ public struct DiagnosticsContext: Sendable {
         let root = environment.root
         return DiagnosticsContext(
             environment: environment, systemdDirectory: systemdDirectory,
-            amqpLogin: { endpoint, seconds in
-                AMQPLogin(connectTimeout: min(2, seconds), totalTimeout: seconds).check(endpoint)
+            amqpLogin: { endpoint, caFile, seconds in
+                AMQPLogin(connectTimeout: min(2, seconds), totalTimeout: seconds, caFile: caFile).check(endpoint)
             },
             verifyDNS: { Verifier(config: $0, timeoutSeconds: verifyTimeout).dns() },
             verifyDHCP: { Verifier(config: $0, timeoutSeconds: verifyTimeout, root: root).dhcp() },

@@ -38,7 +38,7 @@ public enum RabbitMQCheck {
             return error.phase == .connect
                 ? "a firewall drops the traffic or \(endpoint.host) is down: check the route and port \(endpoint.port)"
                 : "the broker accepted the connection but did not answer: check that port \(endpoint.port) is RabbitMQ's AMQP port and that the broker is not overloaded"
-        case .tlsFailed: return "check the broker's certificate and this server's CA certificates (amqps://)"
+        case .tlsFailed: return "check the broker's certificate against this server's CA certificates, or rabbitmq_ca_file when a private CA signed it (amqps://)"
         case .authFailed:
             return "the user or password in rabbitmq_uri (\(configFile)) is wrong: compare with the broker (rabbitmqctl authenticate_user \(endpoint.user) ...)"
         case .vhostRefused:

@@ -180,7 +180,7 @@ extension MonitorRun {
         }
         let destination = AMQPDestination(exchange: config.monitorExchange, queue: config.monitorQueue, routingKey: config.resourceID)
         return .success(MonitorDelivery(spool: spool, broker: endpoint.display, clock: clock) {
-            AMQPPublisher.open(endpoint, destination: destination).map { $0 as any SamplePublishing }
+            AMQPPublisher.open(endpoint, destination: destination, caFile: config.rabbitmqCAFile).map { $0 as any SamplePublishing }
         })
     }
 }

@@ -136,10 +136,11 @@ final class Server {
     /// The line that matched in waitForLine.
     var lastLine = ""
 
-    init(_ name: String, _ path: String, _ arguments: [String]) throws {
+    init(_ name: String, _ path: String, _ arguments: [String], environment: [String: String]? = nil) throws {
         self.name = name
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        if let environment { process.environment = environment }
         process.standardOutput = stdout
         process.standardError = FileHandle.nullDevice
         try process.run()

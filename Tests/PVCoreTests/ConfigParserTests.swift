@@ -251,11 +251,14 @@ func replacing(_ key: String, with line: String?) -> String {
     @Test func thePushHasSafeDefaultsAndNamesItsBadValues() throws {
         let c = try ConfigParser.parse(validConfig, file: "f")
         #expect(c.monitorPush && c.monitorExchange == "provision.monitoring" && c.monitorQueue == "provision.monitoring" && c.monitorSpoolMB == 64)
+        #expect(c.rabbitmqCAFile == nil, "amqps:// trusts the system's CA certificates unless told otherwise")
+        #expect(try ConfigParser.parse(validConfig + "rabbitmq_ca_file = /etc/provision/rabbitmq-ca.pem\n", file: "f").rabbitmqCAFile == "/etc/provision/rabbitmq-ca.pem")
         let set = try ConfigParser.parse(validConfig + "monitor_push = off\nmonitor_exchange = pv.x\nmonitor_queue = pv:q-1\nmonitor_spool_mb = 8\n", file: "f")
         #expect(!set.monitorPush && set.monitorExchange == "pv.x" && set.monitorQueue == "pv:q-1" && set.monitorSpoolMB == 8)
         for (key, bad, expected) in [("monitor_push", "yes", "on or off"), ("monitor_spool_mb", "0", "megabytes"),
                                      ("monitor_spool_mb", "5000", "megabytes"), ("monitor_queue", "a b", "AMQP name"),
-                                     ("monitor_exchange", "amq.direct", "AMQP name"), ("monitor_queue", String(repeating: "q", count: 128), "AMQP name")] {
+                                     ("monitor_exchange", "amq.direct", "AMQP name"), ("monitor_queue", String(repeating: "q", count: 128), "AMQP name"),
+                                     ("rabbitmq_ca_file", "ca.pem", "absolute path")] {
             do {
                 _ = try ConfigParser.parse(validConfig + "\(key) = \(bad)\n", file: "f")
                 Issue.record("accepted \(key) = \(bad)")

@@ -71,7 +71,7 @@ import Glibc
     }
 
     @Test func aHangingCheckFailsAtItsLimitWhileTheOthersFinish() {
-        let ctx = healthyContext(amqp: { _, _ in
+        let ctx = healthyContext(amqp: { _, _, _ in
             usleep(3_000_000)
             return .success(AMQPSession(product: nil, version: nil, closedCleanly: true, milliseconds: 3000))
         })
@@ -133,7 +133,7 @@ import Glibc
         // The secret also sits in a comment and in a state file.
         files.texts[fakeRoot.configFile] = sampleConfigText + "\n# old token: \(sampleToken)\n"
         files.texts[fakeRoot.join("state", "notes")] = "token \(sampleToken) and pa55-w0rd@x\n"
-        var ctx = healthyContext(amqp: { e, _ in
+        var ctx = healthyContext(amqp: { e, _, _ in
             // A broker error that echoes what it was given.
             .failure(AMQPError(.authFailed, phase: .login, "refused \(e.user):\(e.password)"))
         })
@@ -156,7 +156,7 @@ import Glibc
         let token = #"tok"en\x-1234"#
         var files = healthyContext().files as! FakeFileSystem
         files.texts[fakeRoot.configFile] = sampleConfigText.replacingOccurrences(sampleToken, token)
-        var ctx = healthyContext(amqp: { _, _ in .failure(AMQPError(.other, phase: .login, "broker said \(token)")) })
+        var ctx = healthyContext(amqp: { _, _, _ in .failure(AMQPError(.other, phase: .login, "broker said \(token)")) })
         ctx.files = files
         let r = run(ctx, archive: true)
         let report = r.report.redacted(by: r.redactor)

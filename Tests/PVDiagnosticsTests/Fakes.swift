@@ -76,7 +76,7 @@ let fakeNow = 1_795_000_000.0  // 2026-11-18
 
 /// A context where everything works; tests break one piece at a time.
 func healthyContext(engine: FakeEngineAPI = .healthy, files: FakeFileSystem? = nil,
-                    amqp: @escaping @Sendable (AMQPEndpoint, Double) -> Result<AMQPSession, AMQPError> = { _, _ in
+                    amqp: @escaping @Sendable (AMQPEndpoint, String?, Double) -> Result<AMQPSession, AMQPError> = { _, _, _ in
                         .success(AMQPSession(product: "RabbitMQ", version: "3.10.8", closedCleanly: true, milliseconds: 3))
                     }) -> DiagnosticsContext {
     var f = FakeFileSystem()
