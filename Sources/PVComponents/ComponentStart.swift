@@ -39,23 +39,37 @@ public struct ComponentStart: Sendable {
 
     /// `interruptible`: a signal before the old container is touched stops here, changing
     /// nothing. A rollback or recovery passes false: it is the safe point's own work.
+    ///
+    /// Where nothing of the component exists (the usual start) `docker run --pull never` is the
+    /// only call before the wait: no `docker version`, no inspect, no image inspect (the run says
+    /// when the engine is down, the image missing, or the name taken, and only then is more asked).
     public func start(_ component: Component, version: Version, interruptible: Bool = true) throws(PVError) -> Outcome {
-        let docker = context.docker
-        try docker.requireEngine()
         let spec = context.spec(component, version)
+        if !(component == .dns && dnsPortHolder() != nil) {
+            if interruptible { try Interruption.checkpoint("nothing was changed") }
+            try makeMounts(spec)
+            let clock = context.environment.clock
+            let started = clock.monotonic()
+            let run = try context.docker.run(spec.runArguments(pull: "never"), timeout: 60)
+            if DockerFailure(run) != .nameInUse {
+                if DockerFailure(run) != .noSuchImage { context.progress(.starting(container: spec.name, image: spec.image)) }
+                return try launched(run, spec: spec, since: started, interruptible: interruptible, replaced: nil)
+            }
+        }
+
+        // A container of that name exists, or something holds the DNS port: look.
         let current = try context.container(component)
         if let current, current.isRunning, current.version == version.description, current.imageReference == spec.image {
             try context.state.update { $0[component].running = version }
             return .alreadyRunning(version)
         }
-
+        // The image must be there before the old container goes.
         try ensureImage(spec, whenInterrupted: interruptible ? .cut : .finish)
         // The last point where nothing has changed yet.
         if interruptible { try Interruption.checkpoint("nothing was changed\(current?.isRunning == true ? "; \(current?.version ?? "the old version") still runs" : "")") }
 
         // Port check only when we do not hold the port ourselves.
-        if component == .dns, !(current?.isRunning ?? false), let listen = Self.listenAddress(context.config.dnsListen),
-           let holder = context.ports.udpPortHolder(address: listen.address, port: listen.port) {
+        if component == .dns, !(current?.isRunning ?? false), let holder = dnsPortHolder() {
             throw PVError(.tempFail, "cannot start dns: \(holder)",
                           hint: "stop the other DNS server, or change dns_listen / dns_verify_port in the configuration")
         }
@@ -65,26 +79,48 @@ public struct ComponentStart: Sendable {
             context.progress(.stopping(container: spec.name, version: current?.version))
             try ComponentStop(context: context).removeContainer(spec.name, grace: 10)
         }
-        for m in spec.mounts {
-            do { try FileIO.makeDirectories(m.host) } catch {
-                throw PVError(.cantCreate, "cannot create \(m.host) for \(component.rawValue)", cause: error.message)
-            }
-        }
-
+        try makeMounts(spec)
         context.progress(.starting(container: spec.name, image: spec.image))
         let clock = context.environment.clock
         let started = clock.monotonic()
-        let run = try docker.run(spec.runArguments, timeout: 60)
+        let run = try context.docker.run(spec.runArguments, timeout: 60)
+        return try launched(run, spec: spec, since: started, interruptible: interruptible, replaced: replaced)
+    }
+
+    /// What holds the DNS port when it is not free (nil: free, or not DNS-listen shaped).
+    func dnsPortHolder() -> String? {
+        guard let listen = Self.listenAddress(context.config.dnsListen) else { return nil }
+        return context.ports.udpPortHolder(address: listen.address, port: listen.port)
+    }
+
+    func makeMounts(_ spec: ContainerSpec) throws(PVError) {
+        for m in spec.mounts {
+            do { try FileIO.makeDirectories(m.host) } catch {
+                throw PVError(.cantCreate, "cannot create \(m.host) for \(spec.component.rawValue)", cause: error.message)
+            }
+        }
+    }
+
+    /// After `docker run`: an image missing (`--pull never`) is pulled and run again; then the
+    /// container is recorded as running and waited for until it works.
+    func launched(_ first: ProcessOutput, spec: ContainerSpec, since started: Double, interruptible: Bool, replaced: Version?) throws(PVError) -> Outcome {
+        var run = first
+        if DockerFailure(run) == .noSuchImage {
+            try ensureImage(spec, whenInterrupted: interruptible ? .cut : .finish)
+            context.progress(.starting(container: spec.name, image: spec.image))
+            run = try context.docker.run(spec.runArguments, timeout: 60)
+        }
+        try context.docker.requireReached(run)
         guard run.succeeded else {
-            throw PVError(.osError, "docker run of \(spec.image) failed", hint: "see the message above; stop_pv_\(component.rawValue).sh clears a half-started container",
-                          cause: run.timedOut ? "timed out after 60 s" : run.stderr.trimmedLastLine)
+            throw PVError(.osError, "docker run of \(spec.image) failed", hint: "see the message above; stop_pv_\(spec.component.rawValue).sh clears a half-started container",
+                          cause: run.timedOut ? "timed out after 60 s" : DockerFailure.lastMeaningfulLine(run.stderr))
         }
         try context.state.update {
-            $0[component].running = version
-            $0[component].record("started", version: version, at: context.now)
+            $0[spec.component].running = spec.version
+            $0[spec.component].record("started", version: spec.version, at: context.now)
         }
-        let ms = try waitUntilReady(component, spec: spec, since: started)
-        return .started(version, replaced: replaced, readyAfterMs: ms)
+        let ms = try waitUntilReady(spec.component, spec: spec, since: started)
+        return .started(spec.version, replaced: replaced, readyAfterMs: ms)
     }
 
     /// Pulls the image unless it is present (see `ImagePull`). A download is cut by a signal
@@ -93,24 +129,32 @@ public struct ComponentStart: Sendable {
         try ImagePull(context: context, timeout: pullTimeout).ensure(spec, whenInterrupted: whenInterrupted)
     }
 
+    /// Polls every 5 ms. DNS readiness is a query to the server, so Docker is asked only every
+    /// 250 ms then (to stop at once when the container exited); DHCP needs the container's pid and
+    /// monitoring that it runs, so Docker is asked until it runs.
     func waitUntilReady(_ component: Component, spec: ContainerSpec, since started: Double) throws(PVError) -> Double {
         let clock = context.environment.clock
         let deadline = started + readyTimeout
         var last = "not checked"
         var info: ContainerInfo? = nil
+        var inspected = component == .dns ? clock.monotonic() : -Double.infinity
         repeat {
-            info = try context.container(component)
-            if let info, info.isRunning {
+            let now = clock.monotonic()
+            if (component != .dns && info?.isRunning != true) || now - inspected >= 0.25 {
+                info = try context.container(component)
+                inspected = now
+                if let info, info.status == "exited" || info.status == "dead" {
+                    throw notReady(spec, "the container exited with status \(info.exitCode)")
+                }
+                if info?.isRunning != true { last = "container \(info?.status ?? "missing")" }
+            }
+            if component == .dns || info?.isRunning == true {
                 switch context.readiness.check(component, container: info, config: context.config) {
                 case .ready: return (clock.monotonic() - started) * 1000
                 case .notYet(let why): last = why
                 }
-            } else if let info, info.status == "exited" || info.status == "dead" {
-                throw notReady(spec, "the container exited with status \(info.exitCode)")
-            } else {
-                last = "container \(info?.status ?? "missing")"
             }
-            clock.sleep(0.01)
+            clock.sleep(0.005)
         } while clock.monotonic() < deadline
         throw notReady(spec, "not ready within \(Int(readyTimeout)) s: \(last)")
     }

@@ -48,7 +48,6 @@ public struct ComponentStatus: Sendable {
 
     public func report() throws(PVError) -> [ComponentStatusReport] {
         let now = Int(context.environment.clock.now())
-        try context.docker.requireEngine()
         let enabled = context.config.enabledComponents
         let containers = try context.docker.inspect(enabled.map(context.containerName))
         let state = try context.state.load()

@@ -14,19 +14,16 @@ public struct ComponentStop: Sendable {
         case stopped(version: String?)
     }
 
+    /// The same two calls as by hand (`docker stop`, `docker rm`): no `docker version` and no
+    /// inspect first. `docker stop` itself says when there is no such container (or no engine);
+    /// the version stopped is the one the state file recorded as running.
     public func stop(_ component: Component, grace: Int = 10) throws(PVError) -> Outcome {
-        try context.docker.requireEngine()
         let name = context.containerName(component)
-        let existing = try context.container(component)
-        let outcome: Outcome
-        if let existing {
-            try removeContainer(name, grace: grace)
-            outcome = existing.isRunning ? .stopped(version: existing.version) : .wasNotRunning
-        } else {
-            outcome = .wasNotRunning
-        }
+        let found = try removeContainer(name, grace: grace)
+        var outcome = Outcome.wasNotRunning
         try context.state.update { state in
-            if state[component].running != nil || outcome != .wasNotRunning {
+            if found { outcome = .stopped(version: state[component].running?.description) }
+            if state[component].running != nil || found {
                 state[component].record("stopped", version: state[component].running, at: context.now)
             }
             state[component].running = nil
@@ -34,15 +31,21 @@ public struct ComponentStop: Sendable {
         return outcome
     }
 
-    /// Stops (SIGTERM, then SIGKILL after `grace` seconds) and removes a container.
-    func removeContainer(_ name: String, grace: Int) throws(PVError) {
+    /// Stops (SIGTERM, then SIGKILL after `grace` seconds) and removes a container. False when
+    /// there was no such container.
+    @discardableResult
+    func removeContainer(_ name: String, grace: Int) throws(PVError) -> Bool {
         let stop = try context.docker.run(["stop", "--time", String(grace), name], timeout: Double(grace) + 20)
-        if let failure = DockerFailure(stop), failure != .noSuchContainer {
-            throw PVError(.unavailable, "docker stop \(name) failed", cause: failure.text)
+        try context.docker.requireReached(stop)
+        switch DockerFailure(stop) {
+        case nil: break
+        case .noSuchContainer?: return false
+        case let failure?: throw PVError(.unavailable, "docker stop \(name) failed", cause: failure.text)
         }
         let rm = try context.docker.run(["rm", "--force", name], timeout: 30)
         if let failure = DockerFailure(rm), failure != .noSuchContainer {
             throw PVError(.unavailable, "docker rm \(name) failed", cause: failure.text)
         }
+        return true
     }
 }

@@ -79,7 +79,6 @@ public struct ComponentUpdate: Sendable {
     }
 
     public func update(_ component: Component, options: Options) throws(PVError) -> Outcome {
-        try context.docker.requireEngine()
         let (current, running) = try currentVersion(component)
         guard let to = try target(component, current: current, options: options) else {
             return .upToDate(current)
@@ -180,7 +179,6 @@ public struct ComponentUpdate: Sendable {
     /// runs at a verified version. Returns a description, or nil when there was nothing to do.
     public func recover(_ component: Component) throws(PVError) -> String? {
         guard let journal = try UpdateJournal.load(root: root, component: component) else { return nil }
-        try context.docker.requireEngine()
         let running = try context.container(component)
         let runsNew = running?.isRunning == true && running?.version == journal.to.description
         if journal.step != .pulling && journal.step != .rollingBack && runsNew && verify(component).passed {

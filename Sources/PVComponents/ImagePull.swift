@@ -54,7 +54,9 @@ struct ImagePull: Sendable {
                     : "versions in the registry: \(versions.joined(separator: ", "))"
             }
             throw PVError(.notFound, "version \(spec.version) of \(spec.component.rawValue) is not in the registry \(registry)", hint: hint)
-        case .noSuchContainer, .other:
+        case .engineUnreachable(let line):
+            throw context.docker.engineDown(cause: line)
+        case .noSuchContainer, .noSuchImage, .nameInUse, .other:
             break
         }
         throw PVError(.unavailable, "downloading \(spec.image) failed; \(unchanged)",

@@ -69,9 +69,12 @@ public struct ContainerSpec: Sendable, Equatable {
     }
 
     /// `docker run` for the service: detached, restarted by the engine after a crash or a reboot.
-    public var runArguments: [String] {
+    public var runArguments: [String] { runArguments(pull: nil) }
+
+    /// `pull`: docker run's `--pull` policy (`never`: fail at once when the image is not on the host).
+    public func runArguments(pull: String?) -> [String] {
         ["run", "--detach", "--name", name, "--restart", "unless-stopped", "--log-opt", "max-size=10m", "--log-opt", "max-file=3"]
-            + common + [image]
+            + (pull.map { ["--pull", $0] } ?? []) + common + [image]
     }
 
     /// `docker run` for a debug shell: same image, networking, mounts and

@@ -32,17 +32,29 @@ public struct DockerCLI: Sendable {
     public func requireEngine(timeout: Double = 10) throws(PVError) {
         let out = try run(["version", "--format", "{{.Server.Version}}"], timeout: timeout)
         guard out.succeeded, !out.stdout.trimmingWhitespace().isEmpty else {
-            let why = out.timedOut ? "no answer within \(Int(timeout)) s" : out.stderr.firstLine
-            throw PVError(.unavailable, "the Docker engine at \(host) is not running", 
-                          hint: "start it (systemctl start docker, or install_docker.sh from the bundle), or fix docker_host in the configuration",
-                          cause: why)
+            throw engineDown(cause: out.timedOut ? "no answer within \(Int(timeout)) s" : out.stderr.firstLine)
         }
+    }
+
+    /// The error of a call that did not reach the engine. The component tools ask no `docker
+    /// version` before they work (a call each time, for an answer the first real call gives):
+    /// their first call throws this when the CLI says it cannot connect.
+    public func engineDown(cause: String) -> PVError {
+        PVError(.unavailable, "the Docker engine at \(host) is not running",
+                hint: "start it (systemctl start docker, or install_docker.sh from the bundle), or fix docker_host in the configuration",
+                cause: cause)
+    }
+
+    /// Throws `engineDown` when `out` says the engine was not reached.
+    public func requireReached(_ out: ProcessOutput) throws(PVError) {
+        if case .engineUnreachable(let line)? = DockerFailure(out) { throw engineDown(cause: line) }
     }
 
     /// Inspects containers by name; names that do not exist are simply absent from the result.
     public func inspect(_ names: [String], timeout: Double = 10) throws(PVError) -> [ContainerInfo] {
         let out = try run(["container", "inspect", "--format", ContainerInfo.inspectFormat] + names, timeout: timeout)
         if out.timedOut { throw PVError(.unavailable, "docker container inspect did not answer within \(Int(timeout)) s") }
+        try requireReached(out)
         // Exit 1 with "No such container" for missing names is normal; other errors are not.
         let unexpected = out.stderr.split(separator: "\n").filter { !DockerFailure.isNoSuchContainer($0) && !$0.isEmpty }
         if !out.succeeded && !unexpected.isEmpty {

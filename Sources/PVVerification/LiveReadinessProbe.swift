@@ -11,21 +11,22 @@ import Glibc
 public struct LiveReadinessProbe: ReadinessProbe {
     public init() {}
 
-    public func check(_ component: Component, container: ContainerInfo, config: ServerConfig) -> Readiness {
+    public func check(_ component: Component, container: ContainerInfo?, config: ServerConfig) -> Readiness {
         switch component {
         case .dns:
             // Any DNS answer proves the server is up; whether it is the right
             // answer is verification's job (pv_verify / pv_update).
-            let r = LDNSResolver(server: config.dnsVerifyServer, port: config.dnsVerifyPort, timeoutSeconds: 0.2, attempts: 1)
+            // Short: nothing listening is refused at once; a server still loading answers within this.
+            let r = LDNSResolver(server: config.dnsVerifyServer, port: config.dnsVerifyPort, timeoutSeconds: 0.05, attempts: 1)
             switch r.queryTXT("pvverify.test.") {
             case .success(let a): return .ready("answers on \(config.dnsVerifyServer) port \(config.dnsVerifyPort) (\(DNSAnswer.rcodeName(a.rcode)))")
             case .failure: return .notYet("no DNS answer on \(config.dnsVerifyServer) port \(config.dnsVerifyPort) yet")
             }
         case .dhcp:
-            return Self.holdsPacketSocket(pid: container.pid)
+            return Self.holdsPacketSocket(pid: container?.pid ?? 0)
                 ? .ready("listening on its raw socket") : .notYet("the DHCP server has not opened its socket yet")
         case .monitoring:
-            return .ready("running")
+            return container?.isRunning == true ? .ready("running") : .notYet("not running yet")
         }
     }
 

@@ -9,7 +9,7 @@ import Glibc
 
 struct FakeProbe: ReadinessProbe {
     var result: Readiness = .ready("ok")
-    func check(_ component: Component, container: ContainerInfo, config: ServerConfig) -> Readiness { result }
+    func check(_ component: Component, container: ContainerInfo?, config: ServerConfig) -> Readiness { result }
 }
 
 struct FakePorts: PortChecker {

@@ -15,6 +15,10 @@ import PVState
             case "container": return ProcessOutput(status: 0, stdout: containers().joined(separator: "\n"))
             case "image": return ProcessOutput(status: imagePresent ? 0 : 1, stdout: "sha256:abc\n")
             case "pull": return pull
+            case "run" where !containers().isEmpty:
+                return ProcessOutput(status: 125, stderr: "docker: Error response from daemon: Conflict. The container name \"/pv-dns\" is already in use by container \"0123\". You have to remove (or rename) that container to be able to reuse that name.\n\nRun 'docker run --help' for more information\n")
+            case "run" where !imagePresent && args.contains("never"):
+                return ProcessOutput(status: 125, stderr: "docker: Error response from daemon: No such image: \(args.last ?? "").\n\nRun 'docker run --help' for more information\n")
             case "run", "stop", "rm", "logs": return run
             default: return ProcessOutput(status: 99, stderr: "unscripted: \(args)")
             }
@@ -27,13 +31,17 @@ import PVState
         var running = false
         let runner = docker(containers: { running ? [inspectLine(name: "pv-dns", version: "1.1.0")] : [] })
         runner.respond = { [inner = runner.respond] args in
-            if args.first == "run" { running = true }
-            return inner(args)
+            let out = inner(args)
+            if args.first == "run", out.succeeded { running = true }
+            return out
         }
         let outcome = try ComponentStart(context: makeContext(runner, root: root)).start(.dns, version: Version("1.1.0")!)
         guard case .started(let v, let replaced, _) = outcome else { Issue.record("\(outcome)"); return }
         #expect(v.description == "1.1.0" && replaced == nil)
-        #expect(runner.verbs == ["version", "container inspect", "image inspect", "run", "container inspect"])
+        // Only `docker run`: no `docker version`, no inspect (a name in use would say), no image inspect
+        // (`--pull never` would say), DNS readiness asked of DNS, not of Docker.
+        #expect(runner.verbs == ["run"])
+        #expect(runner.calls.last?.contains("never") == true)
         let state = try StateStore(root: InstallRoot(path: root)).load()
         #expect(state[.dns].running?.description == "1.1.0")
         #expect(state[.dns].history.last?.event == "started")
@@ -48,22 +56,26 @@ import PVState
         defer { removeTree(scratch) }
         let outcome = try ComponentStart(context: makeContext(runner, root: scratch)).start(.dns, version: Version("1.1.0")!)
         #expect(outcome == .alreadyRunning(Version("1.1.0")!))
-        #expect(!runner.verbs.contains("run") && !runner.verbs.contains("stop"))
+        // The run is refused (the name is in use); then Docker is asked what runs: the same version.
+        #expect(runner.verbs == ["run", "container inspect"])
     }
 
     @Test func otherVersionIsReplaced() throws {
-        var version = "1.0.0"
-        let runner = docker(containers: { [inspectLine(name: "pv-dns", version: version)] })
+        var version: String? = "1.0.0"
+        let runner = docker(containers: { version.map { [inspectLine(name: "pv-dns", version: $0)] } ?? [] })
         runner.respond = { [inner = runner.respond] args in
-            if args.first == "run" { version = "1.1.0" }
-            return inner(args)
+            let out = inner(args)
+            if args.first == "rm" { version = nil }
+            if args.first == "run", out.succeeded { version = "1.1.0" }
+            return out
         }
         let scratch = scratchDirectory()
         defer { removeTree(scratch) }
         let outcome = try ComponentStart(context: makeContext(runner, root: scratch)).start(.dns, version: Version("1.1.0")!)
         guard case .started(_, let replaced, _) = outcome else { Issue.record("\(outcome)"); return }
         #expect(replaced?.description == "1.0.0")
-        #expect(runner.verbs == ["version", "container inspect", "image inspect", "stop", "rm", "run", "container inspect"])
+        // The image is made sure of before the old container goes.
+        #expect(runner.verbs == ["run", "container inspect", "image inspect", "stop", "rm", "run"])
         #expect(runner.calls.contains(["docker", "--host", "unix:///tmp/fake.sock", "stop", "--time", "10", "pv-dns"]))
     }
 
@@ -96,7 +108,8 @@ import PVState
             #expect(error.message == "version 9.9.9 of dns is not in the registry 127.0.0.1:5000")
             #expect(error.hint == "versions in the registry: 1.2.0, 1.9.0, 1.10.0")
         }
-        #expect(!runner.verbs.contains("run") && !runner.verbs.contains("stop"))
+        // `docker run --pull never` found no image; the pull then found no such version.
+        #expect(runner.verbs == ["run", "image inspect", "pull"])
     }
 
     @Test func portTakenByAnotherProcess() {
@@ -118,14 +131,17 @@ import PVState
         var ran = false
         let runner = docker(containers: { ran ? [inspectLine(name: "pv-dns", status: "exited", version: "1.2.0")] : [] })
         runner.respond = { [inner = runner.respond] args in
-            if args.first == "run" { ran = true }
             if args.first == "logs" { return ProcessOutput(status: 0, stdout: "knotd: error: bad config\n") }
-            return inner(args)
+            let out = inner(args)
+            if args.first == "run", out.succeeded { ran = true }
+            return out
         }
         do {
             let scratch = scratchDirectory()
             defer { removeTree(scratch) }
-            _ = try ComponentStart(context: makeContext(runner, root: scratch)).start(.dns, version: Version("1.2.0")!)
+            // DNS does not answer; Docker, asked every 250 ms meanwhile, says the container exited.
+            _ = try ComponentStart(context: makeContext(runner, root: scratch, probe: FakeProbe(result: .notYet("no answer"))))
+                .start(.dns, version: Version("1.2.0")!)
             Issue.record("accepted an exited container")
         } catch {
             #expect(error.code == .checkFailed)
@@ -138,8 +154,9 @@ import PVState
         var ran = false
         let runner = docker(containers: { ran ? [inspectLine(name: "pv-dns", version: "1.1.0")] : [] })
         runner.respond = { [inner = runner.respond] args in
-            if args.first == "run" { ran = true }
-            return inner(args)
+            let out = inner(args)
+            if args.first == "run", out.succeeded { ran = true }
+            return out
         }
         let scratch = scratchDirectory()
         defer { removeTree(scratch) }
@@ -165,11 +182,11 @@ import PVState
     }
 
     @Test func stopOfAStoppedComponentSucceeds() throws {
-        let runner = docker(containers: { [] })
+        let runner = docker(containers: { [] }, run: ProcessOutput(status: 1, stderr: "Error response from daemon: No such container: pv-dhcp\n"))
         let scratch = scratchDirectory()
         defer { removeTree(scratch) }
         #expect(try ComponentStop(context: makeContext(runner, root: scratch)).stop(.dhcp) == .wasNotRunning)
-        #expect(!runner.verbs.contains("stop"))
+        #expect(runner.verbs == ["stop"], "docker stop says there is none; nothing else is asked")
     }
 
     @Test func stopRemovesAndClearsRunning() throws {

@@ -30,6 +30,8 @@ final class FakeDockerCLI: @unchecked Sendable {
             if pullFails { return ProcessOutput(status: 1, stderr: "unexpected EOF\n") }
             localImages.insert(args.last!)
             return ProcessOutput(status: 0, stdout: "Pulling\nDone\n")
+        case "run" where running != nil:
+            return ProcessOutput(status: 125, stderr: "docker: Error response from daemon: Conflict. The container name \"/pv-dns\" is already in use by container \"0123\".\n\nRun 'docker run --help' for more information\n")
         case "run":
             running = String(args.last!.split(separator: ":").last!)
             return ProcessOutput(status: 0)

@@ -1,6 +1,7 @@
 import Testing
 import PVCore
 import PVTestSupport
+import PVState
 @testable import PVInstall
 
 /// Install steps run in-process in a sandbox root, against a scripted docker: what each does to
@@ -74,13 +75,18 @@ import PVTestSupport
                     let name = args.last!
                     guard name == "pv-dns" else { return ProcessOutput(status: 1, stderr: "Error: No such container: \(name)\n") }
                     return ProcessOutput(status: 0, stdout: inspectLine(name: "pv-dns", version: "1.1.0") + "\n")
-                case "stop", "rm": return ProcessOutput(status: 0)
+                case "stop", "rm":
+                    let name = args.last!
+                    guard name == "pv-dns" else { return ProcessOutput(status: 1, stderr: "Error response from daemon: No such container: \(name)\n") }
+                    return ProcessOutput(status: 0)
                 default: return ProcessOutput(status: 1, stderr: "unexpected docker \(args)\n")
                 }
             }
+            // The version stopped is the one the state file records as running (pv_start wrote it).
+            try StateStore(root: InstallRoot(path: root)).update { $0[.dns].running = Version("1.1.0") }
             let detail = try Steps.stopComponents(context(root: root, bundle: root, runner: runner))
             #expect(detail == "stopped dns 1.1.0")
-            #expect(runner.verbs.filter { $0 == "stop" }.count == 1)
+            #expect(runner.verbs.filter { $0 == "rm" }.count == 1, "only what exists is removed")
         }
     }
 
