@@ -11,8 +11,12 @@ has_tag() { [[ "$1" == *"\"$2\""* ]]; }
 # What a component's images are made from: when it changes (a tool added to the monitoring
 # image), the lab rebuilds that component's tags instead of keeping the old ones.
 recipe_hash() {
-    cat "$SCRIPTS/images/build-rootfs" "$SCRIPTS/images/$1"/* | sha256sum | cut -c1-16
+    { cat "$SCRIPTS/images/build-rootfs" "$SCRIPTS/images/$1"/*; handoff_label "$1"; } | sha256sum | cut -c1-16
 }
+
+# The DNS images take part in the update handoff (their start.sh: tcp-reuseport, socket-affinity,
+# the control socket from PV_KNOT_CONTROL_SOCKET); the others are stopped, then started.
+handoff_label() { if [ "$1" = dns ]; then echo reuseport; fi; }
 
 # Build and push the missing tags of one component; runs as a background job.
 # Usage: image_component COMPONENT REBUILD(""|1)
@@ -63,6 +67,7 @@ image_component() {
                 --change 'ENTRYPOINT ["/start.sh"]' \
                 --change "LABEL org.provision.component=$comp" \
                 --change "LABEL org.provision.version=$ver" \
+                --change "LABEL org.provision.handoff=$(handoff_label "$comp")" \
                 "$cid" "$REGISTRY/$repo:$ver" >> "$log" 2>&1; then
             docker rm -f "$cid" >/dev/null 2>&1 || true
             show_log_tail "$log"

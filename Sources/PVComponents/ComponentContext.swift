@@ -34,8 +34,8 @@ public struct ComponentContext: Sendable {
     /// Whole seconds since the epoch on the environment's wall clock: the time of a history entry.
     public var now: Int { Int(environment.clock.now()) }
 
-    public func spec(_ component: Component, _ version: Version) -> ContainerSpec {
-        ContainerSpec(config: config, root: root, component: component, version: version)
+    public func spec(_ component: Component, _ version: Version, handoff: HandoffSlot? = nil) -> ContainerSpec {
+        ContainerSpec(config: config, root: root, component: component, version: version, handoff: handoff)
     }
 
     public func container(_ component: Component) throws(PVError) -> ContainerInfo? {

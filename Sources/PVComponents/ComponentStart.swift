@@ -141,7 +141,7 @@ public struct ComponentStart: Sendable {
         repeat {
             let now = clock.monotonic()
             if (component != .dns && info?.isRunning != true) || now - inspected >= 0.25 {
-                info = try context.container(component)
+                info = try context.docker.inspect([spec.name]).first
                 inspected = now
                 if let info, info.status == "exited" || info.status == "dead" {
                     throw notReady(spec, "the container exited with status \(info.exitCode)")

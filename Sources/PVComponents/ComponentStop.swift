@@ -20,6 +20,11 @@ public struct ComponentStop: Sendable {
     public func stop(_ component: Component, grace: Int = 10) throws(PVError) -> Outcome {
         let name = context.containerName(component)
         let found = try removeContainer(name, grace: grace)
+        // A handoff a crash interrupted may have left the new container serving beside it (only then
+        // is there a journal): it goes too. The journal stays for the next start to settle.
+        if component == .dns, (try? UpdateJournal.load(root: context.root, component: component)) != nil {
+            try removeContainer(ContainerNaming.nextName(component, context.config), grace: grace)
+        }
         var outcome = Outcome.wasNotRunning
         try context.state.update { state in
             if found { outcome = .stopped(version: state[component].running?.description) }

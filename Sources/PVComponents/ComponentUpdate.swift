@@ -16,6 +16,9 @@ public struct ComponentUpdate: Sendable {
     public var registry: any RegistryCatalog
     /// Runs the component's verification checks (pv_verify's, or "still running" for monitoring).
     public var verify: @Sendable (Component) -> CheckResult
+    /// The DNS check against another address of the server (the handoff's check address), with
+    /// the configured port. Without it DNS is updated by stopping the old version first.
+    public var verifyDNSAt: (@Sendable (_ address: String) -> CheckResult)? = nil
     /// Fault injection for the crash tests: called right after each journal write.
     public var afterJournalWrite: @Sendable (UpdateJournal.Step) -> Void
     public var readyTimeout: Double
@@ -81,6 +84,10 @@ public struct ComponentUpdate: Sendable {
     public func update(_ component: Component, options: Options) throws(PVError) -> Outcome {
         let (current, running) = try currentVersion(component)
         guard let to = try target(component, current: current, options: options) else {
+            // Left untouched, but the state file says what runs (a stop reads the version there).
+            if running, let current, try context.state.load()[component].running != current {
+                try context.state.update { $0[component].running = current }
+            }
             return .upToDate(current)
         }
         if options.checkOnly {
@@ -99,10 +106,19 @@ public struct ComponentUpdate: Sendable {
             throw error
         }
 
-        // 2. Swap: the only window without service.
+        // 2. DNS, when the old container and the new image both take part: no window at all.
+        if let handoff = try handoffSlot(component, spec: spec) {
+            return try handOver(component, from: current, to: to, slot: handoff, journal: &journal, rollbackTarget: rollbackTarget)
+        }
+
+        // 2. Swap: the only window without service, prepared before it (the new container created).
+        let prepared = try prepareSwap(spec)
         try write(&journal, .swapping)
         let swapError: PVError?
-        do { _ = try start.start(component, version: to); swapError = nil } catch { swapError = error }
+        do {
+            if prepared { try swap(component, from: current, to: spec) } else { _ = try start.start(component, version: to) }
+            swapError = nil
+        } catch { swapError = error }
         if let swapError, swapError.isInterruption {
             // A signal before the old container was touched (ComponentStart's checkpoint): nothing
             // has changed. After that point the component in hand is finished (verified, kept or
@@ -117,27 +133,45 @@ public struct ComponentUpdate: Sendable {
         let check = swapError == nil ? verify(component) :
             CheckResult(name: component.rawValue, status: .fail, detail: swapError!.message)
         context.progress(.verification(check))
-        if check.passed {
-            try context.state.update {
-                $0[component].verified = to
-                $0[component].running = to
-                $0[component].failed.removeAll { $0 == to }
-                $0[component].record("updated from \(current?.description ?? "nothing")", version: to, at: context.now)
-            }
-            UpdateJournal.remove(root: root, component: component)
-            return .updated(from: current, to: to)
-        }
+        if check.passed { return try kept(component, from: current, to: to) }
 
         // 4. Roll back to the verified version.
         try write(&journal, .rollingBack)
-        try context.state.update {
-            if !$0[component].failed.contains(to) { $0[component].failed.append(to) }
-            $0[component].record("failed verification: \(check.detail)", version: to, at: context.now)
-        }
+        try recordFailed(component, to, check)
         let restored = try rollBack(component, to: rollbackTarget, failing: to)
         UpdateJournal.remove(root: root, component: component)
         throw PVError(.checkFailed, "\(component.rawValue) \(to) failed verification: \(check.detail)",
                       hint: "\(restored); \(to) is skipped by automatic updates from now on (pv_update --force retries it)")
+    }
+
+    /// The new version passed: recorded as verified and running, the journal gone.
+    func kept(_ component: Component, from current: Version?, to: Version, how: String = "") throws(PVError) -> Outcome {
+        try context.state.update {
+            $0[component].verified = to
+            $0[component].running = to
+            $0[component].failed.removeAll { $0 == to }
+            $0[component].record("updated from \(current?.description ?? "nothing")\(how)", version: to, at: context.now)
+        }
+        UpdateJournal.remove(root: root, component: component)
+        return .updated(from: current, to: to)
+    }
+
+    /// An interrupted update finished by recovery: the new version recorded as verified and running.
+    func finishedAfterInterruption(_ component: Component, _ version: Version, how: String = "") throws(PVError) {
+        try context.state.update {
+            $0[component].verified = version
+            $0[component].running = version
+            $0[component].record("update finished after an interruption\(how)", version: version, at: context.now)
+        }
+        UpdateJournal.remove(root: root, component: component)
+    }
+
+    /// The new version failed its check: remembered, so that automatic updates skip it.
+    func recordFailed(_ component: Component, _ version: Version, _ check: CheckResult) throws(PVError) {
+        try context.state.update {
+            if !$0[component].failed.contains(version) { $0[component].failed.append(version) }
+            $0[component].record("failed verification: \(check.detail)", version: version, at: context.now)
+        }
     }
 
     /// Restores `version` and verifies it. Returns a sentence saying what runs now.
@@ -179,16 +213,14 @@ public struct ComponentUpdate: Sendable {
     /// runs at a verified version. Returns a description, or nil when there was nothing to do.
     public func recover(_ component: Component) throws(PVError) -> String? {
         guard let journal = try UpdateJournal.load(root: root, component: component) else { return nil }
+        if journal.step.isHandoff { return try recoverHandoff(component, journal: journal) }
+        // A prepared swap's new container, created but never renamed, goes.
+        try removeContainer(ContainerNaming.nextName(component, context.config))
         let running = try context.container(component)
         let runsNew = running?.isRunning == true && running?.version == journal.to.description
         if journal.step != .pulling && journal.step != .rollingBack && runsNew && verify(component).passed {
             // The crash came after the swap and the new version works: finish.
-            try context.state.update {
-                $0[component].verified = journal.to
-                $0[component].running = journal.to
-                $0[component].record("update finished after an interruption", version: journal.to, at: context.now)
-            }
-            UpdateJournal.remove(root: root, component: component)
+            try finishedAfterInterruption(component, journal.to)
             return "finished the interrupted update of \(component.rawValue) to \(journal.to) (it runs and passes verification)"
         }
         // Otherwise undo: make the verified version run.

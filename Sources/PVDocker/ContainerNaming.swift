@@ -12,6 +12,15 @@ public enum ContainerNaming {
         containerName(component, prefix: config.containerPrefix)
     }
 
+    /// The new version's container during a DNS handoff, renamed to the component's name once the
+    /// old one is gone.
+    public static func nextName(_ component: Component, _ config: ServerConfig) -> String {
+        containerName(component, config) + "-next"
+    }
+
+    /// The handoff slot a DNS container was started in (see `HandoffSlot`).
+    public static let slotLabel = "org.provision.slot"
+
     public static let componentLabel = "org.provision.component"
     public static let versionLabel = "org.provision.version"
     public static let managedLabel = "org.provision.managed"

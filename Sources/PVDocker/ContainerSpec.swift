@@ -12,6 +12,9 @@ public struct ContainerSpec: Sendable, Equatable {
     public var environment: [(String, String)]
     /// host path -> container path (and read-only flag)
     public var mounts: [(host: String, container: String, readOnly: Bool)]
+    /// Set for the new container of a DNS handoff: named `<name>-next`, also listening on the
+    /// slot's check address, its Knot control socket the slot's.
+    public var handoff: HandoffSlot?
 
     public static func == (a: ContainerSpec, b: ContainerSpec) -> Bool {
         a.runArguments == b.runArguments
@@ -21,17 +24,19 @@ public struct ContainerSpec: Sendable, Equatable {
         "\(config.registry)/\(config.image(for: component)):\(version)"
     }
 
-    public init(config: ServerConfig, root: InstallRoot, component: Component, version: Version) {
+    public init(config: ServerConfig, root: InstallRoot, component: Component, version: Version, handoff: HandoffSlot? = nil) {
         self.component = component
         self.version = version
+        self.handoff = component == .dns ? handoff : nil
         image = Self.imageReference(config: config, component: component, version: version)
         prefix = config.containerPrefix
-        name = ContainerNaming.containerName(component, config)
+        name = self.handoff == nil ? ContainerNaming.containerName(component, config) : ContainerNaming.nextName(component, config)
         switch component {
         case .dns:
             // The components' contract (README): dnstap goes to pv_monitor's socket, mounted here.
-            environment = [("PV_DNS_LISTEN", config.dnsListen), ("PV_DNSTAP_SOCKET", Self.dnstapSocket),
-                           ("PV_KNOT_CONTROL_SOCKET", Self.knotControlSocket)]
+            let listen = self.handoff.map { "\(config.dnsListen),\($0.checkAddress)@\(config.dnsVerifyPort)" } ?? config.dnsListen
+            environment = [("PV_DNS_LISTEN", listen), ("PV_DNSTAP_SOCKET", Self.dnstapSocket),
+                           ("PV_KNOT_CONTROL_SOCKET", self.handoff?.knotControlSocket ?? Self.knotControlSocket)]
         case .dhcp:
             environment = (config.dhcpServerInterface.map { [("PV_DHCP_INTERFACE", $0)] } ?? []) + [("PV_KEA_CONTROL_SOCKET", Self.keaControlSocket)]
         case .monitoring:
@@ -59,6 +64,7 @@ public struct ContainerSpec: Sendable, Equatable {
     var labels: [String] {
         ["--label", "\(ContainerNaming.componentLabel)=\(component.rawValue)", "--label", "\(ContainerNaming.versionLabel)=\(version)",
          "--label", "\(ContainerNaming.managedLabel)=true", "--label", "\(ContainerNaming.prefixLabel)=\(prefix)"]
+            + (handoff.map { ["--label", "\(ContainerNaming.slotLabel)=\($0.rawValue)"] } ?? [])
     }
 
     var common: [String] {
@@ -70,6 +76,13 @@ public struct ContainerSpec: Sendable, Equatable {
 
     /// `docker run` for the service: detached, restarted by the engine after a crash or a reboot.
     public var runArguments: [String] { runArguments(pull: nil) }
+
+    /// `docker create` of the same container under another name (an update's prepared swap: made
+    /// while the old one serves, renamed and started in the window).
+    public func createArguments(name: String) -> [String] {
+        ["create", "--name", name, "--restart", "unless-stopped", "--log-opt", "max-size=10m", "--log-opt", "max-file=3"]
+            + common + [image]
+    }
 
     /// `pull`: docker run's `--pull` policy (`never`: fail at once when the image is not on the host).
     public func runArguments(pull: String?) -> [String] {

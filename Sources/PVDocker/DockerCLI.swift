@@ -63,6 +63,14 @@ public struct DockerCLI: Sendable {
         return out.stdout.split(separator: "\n").compactMap { ContainerInfo(inspectLine: String($0)) }
     }
 
+    /// One label of a local image; nil when the image has no such label (or is not here).
+    public func imageLabel(_ reference: String, _ label: String, timeout: Double = 10) throws(PVError) -> String? {
+        let out = try run(["image", "inspect", "--format", "{{index .Config.Labels \"\(label)\"}}", reference], timeout: timeout)
+        try requireReached(out)
+        let value = out.stdout.trimmingWhitespace()
+        return out.succeeded && !value.isEmpty && value != "<no value>" ? value : nil
+    }
+
     public func imageExists(_ reference: String, timeout: Double = 10) throws(PVError) -> Bool {
         try run(["image", "inspect", "--format", "{{.Id}}", reference], timeout: timeout).succeeded
     }
@@ -96,6 +104,7 @@ public struct ContainerInfo: Sendable, Equatable {
         "{{.Name}}", "{{.State.Status}}", "{{.State.StartedAt}}", "{{.State.Pid}}", "{{.Image}}", "{{.Config.Image}}",
         "{{index .Config.Labels \"\(ContainerNaming.componentLabel)\"}}", "{{index .Config.Labels \"\(ContainerNaming.versionLabel)\"}}",
         "{{.State.ExitCode}}", "{{.RestartCount}}",
+        "{{index .Config.Labels \"\(HandoffSlot.label)\"}}", "{{index .Config.Labels \"\(ContainerNaming.slotLabel)\"}}",
     ].joined(separator: separator)
 
     public init(name: String, status: String, startedAt: String, pid: Int, imageID: String, imageReference: String,
@@ -113,13 +122,24 @@ public struct ContainerInfo: Sendable, Equatable {
 
     init?(inspectLine line: String) {
         let f = line.split(separator: Character(Self.separator), omittingEmptySubsequences: false).map(String.init)
-        guard f.count == 10 else { return nil }
+        guard f.count == 10 || f.count == 12 else { return nil }
         let name = f[0].hasPrefix("/") ? String(f[0].dropFirst()) : f[0]
         func label(_ s: String) -> String? { s.isEmpty || s == "<no value>" ? nil : s }
         self.init(name: name, status: f[1], startedAt: f[2], pid: Int(f[3]) ?? 0, imageID: f[4], imageReference: f[5],
                   component: label(f[6]), version: label(f[7]), exitCode: Int(f[8]) ?? 0)
         restartCount = Int(f[9]) ?? 0
+        if f.count == 12 {
+            handoff = label(f[10])
+            slot = label(f[11]).flatMap(HandoffSlot.init)
+        }
     }
+
+    /// The container's (its image's) `org.provision.handoff` label, and its handoff slot.
+    public var handoff: String?
+    public var slot: HandoffSlot?
+
+    /// Whether this container takes part in a DNS handoff as the old instance.
+    public var supportsHandoff: Bool { handoff == HandoffSlot.supportedValue }
 
     /// Seconds since the epoch of `startedAt` (RFC 3339, as Docker prints it).
     public var startedEpoch: Int? { RFC3339.epochSeconds(startedAt) }

@@ -291,7 +291,8 @@ public enum Steps {
         life.readiness = LiveReadinessProbe()
         let context = life
         let registry = LiveRegistryCatalog(config: context.config, environment: ctx.environment)
-        let updater = ComponentUpdate(context: context, registry: registry, verify: { ComponentVerification(context: context).check($0) })
+        var updater = ComponentUpdate(context: context, registry: registry, verify: { ComponentVerification(context: context).check($0) })
+        updater.verifyDNSAt = { ComponentVerification(context: context).dns(at: $0) }
         if let recovered = try updater.recover(component) { ctx.progress(.recovered(recovered)) }
         let failed = try context.state.load()[component].failed
         let candidates = VersionSelection.versions(in: try registry.tags(for: component), includePrereleases: false)

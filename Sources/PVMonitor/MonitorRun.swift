@@ -24,6 +24,22 @@ public struct MonitorRun: Sendable {
     /// Knot's control socket, in the same mounted directory.
     public static func knotSocketPath(_ root: InstallRoot) -> String { root.join("run", "monitor", "knot", "knot.sock") }
 
+    /// The DNS component's Knot control sockets, newest first: `knot.sock` (started by pv_start),
+    /// or a handoff slot's `a.sock` / `b.sock`. Several may be there (a killed knotd, the old one
+    /// of a handoff or a new one that failed, leaves its path behind): the running instance's is the
+    /// first that answers, usually the newest (each start.sh binds it anew).
+    public static func knotSockets(_ root: InstallRoot) -> [String] {
+        let directory = root.join("run", "monitor", "knot")
+        var found: [(path: String, time: Int)] = []
+        for name in ["knot.sock", "a.sock", "b.sock"] {  // PVDocker's HandoffSlot names the two slots
+            var st = stat()
+            let path = directory + "/" + name
+            guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFSOCK else { continue }
+            found.append((path, st.st_mtim.tv_sec * 1_000_000_000 + st.st_mtim.tv_nsec))
+        }
+        return found.isEmpty ? [knotSocketPath(root)] : found.sorted { $0.time > $1.time }.map(\.path)
+    }
+
     public init(environment: AgentEnvironment) { self.environment = environment }
 
     /// Runs intervals until a signal (or `intervals` of them, for a bounded run). `onReady` runs once
@@ -102,11 +118,16 @@ public struct MonitorRun: Sendable {
             sample.pull = pull
             previousCPU = cpu ?? previousCPU
             if config.isEnabled(.dns) {
-                let knot = Self.knotSocketPath(root)
-                switch KnotControl.stats(socket: knot) {
-                case .success(let counters): sample.dnsAggregate = counters
-                case .failure(let error): sample.dnsAggregateProblem = "no DNS aggregate from dns: \(error.message)"
+                var knot = Self.knotSocketPath(root)
+                var firstError: String? = nil
+                for candidate in Self.knotSockets(root) {
+                    switch KnotControl.stats(socket: candidate) {
+                    case .success(let counters): sample.dnsAggregate = counters; knot = candidate
+                    case .failure(let error): firstError = firstError ?? error.message
+                    }
+                    if sample.dnsAggregate != nil { break }
                 }
+                if sample.dnsAggregate == nil { sample.dnsAggregateProblem = "no DNS aggregate from dns: \(firstError ?? "no control socket")" }
                 if sample.dnsAggregateProblem == nil {
                     // The zones, asked each interval (a zone added in ProVision shows at the next one);
                     // when Knot does not answer, the last known ones still place the records.

@@ -74,8 +74,9 @@ public struct StartCommand: ParsableCommand {
         // An update interrupted by a crash is finished or undone first, so the
         // component ends at a verified version whatever was asked.
         if try UpdateJournal.load(root: context.root, component: component) != nil {
-            let updater = ComponentUpdate(context: context, registry: LiveRegistryCatalog(config: context.config, environment: environment),
+            var updater = ComponentUpdate(context: context, registry: LiveRegistryCatalog(config: context.config, environment: environment),
                                           verify: { ComponentVerification(context: context).check($0) })
+            updater.verifyDNSAt = { ComponentVerification(context: context).dns(at: $0) }
             if let text = try updater.recover(component) { output.line(text) }
             if version == nil && !bash { return }
         }

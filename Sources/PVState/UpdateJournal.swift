@@ -22,6 +22,14 @@ public struct UpdateJournal: Codable, Sendable, Equatable {
         case verifying
         /// Verification failed; the verified version is being restored.
         case rollingBack = "rolling-back"
+        /// DNS handoff: the new version's container starts beside the old one, which still serves.
+        case startingNext = "starting-next"
+        /// DNS handoff: the new version is verified on its check address; the old one still serves.
+        case verifyingNext = "verifying-next"
+        /// DNS handoff: the new version passed; the old container is removed, the new one renamed.
+        case retiringOld = "retiring-old"
+        /// DNS handoff: the new version failed; its container is removed (the old one never stopped).
+        case removingNext = "removing-next"
     }
 
     public var component: Component

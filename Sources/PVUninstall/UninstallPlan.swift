@@ -74,7 +74,8 @@ public struct UninstallPlan: Sendable, Equatable {
         if let config {
             let docker = DockerCLI(host: config.dockerHost, runner: environment.processes)
             // Every component's container, enabled or not: a leftover goes too.
-            let names = Component.allCases.map { ContainerNaming.containerName($0, config) }
+            // And a DNS handoff's new container, should a crash have left one.
+            let names = Component.allCases.map { ContainerNaming.containerName($0, config) } + [ContainerNaming.nextName(.dns, config)]
             do {
                 try docker.requireEngine()
                 let existing = Set(try docker.inspect(names).map(\.name))

@@ -120,9 +120,10 @@ public struct UpdateCommand: ParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         environment.handleSignals()
         let registry = LiveRegistryCatalog(config: context.config, environment: environment)
-        let updater = ComponentUpdate(context: context, registry: registry,
+        var updater = ComponentUpdate(context: context, registry: registry,
                                       verify: { ComponentVerification(context: context).check($0) },
                                       afterJournalWrite: CrashInjection.fromEnvironment())
+        updater.verifyDNSAt = { ComponentVerification(context: context).dns(at: $0) }
         var failures = 0
         var lastError: String? = nil
         let status = UpdateRun(components: components, options: options, updater: updater).run { event in

@@ -19,6 +19,13 @@ public struct ComponentVerification: Sendable {
         self.monitoringSettleSeconds = monitoringSettleSeconds
     }
 
+    /// The DNS check at another address of this server, on the configured port (a handoff's check address).
+    public func dns(at address: String) -> CheckResult {
+        var config = context.config
+        config.dnsVerifyServer = address
+        return Verifier(config: config, timeoutSeconds: timeoutSeconds, root: context.root).dns()
+    }
+
     public func check(_ component: Component) -> CheckResult {
         let verifier = Verifier(config: context.config, timeoutSeconds: timeoutSeconds, root: context.root)
         switch component {

@@ -158,7 +158,7 @@ extension LabIntegration {
             let r = try update.finish(timeout: 120)
             #expect(r.status == 129, "\(r.output)")
             #expect(r.output.contains("dns 1.2.0 failed verification"), "\(r.output)")
-            #expect(r.output.contains("rolled back: 1.1.0 runs and passes verification"), "\(r.output)")
+            #expect(r.output.contains("1.1.0 never stopped and still serves"), "the handoff's rollback: \(r.output)")
             #expect(r.output.contains("interrupted by SIGHUP: stopped at a safe point; not updated: dhcp, monitoring"), "\(r.output)")
             #expect(try updates.served() == "1.1.0")
             #expect(try updates.dockerCLI(["inspect", "--format", "{{.Id}}", "pvit-dhcp", "pvit-monitoring"]).stdout == before,
@@ -171,8 +171,9 @@ extension LabIntegration {
         /// the next run, which finishes or undoes the update.
         @Test func aSecondSignalEndsTheToolAtOnceAndTheNextRunRecovers() throws {
             try updates.reset()
-            #expect(try updates.update(["dns", "-v", "1.0.0"]).status == 0)
-            let update = try RunningTool("pv_update", ["dns", "-v", "1.1.0", "--root", Lab.root])
+            // DHCP: stopped, then started (DNS hands over and stops nothing before the new one works).
+            #expect(try updates.update(["dhcp", "-v", "1.0.0"]).status == 0)
+            let update = try RunningTool("pv_update", ["dhcp", "-v", "1.1.0", "--root", Lab.root])
             // Both signals while the old container is being stopped: the rest of the swap (remove,
             // run, readiness, verification) is still ahead, so the tool cannot finish in between.
             _ = try update.waitForChild(" stop ")
@@ -183,11 +184,12 @@ extension LabIntegration {
             let r = try update.finish()
             #expect(r.status == 143, "\(r.output)")
             #expect(!r.output.contains("updated 1.0.0 -> 1.1.0"), "the second signal did not wait for the update: \(r.output)")
-            #expect(FileManager.default.fileExists(atPath: journal), "the journal is left for the next run")
-            let next = try updates.update(["dns", "--check"])
-            #expect(next.status == 0 && next.stdout.contains("interrupted update of dns to 1.1.0"), "\(next.output)")
-            #expect(!FileManager.default.fileExists(atPath: journal))
-            let s = try updates.dnsStatus()
+            let dhcpJournal = Lab.root + "/state/update-dhcp.journal"
+            #expect(FileManager.default.fileExists(atPath: dhcpJournal), "the journal is left for the next run")
+            let next = try updates.update(["dhcp", "--check"])
+            #expect(next.status == 0 && next.stdout.contains("interrupted update of dhcp to 1.1.0"), "\(next.output)")
+            #expect(!FileManager.default.fileExists(atPath: dhcpJournal))
+            let s = try updates.statusJSON().first { $0["component"] as? String == "dhcp" } ?? [:]
             #expect(s["state"] as? String == "running" && s["version"] as? String == s["verified_version"] as? String, "\(s)")
             try expectStateAgrees()
         }

@@ -8,15 +8,21 @@ import PVArchive
 /// operator uses), and checked by it: the signature is plain Ed25519, not a format of our own.
 @Suite struct ManifestSignatureTests {
     static func openssl(_ args: [String]) throws -> (status: Int32, output: String) {
+        // Output to a file, not a Pipe: Foundation's readDataToEndOfFile on a pipe crashed now and
+        // then ("Index out of range") while other tests ran processes in parallel.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pvopenssl-\(UUID().uuidString)").path
+        FileManager.default.createFile(atPath: path, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let out = FileHandle(forWritingAtPath: path)!
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
         p.arguments = args
-        let out = Pipe()
         p.standardOutput = out
         p.standardError = out
         try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
+        try out.close()
+        let data = FileManager.default.contents(atPath: path) ?? Data()
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 

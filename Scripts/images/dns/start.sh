@@ -66,6 +66,13 @@ server:
     udp-workers: 1
     tcp-workers: 1
     background-workers: 1
+    # The handoff (image label org.provision.handoff=reuseport): a new version's knotd binds the
+    # same addresses beside the running one (UDP always uses SO_REUSEPORT; TCP with this), and
+    # socket-affinity keeps the traffic on the earlier sockets while both run (with workers no
+    # more than the earlier one's), so the unverified, still-loading one answers only on its own
+    # check address.
+    tcp-reuseport: on
+    socket-affinity: on
 
 database:
     storage: "/var/lib/knot"
