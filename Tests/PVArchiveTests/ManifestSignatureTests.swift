@@ -11,7 +11,7 @@ import PVArchive
         // Output to a file, not a Pipe: Foundation's readDataToEndOfFile on a pipe crashed now and
         // then ("Index out of range") while other tests ran processes in parallel.
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("pvopenssl-\(UUID().uuidString)").path
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let out = FileHandle(forWritingAtPath: path)!
         let p = Process()
