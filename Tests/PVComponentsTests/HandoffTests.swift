@@ -133,6 +133,24 @@ final class HandoffEngine: @unchecked Sendable {
         }
     }
 
+    /// A crash mid-handoff may leave the new container serving beside the old one; a stop then ends
+    /// both (and leaves the journal for the next start to settle); without a journal it asks for
+    /// nothing more than the component's own container.
+    @Test func aStopAlsoEndsAHandoffsLeftoverContainer() throws {
+        let engine = HandoffEngine(running: "1.0.0", handoffImages: [])
+        engine.containers["pv-dns-next"] = .init(version: "1.1.0", handoff: true, slot: "a")
+        let root = scratchDirectory()
+        defer { removeTree(root) }
+        let context = makeContext(engine.runner, root: root)
+        _ = try ComponentStop(context: context).stop(.dns)
+        #expect(engine.containers["pv-dns-next"] != nil, "no journal: the stop leaves other names alone")
+        engine.containers["pv-dns"] = .init(version: "1.0.0", handoff: true, slot: nil)
+        try UpdateJournal(component: .dns, from: Version("1.0.0"), to: Version("1.1.0")!, step: .verifyingNext).save(root: InstallRoot(path: root))
+        #expect(try ComponentStop(context: context).stop(.dns) == .stopped(version: nil))
+        #expect(engine.containers.isEmpty, "\(engine.containers)")
+        #expect(FileIO.exists(UpdateJournal.path(root: InstallRoot(path: root), component: .dns)), "the journal stays for the next start")
+    }
+
     /// A crash right after each step's journal write, then recovery: undone before the new version
     /// passed (its container removed, the old one serving), finished after.
     @Test(arguments: [UpdateJournal.Step.startingNext, .verifyingNext, .retiringOld, .removingNext])
