@@ -23,15 +23,15 @@ extension UpdateJournal.Step {
 extension ComponentUpdate {
     /// The slot for a handoff when it applies: DNS, a DNS check for another address at hand, the
     /// running container's image and the new image both labelled for it. Nil: stop, then start.
-    func handoffSlot(_ component: Component, spec: ContainerSpec) throws(PVError) -> HandoffSlot? {
+    func handoffSlot(_ component: Component, old: ContainerInfo?, spec: ContainerSpec) throws(PVError) -> HandoffSlot? {
         guard component == .dns, verifyDNSAt != nil else { return nil }
-        guard let old = try context.container(component), old.isRunning, old.supportsHandoff else { return nil }
+        guard let old, old.isRunning, old.supportsHandoff else { return nil }
         guard try context.docker.imageLabel(spec.image, HandoffSlot.label) == HandoffSlot.supportedValue else { return nil }
         return HandoffSlot.after(old.slot)
     }
 
     func handOver(_ component: Component, from current: Version?, to: Version, slot: HandoffSlot,
-                  journal: inout UpdateJournal, rollbackTarget: Version?) throws(PVError) -> Outcome {
+                  journal: inout UpdateJournal) throws(PVError) -> Outcome {
         let next = context.spec(component, to, handoff: slot)
         let oldName = context.containerName(component)
         let check = "\(slot.checkAddress) port \(context.config.dnsVerifyPort)"

@@ -10,9 +10,10 @@ import PVState
 /// (Kea writes its leases).
 extension ComponentUpdate {
     /// Creates `<name>-next` for `spec` (a leftover of an earlier attempt removed first). False
-    /// when the container is not there to replace, or the create failed (the swap then runs it).
-    func prepareSwap(_ spec: ContainerSpec) throws(PVError) -> Bool {
-        guard let current = try context.container(spec.component), current.isRunning else { return false }
+    /// when no running container is there to replace (`current`), or the create failed (the swap
+    /// then runs it).
+    func prepareSwap(_ spec: ContainerSpec, replacing current: ContainerInfo?) throws(PVError) -> Bool {
+        guard let current, current.isRunning else { return false }
         let next = ContainerNaming.nextName(spec.component, context.config)
         try removeContainer(next)
         try start.makeMounts(spec)

@@ -57,10 +57,11 @@ public struct ComponentUpdate: Sendable {
     var root: InstallRoot { context.root }
     var start: ComponentStart { ComponentStart(context: context, readyTimeout: readyTimeout, pullTimeout: pullTimeout) }
 
-    /// What runs now: the container's version label, else the state's.
-    func currentVersion(_ component: Component) throws(PVError) -> (Version?, running: Bool) {
-        if let c = try context.container(component), c.isRunning, let v = c.version.flatMap(Version.init) { return (v, true) }
-        return (try context.state.load()[component].running, false)
+    /// What runs now: the container's version label, else the state's; and the running container
+    /// itself (asked once: the handoff and the prepared swap decide from the same answer).
+    func currentVersion(_ component: Component) throws(PVError) -> (Version?, running: Bool, container: ContainerInfo?) {
+        if let c = try context.container(component), c.isRunning, let v = c.version.flatMap(Version.init) { return (v, true, c) }
+        return (try context.state.load()[component].running, false, nil)
     }
 
     /// The version to move to, or nil when there is nothing newer.
@@ -82,7 +83,7 @@ public struct ComponentUpdate: Sendable {
     }
 
     public func update(_ component: Component, options: Options) throws(PVError) -> Outcome {
-        let (current, running) = try currentVersion(component)
+        let (current, running, container) = try currentVersion(component)
         guard let to = try target(component, current: current, options: options) else {
             // Left untouched, but the state file says what runs (a stop reads the version there).
             if running, let current, try context.state.load()[component].running != current {
@@ -107,12 +108,12 @@ public struct ComponentUpdate: Sendable {
         }
 
         // 2. DNS, when the old container and the new image both take part: no window at all.
-        if let handoff = try handoffSlot(component, spec: spec) {
-            return try handOver(component, from: current, to: to, slot: handoff, journal: &journal, rollbackTarget: rollbackTarget)
+        if let handoff = try handoffSlot(component, old: container, spec: spec) {
+            return try handOver(component, from: current, to: to, slot: handoff, journal: &journal)
         }
 
         // 2. Swap: the only window without service, prepared before it (the new container created).
-        let prepared = try prepareSwap(spec)
+        let prepared = try prepareSwap(spec, replacing: container)
         try write(&journal, .swapping)
         let swapError: PVError?
         do {
