@@ -62,11 +62,21 @@ public struct ComponentReport: Sendable, Equatable {
                 $0.labels[componentLabel] == component.rawValue && ContainerNaming.prefix(ofLabels: $0.labels) == prefix
             }
                 .sorted { $0.created > $1.created }
-            let running = mine.filter { $0.state == "running" }
+            // An update's new container (`<name>-next`) is not the component until it has been
+            // verified and renamed: while both run, the old one serves and is the one reported.
+            let nextName = ContainerNaming.containerName(component, prefix: prefix) + "-next"
+            let own = mine.filter { $0.name != nextName }
+            let next = mine.first { $0.name == nextName }
+            let running = own.filter { $0.state == "running" }
             if running.count > 1 {
                 warnings.append("\(component.rawValue): \(running.count) containers running (\(running.map(\.name).joined(separator: ", ")))")
             }
-            guard let chosen = running.first ?? mine.first else {
+            let nextRuns = next?.state == "running"
+            if let next, nextRuns, !running.isEmpty {
+                warnings.append("\(component.rawValue): \(nextName) (\(version(of: next) ?? "version unknown")) also runs: an update is handing over "
+                                + "to it, or one was interrupted (pv_update or pv_start finishes or undoes it)")
+            }
+            guard let chosen = running.first ?? (nextRuns ? next : nil) ?? own.first ?? next else {
                 result[component] = ReportedComponent(state: .absent)
                 continue
             }

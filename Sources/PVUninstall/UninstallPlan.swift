@@ -73,9 +73,10 @@ public struct UninstallPlan: Sendable, Equatable {
 
         if let config {
             let docker = DockerCLI(host: config.dockerHost, runner: environment.processes)
-            // Every component's container, enabled or not: a leftover goes too.
-            // And a DNS handoff's new container, should a crash have left one.
-            let names = Component.allCases.map { ContainerNaming.containerName($0, config) } + [ContainerNaming.nextName(.dns, config)]
+            // Every component's container, enabled or not: a leftover goes too. And an update's new
+            // container (a DNS handoff's, a prepared swap's), should a crash have left one.
+            let names = Component.allCases.map { ContainerNaming.containerName($0, config) }
+                + Component.allCases.map { ContainerNaming.nextName($0, config) }
             do {
                 try docker.requireEngine()
                 let existing = Set(try docker.inspect(names).map(\.name))

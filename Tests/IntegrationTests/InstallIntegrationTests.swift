@@ -243,14 +243,22 @@ extension LabIntegration {
             let root = work + "/root"
             var r = try installScript(bundle, ["--root", root])
             #expect(r.status == 0 && r.stdout.split(separator: "\n").last == "PVOK", "\(r.output)")
+            // What an update killed during a prepared swap leaves: the new version's container, created.
+            let docker = { (args: [String]) throws -> RunResult in try run("/usr/local/bin/docker", ["--host", Lab.dockerHost] + args) }
+            let image = try docker(["inspect", "--format", "{{.Config.Image}}", "pvit-dhcp"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let created = try docker(["create", "--name", "pvit-dhcp-next", "--label", "org.provision.component=dhcp",
+                                      "--label", "org.provision.prefix=pvit-", image])
+            #expect(created.status == 0, "\(created.output)")
+            defer { _ = try? docker(["rm", "--force", "pvit-dhcp-next"]) }
 
             r = try tool("pv_uninstall", ["--root", root])
             #expect(r.status == 0, "\(r.output)")
-            for line in ["stop and remove the container pvit-dns", "remove \(root)/system/etc/sudoers.d/provision",
+            for line in ["stop and remove the container pvit-dns", "stop and remove the container pvit-dhcp-next",
+                         "remove \(root)/system/etc/sudoers.d/provision",
                          "remove the install root \(root)", "nothing was changed: run again with --yes"] {
                 #expect(r.stdout.contains(line), "\(line): \(r.stdout)")
             }
-            #expect(try Self.instanceContainers() == ["pvit-dhcp", "pvit-dns", "pvit-monitoring"])
+            #expect(try Self.instanceContainers() == ["pvit-dhcp", "pvit-dhcp-next", "pvit-dns", "pvit-monitoring"])
 
             r = try tool("pv_uninstall", ["--root", root, "--yes"], timeout: 120)
             #expect(r.status == 0, "\(r.output)")

@@ -47,6 +47,27 @@ import Testing
         #expect(r.warnings == ["monitoring: 2 containers running (b, a)"])
     }
 
+    /// During a DNS handoff both containers run for about half a second: the old one serves and
+    /// is reported (the new version is not verified yet); the new one is named, not counted.
+    @Test func anUpdatesNextContainerIsNotTheComponentWhileTheOldOneRuns() {
+        let r = ComponentReport.from(containers: [
+            container("pv-dns", "dns", "running", version: "1.1.0", created: 1),
+            container("pv-dns-next", "dns", "running", version: "1.2.0", created: 2),
+        ])
+        #expect(r.components[.dns] == ReportedComponent(state: .running, version: "1.1.0", container: "pv-dns"))
+        #expect(r.warnings.count == 1 && r.warnings[0].hasPrefix("dns: pv-dns-next (1.2.0) also runs: an update is handing over"), "\(r.warnings)")
+        // The old one gone, not yet renamed: the new one is what runs.
+        let between = ComponentReport.from(containers: [container("pv-dns-next", "dns", "running", version: "1.2.0", created: 2)])
+        #expect(between.components[.dns] == ReportedComponent(state: .running, version: "1.2.0", container: "pv-dns-next"))
+        #expect(between.warnings.isEmpty)
+        // A prepared swap's created (never started) container is neither reported nor a warning.
+        let prepared = ComponentReport.from(containers: [
+            container("pv-dhcp", "dhcp", "running", version: "1.0.0", created: 1),
+            container("pv-dhcp-next", "dhcp", "created", version: "1.1.0", created: 2),
+        ])
+        #expect(prepared.components[.dhcp]?.version == "1.0.0" && prepared.warnings.isEmpty)
+    }
+
     @Test func imageTagIsTheFallbackVersionButNotARegistryPort() {
         #expect(ComponentReport.version(of: container("x", "dns", "running", image: "reg:5000/pv-dns:1.2.0")) == "1.2.0")
         #expect(ComponentReport.version(of: container("x", "dns", "running", image: "reg:5000/pv-dns")) == nil)

@@ -23,13 +23,15 @@ import PVTestSupport
         return root
     }
 
-    /// docker answers: the engine is there; of the three containers only pv-dns exists.
-    func docker() -> FakeRunner {
+    /// docker answers: the engine is there; of the containers asked for, only `existing` exist
+    /// (by default pv-dns alone).
+    func docker(existing: [String] = ["pv-dns"]) -> FakeRunner {
         FakeRunner { args in
             switch args.first {
             case "version": return ProcessOutput(status: 0, stdout: "27.0\n")
             case "container" where args.dropFirst().first == "inspect":
-                return ProcessOutput(status: 1, stdout: inspectLine(name: "pv-dns", version: "1.1.0") + "\n", stderr: "Error: No such container: pv-dhcp\n")
+                return ProcessOutput(status: 1, stdout: existing.map { inspectLine(name: $0, version: "1.1.0") + "\n" }.joined(),
+                                     stderr: "Error: No such container: pv-dhcp\n")
             case "rm": return ProcessOutput(status: 0, stdout: "pv-dns\n")
             default: return ProcessOutput(status: 0)
             }
@@ -59,6 +61,22 @@ import PVTestSupport
         ], "\(plan.actions)")
         #expect(runner.verbs == ["version", "container inspect"], "the listing only asks")
         #expect(FileIO.exists(root + "/system/etc/sudoers.d/provision") && FileIO.exists(root + "/etc/provision.conf"))
+    }
+
+    /// An update killed mid-way can leave a component's new container (`<name>-next`: a DNS
+    /// handoff's running one, a prepared swap's created one): Delete Managed Server removes it too.
+    @Test func anInterruptedUpdatesNextContainersAreRemovedToo() throws {
+        let root = try installedRoot()
+        defer { removeTree(FileIO.directoryName(root)) }
+        let runner = docker(existing: ["pv-dns", "pv-dns-next", "pv-dhcp-next"])
+        let outcome = try UninstallRun(environment: environment(root, runner, isRoot: true), yes: false, options: .init()).execute { _ in }
+        guard case .listed(let plan) = outcome else { Issue.record("\(outcome)"); return }
+        let removed = plan.actions.compactMap { action -> String? in
+            if case .removeContainer(let name) = action { return name } else { return nil }
+        }
+        #expect(Set(removed) == ["pv-dns", "pv-dns-next", "pv-dhcp-next"], "\(plan.actions)")
+        let asked = runner.calls.first { Array($0.dropFirst(3).prefix(2)) == ["container", "inspect"] } ?? []
+        for name in ["pv-dns-next", "pv-dhcp-next", "pv-monitoring-next"] { #expect(asked.contains(name), "\(asked)") }
     }
 
     @Test func withoutRootNothingChangesWhileRootsPartRemains() throws {
