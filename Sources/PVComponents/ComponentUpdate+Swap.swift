@@ -7,7 +7,7 @@ import PVState
 /// container is created (`docker create`, image ready) while the old one still serves, so the
 /// window holds only the old one's end, a rename and `docker start`. DNS ends at once
 /// (`docker rm --force`: Knot keeps nothing to flush); DHCP and monitoring get their grace period
-/// (Kea writes its leases).
+/// (the agent cannot know how an image's Kea keeps its leases: a memory-only store, a file, a database).
 extension ComponentUpdate {
     /// Creates `<name>-next` for `spec` (a leftover of an earlier attempt removed first). False
     /// when no running container is there to replace (`current`), or the create failed (the swap
