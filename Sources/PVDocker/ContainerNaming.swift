@@ -15,7 +15,11 @@ public enum ContainerNaming {
     /// The new version's container during a DNS handoff, renamed to the component's name once the
     /// old one is gone.
     public static func nextName(_ component: Component, _ config: ServerConfig) -> String {
-        containerName(component, config) + "-next"
+        nextName(component, prefix: config.containerPrefix)
+    }
+
+    public static func nextName(_ component: Component, prefix: String) -> String {
+        containerName(component, prefix: prefix) + "-next"
     }
 
     /// The handoff slot a DNS container was started in (see `HandoffSlot`).

@@ -64,7 +64,7 @@ public struct ComponentReport: Sendable, Equatable {
                 .sorted { $0.created > $1.created }
             // An update's new container (`<name>-next`) is not the component until it has been
             // verified and renamed: while both run, the old one serves and is the one reported.
-            let nextName = ContainerNaming.containerName(component, prefix: prefix) + "-next"
+            let nextName = ContainerNaming.nextName(component, prefix: prefix)
             let own = mine.filter { $0.name != nextName }
             let next = mine.first { $0.name == nextName }
             let running = own.filter { $0.state == "running" }
