@@ -53,6 +53,28 @@ public struct SafeExtractor: Sendable {
         return validated ?? entries
     }
 
+    /// The bytes of the regular files named in `names` (at most `limit` bytes each), read while the
+    /// whole archive is validated as `validate` does; nothing is written. The bundle's manifest and
+    /// signature are checked this way before any of the archive reaches the disk.
+    public func readFiles(_ archivePath: String, named names: Set<String>, limit: Int) throws(PVError) -> [String: [UInt8]] {
+        var found: [String: [UInt8]] = [:]
+        try read(archivePath) { (entry, archive) throws(PVError) in
+            guard !entry.isDirectory, names.contains(entry.path) else { return }
+            guard entry.size <= limit, found[entry.path] == nil else {
+                throw refuse(archivePath, "'\(entry.path)' is larger than \(limit) bytes or appears twice")
+            }
+            var bytes = [UInt8](repeating: 0, count: entry.size)
+            var off = 0
+            while off < bytes.count {
+                let n = bytes.withUnsafeMutableBytes { archive_read_data(archive, $0.baseAddress! + off, $0.count - off) }
+                guard n > 0 else { throw refuse(archivePath, "damaged or truncated at '\(entry.path)' (\(ArchiveWriter.message(archive)))") }
+                off += n
+            }
+            found[entry.path] = bytes
+        }
+        return found
+    }
+
     func refuse(_ archivePath: String, _ why: String) -> PVError {
         PVError(.dataError, "refusing the archive \(archivePath): \(why)",
                 hint: "nothing was installed; download the bundle again from ProVision and check its size")

@@ -55,12 +55,28 @@ public enum BundleArchive {
         return out
     }
 
-    public static func checkManifest(directory: String, files: [String]? = nil) throws(PVError) {
+    /// The paths SHA256SUMS lists: the bundle's own files, the only ones an install reads.
+    public static func listedPaths(bundle directory: String) throws(PVError) -> [String] {
+        try manifest(directory).sums.map(\.path)
+    }
+
+    static func manifest(_ directory: String) throws(PVError) -> Manifest {
         let text: String
-        do { text = try FileIO.readText(directory + "/" + Manifest.fileName, limit: 1 << 20) } catch {
+        do { text = try FileIO.readText(directory + "/" + Manifest.fileName, limit: 1 << 20, followLinks: false) } catch {
             throw PVError(.dataError, "the bundle has no readable \(Manifest.fileName)", hint: "download the bundle again", cause: error.message)
         }
-        let manifest = try Manifest.parse(text)
+        return try Manifest.parse(text)
+    }
+
+    /// Both paths name the same file (device and inode).
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var sa = stat(), sb = stat()
+        return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
+    }
+
+    /// Checks every file the manifest lists; with `files` (an archive's entries), also that none is unlisted.
+    public static func checkManifest(directory: String, files: [String]? = nil) throws(PVError) {
+        let manifest = try manifest(directory)
         try manifest.verify(directory: directory, files: files ?? manifest.sums.map(\.path))
     }
 

@@ -45,9 +45,19 @@ struct BundleTrust {
     /// Checks `directory`'s signature (after its manifest was checked). Throws when a key is
     /// known and the bundle is unsigned, signed by another key, or its manifest changed since.
     func check(bundle directory: String) throws(PVError) -> Verdict {
-        let pinned = try loadPin()
         let signaturePath = directory + "/" + ManifestSignature.fileName
         let signature: [UInt8]? = FileIO.exists(signaturePath) ? try? FileIO.readBytes(signaturePath, limit: 4096, followLinks: false) : nil
+        let manifest: [UInt8]
+        do { manifest = try FileIO.readBytes(directory + "/" + Manifest.fileName, limit: 1 << 20, followLinks: false) } catch {
+            throw PVError(.dataError, "the bundle has no readable \(Manifest.fileName)", cause: error.message)
+        }
+        return try check(manifest: manifest, signature: signature)
+    }
+
+    /// The same check on the manifest's and the signature's bytes: an archive's, read before any
+    /// of it is extracted.
+    func check(manifest: [UInt8], signature: [UInt8]?) throws(PVError) -> Verdict {
+        let pinned = try loadPin()
         guard let key = given?.pem ?? pinned else {
             return .unverified(reason: signature == nil ? "it carries no signature and no signing key is pinned"
                                : "it is signed, but no signing key is pinned to check it against (--trust-key FILE)")
@@ -57,10 +67,6 @@ struct BundleTrust {
         guard let signature else {
             throw PVError(.dataError, "the bundle carries no signature (\(ManifestSignature.fileName)), and bundles must be signed by \(source), \(fingerprint)",
                           hint: "use a bundle signed with that key (pv_bundle --sign); to trust another key, install as root with --trust-key FILE")
-        }
-        let manifest: [UInt8]
-        do { manifest = try FileIO.readBytes(directory + "/" + Manifest.fileName, limit: 1 << 20, followLinks: false) } catch {
-            throw PVError(.dataError, "the bundle has no readable \(Manifest.fileName)", cause: error.message)
         }
         let valid: Bool
         do { valid = try ManifestSignature.verify(manifest, signature: signature, publicKeyPEM: key) } catch {

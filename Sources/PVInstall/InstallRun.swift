@@ -28,6 +28,8 @@ public struct InstallRun: Sendable {
     public var trustKey: String?
     public var user: String?
     public var prepareOnly: Bool
+    /// May hand over to the bundle's own pv_install (the command sets it; see handOverTarget).
+    public var handOver = false
 
     public init(environment: AgentEnvironment, execOnly: String? = nil, bundle: String? = nil, fromArchive: String? = nil,
                 trustKey: String? = nil, user: String? = nil, prepareOnly: Bool = false) {
@@ -40,16 +42,26 @@ public struct InstallRun: Sendable {
         self.prepareOnly = prepareOnly
     }
 
-    public func execute(_ report: @escaping @Sendable (InstallEvent) -> Void) throws(PVError) {
+    /// How an install ended: done, only prepared, or to be carried on by the bundle's own pv_install.
+    public enum Outcome: Equatable, Sendable {
+        case installed
+        case prepared
+        /// The bundle, checked, is newer than this program: exec `executable --bundle bundle`.
+        case handOver(executable: String, bundle: String)
+    }
+
+    @discardableResult
+    public func execute(_ report: @escaping @Sendable (InstallEvent) -> Void) throws(PVError) -> Outcome {
         let root = environment.root
         let steps = try selectedSteps()
         let trust = try BundleTrust(root: root, isRoot: environment.isRoot, trustKey: trustKey)
         let bundleDir = try resolveBundle(root: root, trust: trust, report: report)
         let unpacked = try BundleTools.prepare(bundle: bundleDir)
+        if handOver, let target = handOverTarget(bundle: bundleDir) { return .handOver(executable: target, bundle: bundleDir) }
         if prepareOnly {
             report(.prepared(unpacked > 0 ? "unpacked \(unpacked) tools into \(bundleDir)/bin, each checked against \(BundleTools.manifestName)"
                                           : "\(bundleDir)/bin already holds the bundle's tools"))
-            return
+            return .prepared
         }
         let sandbox = root.path != InstallRoot.defaultPath
         let isRoot = environment.isRoot
@@ -99,6 +111,7 @@ public struct InstallRun: Sendable {
             }
         }
         try Interruption.checkpoint("the last step was finished first; the install is complete")
+        return .installed
     }
 
     func selectedSteps() throws(PVError) -> [InstallStep] {
@@ -115,15 +128,20 @@ public struct InstallRun: Sendable {
         return Steps.all.filter { s in chosen.contains { $0.name == s.name } }
     }
 
-    /// The bundle's directory, its manifest and signature checked (an archive: before its files
-    /// move into place), and the --trust-key key pinned once the signature verifies.
+    /// The bundle's directory, its manifest and signature checked (an archive: its signature before
+    /// any of it is extracted, its files before they move into place), and the --trust-key key
+    /// pinned once the signature verifies.
     func resolveBundle(root: InstallRoot, trust: BundleTrust, report: (InstallEvent) -> Void) throws(PVError) -> String {
         var verdict: BundleTrust.Verdict? = nil
         let dir: String
         if let fromArchive {
-            dir = try BundleArchive.extractAndCheck(fromArchive, into: root.join("bundle")) { (incoming) throws(PVError) in
-                verdict = try trust.check(bundle: incoming)
+            let head = try SafeExtractor().readFiles(fromArchive, named: [Manifest.fileName, ManifestSignature.fileName], limit: 1 << 20)
+            guard let manifest = head[Manifest.fileName] else {
+                throw PVError(.dataError, "refusing the archive \(fromArchive): it holds no \(Manifest.fileName)",
+                              hint: "nothing was installed; download the bundle again from ProVision")
             }
+            verdict = try trust.check(manifest: manifest, signature: head[ManifestSignature.fileName])
+            dir = try BundleArchive.extractAndCheck(fromArchive, into: try extractionDirectory(root: root))
         } else {
             dir = try checkedBundleDirectory()
             if FileIO.exists(dir + "/" + Manifest.fileName) { verdict = try trust.check(bundle: dir) }
@@ -140,18 +158,43 @@ public struct InstallRun: Sendable {
         return dir
     }
 
+    /// Where --from-archive extracts. Root runs what it extracts, so never into the agent's tree
+    /// (the agent's user could swap a checked file before root runs it): into a directory chain
+    /// only root can change, /var/lib/provision/bundle (a sandbox: under <root>/system).
+    func extractionDirectory(root: InstallRoot) throws(PVError) -> String {
+        guard environment.isRoot else { return root.join("bundle") }
+        let parent = root.systemPath(RootOwnedPaths.extractedBundleParent)
+        close(try PrivilegedInstall.openRootOwnedDirectory(parent))
+        chmod(parent, 0o700)
+        return root.systemPath(RootOwnedPaths.extractedBundle)
+    }
+
+    /// The extracted bundle this install runs from: only what its manifest lists counts (whatever
+    /// else shares the directory, a home directory's files, is never read, run or installed), each
+    /// listed file and every directory above it owned by root or the installing user and writable
+    /// by no one else, and each listed file as the manifest says.
     func checkedBundleDirectory() throws(PVError) -> String {
         let dir = bundle ?? FileIO.directoryName(FileIO.directoryName(Self.executablePath()))
         if FileIO.exists(dir + "/" + Manifest.fileName) {
-            // Every file must be listed (sha256sum -c in the entry script ignores extra ones): an
-            // unlisted file is refused, naming it, so nothing unlisted can reach <root>/libs.
-            // The tools unpacked from lib/tools.tar.xz are listed in TOOLS.SHA256SUMS instead.
-            let unpacked = Set(BundleTools.listedTools(bundle: dir))
-            try BundleArchive.checkManifest(directory: dir, files: BundleArchive.allFiles(dir).filter { !unpacked.contains($0) })
+            let listed = try BundleArchive.listedPaths(bundle: dir)
+            try BundleOwnership.forThisProcess().check(bundle: dir, paths: listed + [Manifest.fileName, ManifestSignature.fileName]
+                                                       + BundleTools.listedTools(bundle: dir))
+            try BundleArchive.checkManifest(directory: dir)
         } else if bundle != nil {
             throw PVError(.dataError, "\(dir) has no \(Manifest.fileName)", hint: "pass the directory setup-<ID>.tar was extracted into")
         }
         return dir
+    }
+
+    /// The verified bundle's own pv_install when this one is another program (the root-owned
+    /// verifier in /usr/libexec/provision, run on a newer bundle): the install's steps are the
+    /// bundle's version's, not the verifier's. Nil when this process is that pv_install, or the same build.
+    func handOverTarget(bundle dir: String) -> String? {
+        let target = dir + "/bin/pv_install"
+        let own = Self.executablePath()
+        guard FileIO.exists(target), !BundleArchive.sameFile(own, target),
+              let mine = try? SHA256.hex(file: own), let theirs = try? SHA256.hex(file: target), mine != theirs else { return nil }
+        return target
     }
 
     static func executablePath() -> String {

@@ -53,11 +53,15 @@ enum PrivilegedInstall {
         return fd
     }
 
-    /// Writes `bytes` as `path` (root:root, 0755), with `capability` as its security.capability.
-    static func install(_ bytes: [UInt8], as path: String, capability: [UInt8]) throws(PVError) {
+    /// Writes `bytes` as `path` (root:root, 0755), with `capability` (if any) as its security.capability.
+    static func install(_ bytes: [UInt8], as path: String, capability: [UInt8]?) throws(PVError) {
         let name = String(path.split(separator: "/").last ?? "")
         let directory = FileIO.directoryName(path)
         let handle = DirectoryHandle(path: directory, fd: try openRootOwnedDirectory(directory))
+        guard let capability else {
+            try handle.writeAtomically(name, bytes, mode: 0o755, owner: (0, 0))
+            return
+        }
         try handle.writeAtomically(name, bytes, mode: 0o755, owner: (0, 0),
                                    finishing: "setting the file capability (does this file system support security.* attributes?)") { fd in
             capability.withUnsafeBytes { fsetxattr(fd, "security.capability", $0.baseAddress, $0.count, 0) } == 0

@@ -161,12 +161,16 @@ public enum Steps {
         // Root installing for the agent (its root-only part): the tools stay the agent's to update.
         let owner = AgentTree.ownerForRoot(ctx.root)
         if let owner { try libs.changeOwner(uid: owner.uid, gid: owner.gid) }
+        // Only the bundle's own files (SHA256SUMS and TOOLS.SHA256SUMS list them): a bundle extracted
+        // into a home directory shares bin/ with the user's own programs, which are never installed.
+        let listed = FileIO.exists(ctx.bundle + "/" + Manifest.fileName)
+            ? Set(try BundleArchive.listedPaths(bundle: ctx.bundle) + BundleTools.listedTools(bundle: ctx.bundle)) : nil
         for sub in ["bin", "libs"] {
             let from = ctx.bundle + "/" + sub
-            guard let names = FileIO.listDirectory(from) else { continue }
+            guard let names = FileIO.listDirectory(from)?.filter({ listed?.contains(sub + "/" + $0) ?? true }) else { continue }
             // pv_install.gz only starts the entry script's pv_install; dot files are staging leftovers;
             // the DHCP check helper goes to a root-owned place of its own (below), never to libs/.
-            for name in names where !name.hasPrefix(".") && !name.hasSuffix(".gz") && name != DHCPCheckHelper.name {
+            for name in names.sorted() where !name.hasPrefix(".") && !name.hasSuffix(".gz") && name != DHCPCheckHelper.name {
                 // Copy then rename: a running tool keeps its old inode, never a half-written file.
                 let bytes: [UInt8]
                 do { bytes = try FileIO.readBytes(from + "/" + name, limit: 128 << 20) } catch {
@@ -179,6 +183,23 @@ public enum Steps {
         }
         guard count > 0 else { throw PVError(.notFound, "the bundle at \(ctx.bundle) holds no tools", hint: "download the bundle again") }
         var detail = "\(count) files in \(ctx.root.join("libs"))"
+        // The verifier: this pv_install, root's, outside the agent's tree, where a later install on a
+        // server that pins a signing key starts (README: what each install trusts).
+        let verifierSource = ctx.bundle + "/bin/pv_install"
+        if ctx.isRoot, FileIO.exists(verifierSource) {
+            let bytes: [UInt8]
+            do { bytes = try FileIO.readBytes(verifierSource, limit: 128 << 20) } catch {
+                throw PVError(.osError, "cannot read \(verifierSource)", cause: error.message)
+            }
+            let target = ctx.systemPath(RootOwnedPaths.verifier)
+            do {
+                try PrivilegedInstall.install(bytes, as: target, capability: nil)
+                detail += "; \(target) (root's: the verifier for later bundles)"
+            } catch where ctx.sandbox && error.code == .noPermission {
+                // A sandbox root that the agent's user owns cannot hold a root-only chain: no verifier there.
+                detail += "; no verifier in this sandbox (\(error.message))"
+            }
+        }
         // The DHCP check helper: root-owned, outside the agent's tree, with cap_net_raw (see DHCPCheckHelper).
         // Only where DHCP runs: a privileged program the server does not need is not installed.
         let helperSource = ctx.bundle + "/bin/" + DHCPCheckHelper.name

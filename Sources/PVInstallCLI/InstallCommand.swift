@@ -60,13 +60,40 @@ public struct InstallCommand: ParsableCommand {
 
     public func run() throws {
         let environment = AgentEnvironment.live(root: rootOptions.resolve(), http: LiveHTTPTransport(userAgent: "pv_install"))
-        let run = InstallRun(environment: environment, execOnly: execOnly, bundle: bundle, fromArchive: fromArchive,
+        var run = InstallRun(environment: environment, execOnly: execOnly, bundle: bundle, fromArchive: fromArchive,
                              trustKey: trustKey, user: user, prepareOnly: prepareOnly)
+        run.handOver = true
         let reporter = ProgressReporter(json: json, total: Steps.all.count, output: environment.output)
-        do { try run.execute(reporter.handle) } catch {
+        let outcome: InstallRun.Outcome
+        do { outcome = try run.execute(reporter.handle) } catch {
             reporter.result(error)
             throw ErrorReporting.exit(error)
         }
-        if !prepareOnly { reporter.result(nil) }
+        switch outcome {
+        case .handOver(let executable, let bundleDirectory):
+            let arguments = Self.handOverArguments(Array(CommandLine.arguments.dropFirst()), bundle: bundleDirectory)
+            reporter.handle(.bundle("bundle: checked; its own pv_install (\(executable)) carries on"))
+            let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+            execv(executable, argv)
+            let failure = PVError(.osError, "cannot start \(executable)", cause: String(cString: strerror(errno)))
+            reporter.result(failure)
+            throw ErrorReporting.exit(failure)
+        case .installed: reporter.result(nil)
+        case .prepared: break
+        }
+    }
+
+    /// This command line for the bundle's own pv_install: the checked bundle given with --bundle,
+    /// in place of --from-archive or --bundle.
+    static func handOverArguments(_ arguments: [String], bundle: String) -> [String] {
+        var out: [String] = []
+        var skipNext = false
+        for argument in arguments {
+            if skipNext { skipNext = false; continue }
+            if argument == "--from-archive" || argument == "--bundle" { skipNext = true; continue }
+            if argument.hasPrefix("--from-archive=") || argument.hasPrefix("--bundle=") { continue }
+            out.append(argument)
+        }
+        return out + ["--bundle", bundle]
     }
 }

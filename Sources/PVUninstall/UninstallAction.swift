@@ -14,6 +14,8 @@ public enum UninstallAction: Sendable, Equatable {
     case removeSystemFile(String)
     /// The helper's own directory (`/usr/libexec/provision`), once empty.
     case removeSystemDirectory(String)
+    /// A root-owned tree of the install's (the bundle root extracted, /var/lib/provision/bundle).
+    case removeSystemTree(String)
     /// `systemctl daemon-reload` after the units are gone.
     case reloadSystemd
     case removeContainer(name: String)
@@ -24,7 +26,7 @@ public enum UninstallAction: Sendable, Equatable {
 
     public var needsRoot: Bool {
         switch self {
-        case .disableUnit, .removeSystemFile, .removeSystemDirectory, .reloadSystemd, .removeUser: return true
+        case .disableUnit, .removeSystemFile, .removeSystemDirectory, .removeSystemTree, .reloadSystemd, .removeUser: return true
         case .writeArchive, .removeContainer, .removeImage, .removeRoot: return false
         }
     }
@@ -36,6 +38,7 @@ public enum UninstallAction: Sendable, Equatable {
         case .disableUnit(let unit): return "disable and stop \(unit)"
         case .removeSystemFile(let path): return "remove \(path)"
         case .removeSystemDirectory(let path): return "remove the directory \(path)"
+        case .removeSystemTree(let path): return "remove \(path) and what it holds"
         case .reloadSystemd: return "reload systemd (daemon-reload)"
         case .removeContainer(let name): return "stop and remove the container \(name)"
         case .removeImage(let reference): return "remove the image \(reference)"
@@ -50,6 +53,7 @@ public enum UninstallAction: Sendable, Equatable {
         case .disableUnit(let unit): return "systemctl disable --now \(unit)"
         case .removeSystemFile(let path): return "rm -f \(path)"
         case .removeSystemDirectory(let path): return "rmdir \(path)"
+        case .removeSystemTree(let path): return "rm -rf --one-file-system \(path)"
         case .reloadSystemd: return "systemctl daemon-reload"
         case .removeUser(let name): return "userdel \(name)"
         default: return nil

@@ -38,7 +38,8 @@ public struct UninstallPlan: Sendable, Equatable {
          root.systemPath("/etc/systemd/system/multi-user.target.wants/pv_monitor.service"),
          root.systemPath("/etc/systemd/system/pv_monitor.service"),
          root.systemPath("/etc/sudoers.d/provision"),
-         root.systemPath(DHCPCheckHelper.installedPath)]
+         root.systemPath(DHCPCheckHelper.installedPath),
+         root.systemPath(RootOwnedPaths.verifier)]
     }
 
     public static func make(_ environment: AgentEnvironment, options: Options) throws(PVError) -> UninstallPlan {
@@ -67,6 +68,10 @@ public struct UninstallPlan: Sendable, Equatable {
         actions += present.map(UninstallAction.removeSystemFile)
         let helperDirectory = FileIO.directoryName(root.systemPath(DHCPCheckHelper.installedPath))
         if files.exists(helperDirectory) { actions.append(.removeSystemDirectory(helperDirectory)) }
+        if files.exists(root.systemPath(RootOwnedPaths.extractedBundle)) { actions.append(.removeSystemTree(root.systemPath(RootOwnedPaths.extractedBundle))) }
+        if files.exists(root.systemPath(RootOwnedPaths.extractedBundleParent)) {
+            actions.append(.removeSystemDirectory(root.systemPath(RootOwnedPaths.extractedBundleParent)))
+        }
         if !root.isSandbox && files.exists("/run/systemd/system") && present.contains(where: { $0.hasSuffix(".service") || $0.hasSuffix(".timer") }) {
             actions.append(.reloadSystemd)
         }

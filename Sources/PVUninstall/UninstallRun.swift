@@ -75,6 +75,8 @@ public struct UninstallRun: Sendable {
         case .removeSystemDirectory(let path):
             // Only when empty: the directory may hold what another tool installed there.
             _ = rmdir(path)
+        case .removeSystemTree(let path):
+            try run(Command("rm", ["-rf", "--one-file-system", "--", path]), timeout: 300, what: "removing \(path)")
         case .reloadSystemd:
             try run(Command("systemctl", ["daemon-reload"]), what: "systemctl daemon-reload")
         case .removeContainer(let name):

@@ -71,7 +71,10 @@ extension LabIntegration {
             #expect(r.stdout.contains("bundle: signature verified (Ed25519 key sha256:"), "\(r.stdout)")
             #expect(r.stdout.contains("bundle: pinned sha256:"), "\(r.stdout)")
             #expect(try String(contentsOfFile: pin, encoding: .utf8) == (try String(contentsOfFile: pubA, encoding: .utf8)))
-            let installedScript = try String(contentsOfFile: root + "/bundle/libs/start_pv_dns.sh", encoding: .utf8)
+            // Root extracts what it runs where only root can change it, not into the agent's tree.
+            let extracted = root + "/system/var/lib/provision/bundle"
+            #expect(!FileManager.default.fileExists(atPath: root + "/bundle"))
+            let installedScript = try String(contentsOfFile: extracted + "/libs/start_pv_dns.sh", encoding: .utf8)
 
             // From now on, without --trust-key: A's bundles pass ...
             r = try install(signedA, root)
@@ -83,8 +86,9 @@ extension LabIntegration {
             #expect(r.status == 65, "\(r.output)")
             #expect(r.stderr.contains("the bundle's signature does not verify against the key pinned in \(pin)"), "\(r.stderr)")
             #expect(r.stderr.contains("its manifest was changed after signing, or another key signed it"))
-            #expect(try String(contentsOfFile: root + "/bundle/libs/start_pv_dns.sh", encoding: .utf8) == installedScript)
-            #expect(try FileManager.default.contentsOfDirectory(atPath: root).filter { $0.hasPrefix("bundle.") }.isEmpty, "no partial extraction left")
+            #expect(try String(contentsOfFile: extracted + "/libs/start_pv_dns.sh", encoding: .utf8) == installedScript)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/system/var/lib/provision").filter { $0.hasPrefix("bundle.") }.isEmpty,
+                    "no partial extraction left")
             // ... nor an unsigned one, nor one signed by B.
             r = try install(unsigned, root)
             #expect(r.status == 65 && r.stderr.contains("the bundle carries no signature (SHA256SUMS.sig)"), "\(r.output)")
@@ -104,12 +108,15 @@ extension LabIntegration {
             #expect(r.status == 64 && r.stderr.contains("is not an Ed25519 public key (PEM)"), "\(r.output)")
         }
 
-        /// A tampered bundle brings its own pv_install, so the entry script checks the signature
-        /// against the system pin with openssl before it runs anything from the bundle.
-        @Test func theEntryScriptChecksTheSignatureBeforeRunningTheBundle() throws {
-            let systemPin = "/etc/provision/bundle-signing.pub"
-            guard !FileManager.default.fileExists(atPath: "/etc/provision") else {
-                Issue.record("/etc/provision exists on this machine: refusing to touch a real pin"); return
+        /// A script inside the bundle cannot vouch for the bundle: on a server that pins a key, root's
+        /// install_python3.sh hands over to the verifier an earlier install left in
+        /// /usr/libexec/provision before anything else of the bundle runs, and refuses without it.
+        /// A pin that another user could have written, or one reached through a link, counts for
+        /// nothing: refused, with nothing run.
+        @Test func onAPinnedServerRootRunsNothingOfTheBundleBeforeTheVerifierChecksIt() throws {
+            let systemPin = "/etc/provision/bundle-signing.pub", verifierDirectory = "/usr/libexec/provision"
+            for path in ["/etc/provision", verifierDirectory] where FileManager.default.fileExists(atPath: path) {
+                Issue.record("\(path) exists on this machine: refusing to touch a real install"); return
             }
             let work = try Lab.scratchRoot("signing-entry", overriding: ["resource_id": "it-sign"])
             defer { try? FileManager.default.removeItem(atPath: work) }
@@ -121,20 +128,87 @@ extension LabIntegration {
             let signed = try Self.bundle(work, id: "a", signedWith: key)
             let good = try InstallIntegrationTests.extract(signed)
             defer { try? FileManager.default.removeItem(atPath: good) }
-            var r = try run("/bin/bash", [good + "/install_python3.sh", "--prepare-only"])
-            #expect(r.status == 0, "\(r.output)")
-            #expect(r.stdout.contains("bundle: signature verified"), "pv_install checks it too: \(r.stdout)")
-
             // The attacker's pv_install would say anything: it leaves a mark, to prove it never runs.
             let marker = work + "/ran"
             let (_, tamperedDir) = try Self.tampered(signed, work) { dir in
                 try "#!/bin/sh\ntouch \(marker)\necho PVOK\n".write(toFile: dir + "/bin/pv_install", atomically: true, encoding: .utf8)
             }
             defer { try? FileManager.default.removeItem(atPath: tamperedDir) }
+
+            // No verifier on this server yet: refused, nothing of the bundle ran.
+            var r = try run("/bin/bash", [tamperedDir + "/install_python3.sh", "--prepare-only"])
+            #expect(r.status == 77, "\(r.output)")
+            #expect(r.stdout.contains("this server pins a bundle signing key (\(systemPin)), but the verifier \(verifierDirectory)/pv_install is missing"), "\(r.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: marker))
+
+            // The verifier in place (root's, as install_libs leaves it): the good bundle passes through it ...
+            try FileManager.default.createDirectory(atPath: verifierDirectory, withIntermediateDirectories: false)
+            defer { try? FileManager.default.removeItem(atPath: verifierDirectory) }
+            try FileManager.default.copyItem(atPath: Lab.binDir + "/pv_install", toPath: verifierDirectory + "/pv_install")
+            r = try run("/bin/bash", [good + "/install_python3.sh", "--prepare-only"])
+            #expect(r.status == 0, "\(r.output)")
+            #expect(r.stdout.contains("bundle: signature verified"), "\(r.stdout)")
+            // ... the tampered one is refused by it, and its pv_install never runs.
             r = try run("/bin/bash", [tamperedDir + "/install_python3.sh", "--prepare-only"])
             #expect(r.status == 65, "\(r.output)")
-            #expect(r.stdout.contains("the bundle's signature does not verify against the pinned key (\(systemPin))"), "\(r.stdout)")
+            #expect(r.stderr.contains("the bundle's signature does not verify against the key pinned in \(systemPin)"), "\(r.output)")
             #expect(!FileManager.default.fileExists(atPath: marker), "nothing from the tampered bundle ran")
+
+            // A pin every user may write, or one through a link: refused before anything runs.
+            chmod(systemPin, 0o666)
+            r = try run("/bin/bash", [good + "/install_python3.sh", "--prepare-only"])
+            #expect(r.status == 77, "\(r.output)")
+            #expect(r.stdout.contains("refusing the pinned signing key \(systemPin): \(systemPin) is not root's alone"), "\(r.stdout)")
+            #expect(!r.stdout.contains("signature verified"))
+            try FileManager.default.removeItem(atPath: systemPin)
+            try FileManager.default.createSymbolicLink(atPath: systemPin, withDestinationPath: pub)
+            r = try run("/bin/bash", [good + "/install_python3.sh", "--prepare-only"])
+            #expect(r.status == 77, "\(r.output)")
+            #expect(r.stdout.contains("refusing the pinned signing key \(systemPin): \(systemPin) is a symbolic link"), "\(r.stdout)")
+        }
+
+        /// The trusted path for a later bundle: the verifier that install_libs leaves root's (here
+        /// in the sandbox's system tree) reads the archive's manifest and signature and checks them
+        /// against the pin before writing any of it; a bundle of another build is then carried on by
+        /// that bundle's own pv_install.
+        @Test func theVerifierChecksAnArchiveBeforeExtractingItAndHandsOverToTheBundlesPVInstall() throws {
+            let work = try Lab.scratchRoot("verifier", overriding: ["resource_id": "it-sign"])
+            defer { try? FileManager.default.removeItem(atPath: work) }
+            let (key, pub) = try Self.keyPair(work, "a")
+            let root = work + "/root"
+            let signed = try Self.bundle(work, id: "a", signedWith: key)
+            var r = try tool("pv_install", ["--from-archive", signed, "--root", root, "-e", "create_dirs,install_libs", "--trust-key", pub], timeout: 120)
+            #expect(r.status == 0, "\(r.output)")
+            let verifier = root + "/system/usr/libexec/provision/pv_install"
+            let attributes = try FileManager.default.attributesOfItem(atPath: verifier)
+            #expect(attributes[.ownerAccountID] as? Int == 0 && attributes[.posixPermissions] as? Int == 0o755, "\(attributes)")
+            #expect(r.stdout.contains(verifier), "install_libs names it: \(r.stdout)")
+
+            // Tampered: refused from the archive itself, nothing extracted.
+            let extracted = root + "/system/var/lib/provision/bundle"
+            try FileManager.default.removeItem(atPath: extracted)
+            let (tamperedTar, tamperedDir) = try Self.tampered(signed, work)
+            defer { try? FileManager.default.removeItem(atPath: tamperedDir) }
+            r = try run(verifier, ["--from-archive", tamperedTar, "--root", root, "-e", "create_dirs"])
+            #expect(r.status == 65, "\(r.output)")
+            #expect(r.stderr.contains("does not verify against the key pinned"), "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: extracted), "nothing of the archive was written")
+
+            // Another build's bundle (its pv_install differs): checked, then its own pv_install carries on.
+            let newer = work + "/newer-bin"
+            try FileManager.default.createDirectory(atPath: newer, withIntermediateDirectories: true)
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: Lab.binDir + "/pv_install"))
+            bytes.append(contentsOf: Array("another build\n".utf8))
+            #expect(FileManager.default.createFile(atPath: newer + "/pv_install", contents: bytes, attributes: [.posixPermissions: 0o755]))
+            let out = work + "/out-newer"
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            r = try tool("pv_bundle", ["--id", "it-sign", "--config", work + "/etc/provision.conf", "--bin", newer,
+                                       "--templates", Lab.repo.path + "/Bundle", "--output", out, "--sign", key])
+            #expect(r.status == 0, "\(r.output)")
+            r = try run(verifier, ["--from-archive", out + "/setup-it-sign.tar", "--root", root, "-e", "create_dirs"], timeout: 120)
+            #expect(r.status == 0, "\(r.output)")
+            #expect(r.stdout.contains("bundle: checked; its own pv_install (\(extracted)/bin/pv_install) carries on"), "\(r.stdout)")
+            #expect(r.stdout.contains("create_dirs ... ok"), "\(r.stdout)")
         }
     }
 }

@@ -144,25 +144,104 @@ extension LabIntegration {
             }
             #expect(!FileManager.default.fileExists(atPath: work + "/canary"))
             // Nothing partly extracted is left in the install root.
-            let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: root))?.filter { $0.hasPrefix("bundle") } ?? []
-            #expect(leftovers.isEmpty, "\(kind): left \(leftovers)")
+            let leftovers = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [])
+                + ((try? FileManager.default.contentsOfDirectory(atPath: root + "/system/var/lib/provision")) ?? [])
+            #expect(leftovers.filter { $0.hasPrefix("bundle") }.isEmpty, "\(kind): left \(leftovers)")
         }
 
-        /// sha256sum -c ignores files that SHA256SUMS does not list; pv_install does not: an extra
-        /// file (setuid here) in an extracted bundle is refused, naming it, and never installed.
-        @Test func anUnlistedFileInTheBundleIsRefusedAndNotInstalled() throws {
+        /// The seed's manual install where an admin really types it: in a home directory holding
+        /// dotfiles, the tar itself, a Downloads folder and a ~/bin of the user's own programs, then
+        /// `tar -xf setup-<ID>.tar` and install_python3.sh there. What the manifest does not list is
+        /// never read, run or installed (an unlisted setuid file in the bundle's libs/ neither),
+        /// and the install ends in PVOK.
+        @Test func theSeedsCommandsWorkInAHomeDirectoryAndInstallOnlyTheBundlesOwnFiles() throws {
             try Lab.requireUp()
-            let (tar, work) = try Self.makeBundle("it-extra")
+            defer { try? Lab.restoreInstance() }
+            let (tar, work) = try Self.makeBundle("it-home")
             defer { try? FileManager.default.removeItem(atPath: work) }
-            let bundle = try Self.extract(tar)
-            let extra = bundle + "/libs/pv_extra"
-            #expect(FileManager.default.createFile(atPath: extra, contents: Data("#!/bin/sh\nid\n".utf8), attributes: [.posixPermissions: 0o4755]))
+            let home = work + "/home/admin"
+            for d in ["Downloads", "bin", "libs"] { try FileManager.default.createDirectory(atPath: home + "/" + d, withIntermediateDirectories: true) }
+            for (file, text) in [(".bashrc", "alias ll='ls -l'\n"), (".profile", "PATH=$HOME/bin:$PATH\n"), ("Downloads/notes.txt", "todo\n")] {
+                try text.write(toFile: home + "/" + file, atomically: true, encoding: .utf8)
+            }
+            #expect(FileManager.default.createFile(atPath: home + "/bin/backup.sh", contents: Data("#!/bin/sh\necho mine\n".utf8),
+                                                   attributes: [.posixPermissions: 0o755]))
+            #expect(FileManager.default.createFile(atPath: home + "/libs/pv_extra", contents: Data("#!/bin/sh\nid\n".utf8),
+                                                   attributes: [.posixPermissions: 0o4755]))
+            try FileManager.default.copyItem(atPath: tar, toPath: home + "/setup-it-home.tar")
             let root = work + "/root"
-            let r = try installScript(bundle, ["--root", root])
-            #expect(r.status == 65, "\(r.output)")
-            #expect(r.stderr.contains("libs/pv_extra, which its manifest does not list"), "\(r.stderr)")
-            #expect(!FileManager.default.fileExists(atPath: root + "/libs/pv_extra"))
-            #expect(!r.stdout.contains("PVOK"))
+            let r = try run("/bin/bash", ["-c", "cd \(home) && tar -xf setup-it-home.tar && /bin/bash install_python3.sh --root \(root)"], timeout: 300)
+            #expect(r.status == 0, "\(r.output)")
+            #expect(r.stdout.split(separator: "\n").last == "PVOK", "\(r.stdout)")
+            let installed = try FileManager.default.contentsOfDirectory(atPath: root + "/libs")
+            #expect(installed.contains("pv_verify") && installed.contains("start_pv_dns.sh"), "\(installed)")
+            #expect(!installed.contains("pv_extra") && !installed.contains("backup.sh"), "only the bundle's own files: \(installed)")
+            // The user's own files are as they were.
+            #expect(try String(contentsOfFile: home + "/bin/backup.sh", encoding: .utf8) == "#!/bin/sh\necho mine\n")
+            #expect(try String(contentsOfFile: home + "/.bashrc", encoding: .utf8) == "alias ll='ls -l'\n")
+        }
+
+        /// tar -xf as root restores the archive's owners and modes, which the signature does not
+        /// cover: a file of another user's, one that every user may write, or a setuid one stops the
+        /// entry script before anything of the bundle runs, naming the file and tar --no-same-owner.
+        @Test(arguments: ["owner", "world-writable", "setuid"])
+        func headersThatHandTheBundleToAnotherUserAreRefused(kind: String) throws {
+            try Lab.requireUp()
+            let (tar, work) = try Self.makeBundle("it-owner-\(kind)")
+            defer { try? FileManager.default.removeItem(atPath: work) }
+            let altered = work + "/altered.tar"
+            let target = kind == "owner" ? "install_python3.sh" : "bin/pv_install"
+            let script = """
+                import sys, tarfile
+                src, dst, kind, target = sys.argv[1:]
+                with tarfile.open(src) as i, tarfile.open(dst, "w", format=tarfile.GNU_FORMAT) as o:
+                    for m in i.getmembers():
+                        data = i.extractfile(m) if m.isfile() else None
+                        if m.name == target:
+                            if kind == "owner": m.uid, m.uname = 65534, "nobody"
+                            elif kind == "world-writable": m.mode = 0o777
+                            else: m.mode = 0o4755
+                        o.addfile(m, data)
+                """
+            let made = try run("/usr/bin/python3", ["-c", script, tar, altered, kind, target])
+            #expect(made.status == 0, "\(made.output)")
+            let dir = try Self.extract(altered)  // as root: owners and modes restored
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let marker = dir + "/bin/.pv_install.partial"
+            let r = try installScript(dir, ["--root", work + "/root"])
+            #expect(r.status == 77, "\(kind): \(r.output)")
+            let why = ["owner": "is owned by nobody (uid 65534)", "world-writable": "is writable by others (mode 777)", "setuid": "is setuid or setgid"][kind]!
+            #expect(r.stdout.contains("refusing to run the bundle: \(dir)/\(target) \(why)"), "\(r.stdout)")
+            #expect(r.stdout.contains("tar --no-same-owner --no-same-permissions -xf setup-<ID>.tar"), "\(r.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: marker), "pv_install was never unpacked")
+            #expect(!FileManager.default.fileExists(atPath: work + "/root"), "nothing was installed")
+        }
+
+        /// bash reads a script as it runs it: a change to install_python3.sh made while it runs (here
+        /// by a sha256sum that rewrites it after checking) must change nothing of what runs.
+        @Test func theEntryScriptRunsOnlyWhatItReadWhole() throws {
+            try Lab.requireUp()
+            let (tar, work) = try Self.makeBundle("it-whole")
+            defer { try? FileManager.default.removeItem(atPath: work) }
+            let dir = try Self.extract(tar)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let fake = work + "/fakebin", marker = work + "/ran"
+            try FileManager.default.createDirectory(atPath: fake, withIntermediateDirectories: true)
+            // The real check first, then the script rewritten in place (the same inode bash reads):
+            // whatever bash reads next from its offset is a comment, then the marker.
+            let rewrite = """
+                #!/bin/bash
+                /usr/bin/sha256sum "$@"; rc=$?
+                f=\(dir)/install_python3.sh
+                n=$(wc -c < "$f")
+                { yes '#' | head -c $((n + 16)); echo; echo "touch \(marker)"; echo "exit 0"; } > "$f.new"
+                cat "$f.new" > "$f"
+                exit $rc
+                """
+            #expect(FileManager.default.createFile(atPath: fake + "/sha256sum", contents: Data(rewrite.utf8), attributes: [.posixPermissions: 0o755]))
+            let r = try run("/bin/bash", [dir + "/install_python3.sh", "--prepare-only"],
+                            environment: ["PATH": fake + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])
+            #expect(!FileManager.default.fileExists(atPath: marker), "lines written into the script while it ran were run: \(r.output)")
         }
 
         @Test func withoutRootTheMissingRootOnlyPartsAreListed() throws {

@@ -30,3 +30,14 @@ import Testing
         #expect(LayerProgress.bar(done: 3, total: 3, width: 4) == "[####] 3/3 layers")
     }
 }
+
+/// The root-owned verifier hands a checked bundle to that bundle's own pv_install: the same command
+/// line, with the extracted bundle in place of the archive.
+@Suite struct HandOverArgumentsTests {
+    @Test func theArchiveBecomesTheCheckedBundle() {
+        #expect(InstallCommand.handOverArguments(["--from-archive", "/home/a/setup-1.tar", "-e", "verify", "--json"], bundle: "/var/lib/provision/bundle")
+                == ["-e", "verify", "--json", "--bundle", "/var/lib/provision/bundle"])
+        #expect(InstallCommand.handOverArguments(["--bundle=/home/a", "--root", "/r"], bundle: "/home/a")
+                == ["--root", "/r", "--bundle", "/home/a"])
+    }
+}
