@@ -9,8 +9,11 @@ import Glibc
 public final class FileLock {
     public enum Outcome {
         case acquired(FileLock)
-        /// Another process holds it.
-        case busy
+        /// Another process holds it. `holder`: the first line of what that process wrote in the
+        /// file (who it is), read through the descriptor this attempt opened, never by path again:
+        /// between the attempt and a second open the agent's user could put a link at the path,
+        /// and root would print the first line of the file it points at.
+        case busy(holder: String?)
         /// The file could not be made or opened: the reason.
         case unavailable(String)
     }
@@ -29,6 +32,12 @@ public final class FileLock {
     /// `owner`: who the directory and the file must belong to when this process makes them
     /// (root working in the agent's tree), so that the agent can take the lock later.
     public static func acquire(_ path: String, owner: (uid: uid_t, gid: gid_t)? = nil) -> Outcome {
+        acquire(path, owner: owner, whenBusy: {})
+    }
+
+    /// `whenBusy` runs after the lock was found held and before its holder is read: where a test
+    /// swaps the path for a link, as the agent's user could.
+    static func acquire(_ path: String, owner: (uid: uid_t, gid: gid_t)?, whenBusy: () -> Void) -> Outcome {
         let fd: Int32
         do {
             let directory = try DirectoryHandle.open(FileIO.directoryName(path))
@@ -41,10 +50,23 @@ public final class FileLock {
         }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let e = errno
-            close(fd)
-            return e == EWOULDBLOCK ? .busy : .unavailable("flock \(path): \(String(cString: strerror(e)))")
+            defer { close(fd) }
+            guard e == EWOULDBLOCK else { return .unavailable("flock \(path): \(String(cString: strerror(e)))") }
+            whenBusy()
+            return .busy(holder: holderLine(fd))
         }
         return .acquired(FileLock(path: path, fd: fd))
+    }
+
+    /// The first line of the lock file open on `fd` (a regular file, opened without following a
+    /// link), at most 200 bytes of it; nil when it is empty.
+    static func holderLine(_ fd: Int32) -> String? {
+        var buffer = [UInt8](repeating: 0, count: 200)
+        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard n > 0 else { return nil }
+        let line = buffer[..<n].split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).first ?? []
+        let text = String(decoding: line, as: UTF8.self).messageExcerpt(limit: 120)
+        return text.isEmpty ? nil : text
     }
 
     /// Replaces the file's text (who holds the lock, for the message a second run prints).
