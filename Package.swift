@@ -179,6 +179,12 @@ let package = Package(
         .testTarget(name: "PVStartCLITests", dependencies: ["PVStartCLI", "PVState", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVHeartbeatCLITests", dependencies: ["PVHeartbeatCLI", "PVHeartbeat"], swiftSettings: strict),
         .testTarget(name: "PVDiagnosticsCLITests", dependencies: ["PVDiagnosticsCLI"], swiftSettings: strict),
+        // What every tool's entry prints (PVCLI), checked against each tool's own parser.
+        .testTarget(
+            name: "PVCLITests",
+            dependencies: ["PVCLI", "PVVerifyCLI", "PVStartCLI", "PVStopCLI", "PVStatusCLI", "PVUpdateCLI", "PVInstallCLI", "PVBundleCLI",
+                           "PVHeartbeatCLI", "PVDiagnosticsCLI", "PVUninstallCLI", "PVMonitorCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["PVCore"], swiftSettings: strict),
     ]
 )

@@ -76,13 +76,12 @@ public struct HeartbeatCommand: ParsableCommand {
     /// 2880 times a day; ArgumentParser's reflection-based parse was about a
     /// quarter of such a run's CPU time (perf: 16 ms with it, 11.7 ms without). That exact invocation (or none at all)
     /// runs directly with the defaults; anything else, `-h` included, goes
-    /// through ArgumentParser as usual.
+    /// through ArgumentParser as usual (PVCLI's `runAsTool`: its messages escaped).
     public static func entry(_ arguments: [String] = Array(CommandLine.arguments.dropFirst()),
                              environment: [String: String] = ProcessEnvironmentBlock.current) {
         guard let root = HeartbeatRun.timerInvocationRoot(arguments, environment: environment) else {
-            main(arguments)
-            return
+            runAsTool(arguments)
         }
-        do { try perform(HeartbeatRun(environment: Self.environment(root))) } catch { exit(withError: error) }
+        do { try perform(HeartbeatRun(environment: Self.environment(root))) } catch { exitAsTool(error) }
     }
 }

@@ -1,3 +1,3 @@
 import PVBundleCLI
 
-BundleCommand.main()
+BundleCommand.runAsTool()

@@ -1,3 +1,3 @@
 import PVDiagnosticsCLI
 
-DiagnosticsCommand.main(DiagnosticsCommand.normalize(Array(CommandLine.arguments.dropFirst())))
+DiagnosticsCommand.runAsTool(DiagnosticsCommand.normalize(Array(CommandLine.arguments.dropFirst())))

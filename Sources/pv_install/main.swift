@@ -1,3 +1,3 @@
 import PVInstallCLI
 
-InstallCommand.main()
+InstallCommand.runAsTool()

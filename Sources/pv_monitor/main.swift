@@ -1,3 +1,3 @@
 import PVMonitorCLI
 
-MonitorCommand.main()
+MonitorCommand.runAsTool()

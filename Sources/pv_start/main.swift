@@ -1,3 +1,3 @@
 import PVStartCLI
 
-StartCommand.main()
+StartCommand.runAsTool()

@@ -1,3 +1,3 @@
 import PVStatusCLI
 
-StatusCommand.main()
+StatusCommand.runAsTool()

@@ -1,3 +1,3 @@
 import PVStopCLI
 
-StopCommand.main()
+StopCommand.runAsTool()

@@ -1,3 +1,3 @@
 import PVUninstallCLI
 
-UninstallCommand.main()
+UninstallCommand.runAsTool()

@@ -1,3 +1,3 @@
 import PVUpdateCLI
 
-UpdateCommand.main()
+UpdateCommand.runAsTool()

@@ -1,3 +1,3 @@
 import PVVerifyCLI
 
-VerifyCommand.main()
+VerifyCommand.runAsTool()

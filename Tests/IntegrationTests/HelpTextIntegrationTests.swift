@@ -22,4 +22,18 @@ import Testing
             #expect(!(continues && line.count < 60), "\(name): a sentence broken after '\(line)'")
         }
     }
+
+    /// An argument with terminal controls that a tool's parser refuses (and echoes) comes back
+    /// escaped from the executable itself: each tool's main goes through PVCLI's `runAsTool`.
+    @Test(arguments: tools)
+    func aRefusedArgumentIsEchoedEscaped(_ name: String) throws {
+        let hostile = "\u{1B}]0;owned\u{07}\u{1B}[31mX"
+        let arguments = name == "pv_bundle" ? ["--id", "x", "--config", "/c", "--bin", "/b", hostile]
+            : ["pv_start", "pv_stop"].contains(name) ? ["dns", "--" + hostile]
+            : ["pv_install", "pv_update", "pv_monitor"].contains(name) ? ["--" + hostile] : [hostile]
+        let r = try tool(name, arguments)
+        #expect(r.status == 64, "\(name): \(r.output)")
+        #expect(r.stderr.contains("\\x1B]0;owned\\x07\\x1B[31mX"), "\(name): \(r.stderr)")
+        #expect(!r.output.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" }, "\(name) sent a raw control")
+    }
 }
