@@ -39,6 +39,19 @@ public enum ConfigParser {
                                      "monitor_push", "monitor_exchange", "monitor_queue", "monitor_spool_mb"]
     static var known: [String] { required + requiredWhenEnabled.map(\.key) + optional }
 
+    /// Whether an unknown key may be shown in a message (and kept in a redacted copy of the file):
+    /// it has the shape of the known keys, one to five words of one to twelve lowercase ASCII
+    /// letters joined by single underscores, at most 40 characters (`dns_verfy_port`,
+    /// `monitor_intervall`). Anything else (an uppercase letter, a digit, another character, a
+    /// word longer than any key's) may be a token pasted in the wrong place, and is not shown.
+    public static func looksLikeKey(_ key: String) -> Bool {
+        guard !key.isEmpty, key.utf8.count <= 40 else { return false }
+        let words = key.split(separator: "_", omittingEmptySubsequences: false)
+        return words.count <= 5 && words.allSatisfy { word in
+            (1...12).contains(word.utf8.count) && word.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }
+        }
+    }
+
     public static func load(root: InstallRoot) throws(PVError) -> ServerConfig {
         let path = root.configFile
         let text: String
@@ -66,7 +79,12 @@ public enum ConfigParser {
                 throw ConfigError(file: file, line: lineNo, key: nil, problem: "missing key before '='")
             }
             guard known.contains(key) else {
-                throw ConfigError(file: file, line: lineNo, key: key.messageExcerpt(), problem: "unknown key (known keys: \(known.joined(separator: ", ")))")
+                // A secret pasted where a key belongs (`AUDITTOKEN_7f3kq9zXw2 = x`) is named by its line only.
+                guard looksLikeKey(key) else {
+                    throw ConfigError(file: file, line: lineNo, key: nil,
+                                      problem: "unknown key (not shown: it does not look like a key and may be a secret; known keys: \(known.joined(separator: ", ")))")
+                }
+                throw ConfigError(file: file, line: lineNo, key: key, problem: "unknown key (known keys: \(known.joined(separator: ", ")))")
             }
             if let previous = values[key] {
                 throw ConfigError(file: file, line: lineNo, key: key, problem: "set twice (first on line \(previous.line))")

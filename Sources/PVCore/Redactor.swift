@@ -47,7 +47,8 @@ public struct Redactor: Sendable {
     /// The configuration file with secret values replaced and keys kept. Works
     /// line by line, so a file that does not parse is redacted as well:
     /// a line that is neither a comment nor `key = value` is dropped whole,
-    /// since it may be a secret on a line of its own.
+    /// since it may be a secret on a line of its own, and so is a line whose key does not look
+    /// like a key (`ConfigParser.looksLikeKey`).
     public static func configurationText(_ text: String) -> String {
         var out: [String] = []
         // CRLF lines too ("\r\n" is one Character): a CRLF file read as one line would be copied whole.
@@ -61,6 +62,11 @@ public struct Redactor: Sendable {
             }
             let key = line[..<eq].trimmingWhitespace()
             let value = line[line.index(after: eq)...].trimmingWhitespace()
+            // A key that does not look like one may itself be a secret (`AUDITTOKEN_7f3kq9zXw2 = x`).
+            guard Self.keysWithoutSecrets.contains(key) || ConfigParser.looksLikeKey(key) else {
+                out.append("# line \(index + 1) removed by pv_diagnostics: its key does not look like a key (it may be a secret)")
+                continue
+            }
             switch key {
             case _ where Self.keysWithoutSecrets.contains(key):
                 out.append(line)

@@ -316,3 +316,45 @@ extension String {
         #expect(rendered.escapingTerminalControls == rendered, "the screen escaping never touches JSON")
     }
 }
+
+/// An unknown key is named when it has a key's shape, and only its line when it may be a secret
+/// pasted where a key belongs.
+@Suite struct UnknownKeyTests {
+    static let valid = validConfig
+
+    @Test func everyKnownKeyLooksLikeAKey() {
+        for key in ConfigParser.known { #expect(ConfigParser.looksLikeKey(key), "\(key)") }
+    }
+
+    @Test(arguments: ["dns_verfy_port", "monitor_intervall", "managment_url", "rabbitmq_url", "token"])
+    func aMistypedKeyIsNamed(_ key: String) {
+        #expect(ConfigParser.looksLikeKey(key))
+        #expect(throws: ConfigError(file: "f", line: 14, key: key, problem: "unknown key (known keys: \(ConfigParser.known.joined(separator: ", ")))")) {
+            try ConfigParser.parse(Self.valid + "\(key) = 1\n", file: "f")
+        }
+    }
+
+    @Test(arguments: [
+        "AUDITTOKEN_7f3kq9zXw2", "auditToken", "tok3n", "ghp_16C7e42F292c6912E7710c838347Ae178B4a", "x7f3kq9zxw2",
+        "correcthorsebatterystaple", "a_b_c_d_e_f", "dns-verify-port", "_token", "token_", "a__b", "management token", "pässword",
+        String(repeating: "abcdefghij_", count: 4) + "x",
+    ])
+    func aKeyThatMayBeASecretIsNotShown(_ key: String) {
+        #expect(!ConfigParser.looksLikeKey(key))
+        do {
+            _ = try ConfigParser.parse(Self.valid + "\(key) = x\n", file: "f")
+            Issue.record("accepted \(key)")
+        } catch {
+            #expect(error.line == 14)
+            #expect(error.key == nil)
+            // Nothing of the key: the line, and the known keys.
+            #expect(error.description == "f:14: unknown key (not shown: it does not look like a key and may be a secret; known keys: \(ConfigParser.known.joined(separator: ", ")))")
+        }
+    }
+
+    /// A redacted copy of the file (diagnostics, uninstall archives) drops such a line whole.
+    @Test func theRedactedConfigurationDropsAKeyThatMayBeASecret() {
+        let out = Redactor.configurationText("resource_id = a\nAUDITTOKEN_7f3kq9zXw2 = x\nmonitor_intervall = 10\n")
+        #expect(out == "resource_id = a\n# line 2 removed by pv_diagnostics: its key does not look like a key (it may be a secret)\nmonitor_intervall = <redacted>\n")
+    }
+}
