@@ -52,14 +52,17 @@ public enum ConfigParser {
         }
     }
 
-    public static func load(root: InstallRoot) throws(PVError) -> ServerConfig {
-        let path = root.configFile
-        let text: String
-        // Not through a link: the agent's user owns this file, and root reads it too (pv_install).
-        do { text = try FileIO.readText(path, limit: 1 << 20, followLinks: false) } catch {
-            throw PVError(.config, "cannot read the configuration \(path)", hint: "create it from Bundle/provision.conf.example, or pass --root / PV_ROOT pointing at the install root", cause: error.message)
+    /// The configuration every tool runs with (`ConfigFile.read`: never through a link, a regular
+    /// file only). `requirePrivate` (pv_heartbeat, which sends the token): a file that group or
+    /// others may read is refused (exit 77) before it is parsed.
+    public static func load(root: InstallRoot, requirePrivate: Bool = false) throws(PVError) -> ServerConfig {
+        let file: ConfigFile
+        switch ConfigFile.read(root: root) {
+        case .failure(let error): throw ConfigFile.unreadable(error, root: root)
+        case .success(let read): file = read
         }
-        do { return try parse(text, file: path) } catch { throw error.asPVError }
+        if requirePrivate { try ConfigPermissions.requirePrivate(file) }
+        do { return try parse(file.text, file: file.path) } catch { throw error.asPVError }
     }
 
     public static func parse(_ text: String, file: String) throws(ConfigError) -> ServerConfig {

@@ -8,6 +8,8 @@ import Glibc
 /// which the tests point at a scratch root.
 public protocol FileSystem: Sendable {
     func readText(_ path: String, limit: Int) -> Result<String, FileIOError>
+    /// The configuration file as every tool reads it (`ConfigFile.read`).
+    func readConfiguration(_ root: InstallRoot) -> Result<ConfigFile, FileIOError>
     /// Seconds since the epoch of the last change, nil when the file does not exist.
     func modificationTime(_ path: String) -> Double?
     func exists(_ path: String) -> Bool
@@ -27,6 +29,7 @@ public struct LiveFileSystem: FileSystem {
     public func readText(_ path: String, limit: Int) -> Result<String, FileIOError> {
         do { return .success(try FileIO.readText(path, limit: limit)) } catch { return .failure(error) }
     }
+    public func readConfiguration(_ root: InstallRoot) -> Result<ConfigFile, FileIOError> { ConfigFile.read(root: root) }
     public func modificationTime(_ path: String) -> Double? {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }
@@ -47,6 +50,7 @@ public struct LiveFileSystem: FileSystem {
 /// Fails every question: a unit test that looks at files must say what they hold.
 struct FailingFileSystem: FileSystem {
     func readText(_ path: String, limit: Int) -> Result<String, FileIOError> { fail(path) }
+    func readConfiguration(_ root: InstallRoot) -> Result<ConfigFile, FileIOError> { fail(root.configFile) }
     func modificationTime(_ path: String) -> Double? { fail(path) }
     func exists(_ path: String) -> Bool { fail(path) }
     func mode(_ path: String) -> mode_t? { fail(path) }

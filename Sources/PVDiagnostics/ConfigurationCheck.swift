@@ -16,14 +16,16 @@ public enum ConfigurationCheck {
 
     public static func load(root: InstallRoot, files: any FileSystem) -> Loaded {
         let path = root.configFile
-        let text: String
-        switch files.readText(path, limit: 1 << 20) {
+        // The file every other tool reads, read as they read it (no link, a regular file only).
+        let file: ConfigFile
+        switch files.readConfiguration(root) {
         case .failure(let e):
+            let refusal = ConfigFile.unreadable(e, root: root)
             return Loaded(config: nil, text: nil, result: CheckResult(
-                name: name, status: .fail, detail: "cannot read \(path) (\(e.message))",
-                hint: "create it from Bundle/provision.conf.example, or pass --root / PV_ROOT pointing at the install root"))
-        case .success(let t): text = t
+                name: name, status: .fail, detail: refusal.messageAndCause, hint: refusal.hint))
+        case .success(let read): file = read
         }
+        let text = file.text
         let config: ServerConfig
         do { config = try ConfigParser.parse(text, file: path) } catch {
             return Loaded(config: nil, text: text, result: CheckResult(
@@ -33,7 +35,8 @@ public enum ConfigurationCheck {
         var status = CheckResult.Status.ok
         var notes: [String] = []
         var hints: [String] = []
-        if let mode = files.mode(path), mode & 0o077 != 0 {
+        if file.mode & 0o077 != 0 {
+            let mode = file.mode
             // pv_heartbeat refuses such a file (exit 77): the management application stops hearing from us.
             status = .fail
             notes.append("readable by group or others (mode \(String(mode & 0o777, radix: 8))) though it holds the management token; pv_heartbeat refuses it")

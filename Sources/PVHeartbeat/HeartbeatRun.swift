@@ -40,8 +40,7 @@ public struct HeartbeatRun: Sendable {
 
     /// Sends the beat (or prints it, with dryRun) and returns the exit status that says how it ended.
     public func execute() throws(PVError) -> ExitStatus {
-        try ConfigPermissions.requirePrivate(root.configFile)
-        let config = try ConfigParser.load(root: root)
+        let config = try ConfigParser.load(root: root, requirePrivate: true)
 
         let lockPath = root.join("state", "heartbeat.lock")
         var lock: FileLock?
@@ -80,23 +79,6 @@ public struct HeartbeatRun: Sendable {
             if let error = report.error { environment.output.error("Error: \(error)") }
         }
         return outcome.exitStatus
-    }
-}
-
-/// The configuration holds the management token: refuse to use a file that
-/// group or others can read (or write), before reading it.
-public enum ConfigPermissions {
-    public static func problem(mode: mode_t) -> String? {
-        guard mode & 0o077 != 0 else { return nil }
-        return "mode \(String(mode & 0o777, radix: 8, uppercase: false)) lets group or others \(mode & 0o022 != 0 ? "read or change" : "read") it"
-    }
-
-    public static func requirePrivate(_ path: String) throws(PVError) {
-        guard let (mode, _) = FileIO.modeAndOwner(path) else { return }  // a missing file is the parser's to report
-        if let why = problem(mode: mode) {
-            throw PVError(.noPermission, "\(path) holds the management token, but its \(why)",
-                          hint: "chmod 600 \(path)")
-        }
     }
 }
 

@@ -17,6 +17,10 @@ public struct FakeFileSystem: FileSystem {
         guard let t = texts[path] else { return .failure(FileIOError(path: path, operation: "open", errno: ENOENT)) }
         return .success(t)
     }
+    public func readConfiguration(_ root: InstallRoot) -> Result<ConfigFile, FileIOError> {
+        let path = root.configFile
+        return readText(path, limit: ConfigFile.limit).map { ConfigFile(path: path, text: $0, mode: modes[path] ?? 0o600) }
+    }
     public func modificationTime(_ path: String) -> Double? { texts[path] != nil || others.contains(path) ? modified[path] ?? 0 : nil }
     public func exists(_ path: String) -> Bool { texts[path] != nil || others.contains(path) }
     public func mode(_ path: String) -> mode_t? { exists(path) ? modes[path] ?? 0o600 : nil }
