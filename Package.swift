@@ -179,6 +179,7 @@ let package = Package(
         .testTarget(name: "PVStartCLITests", dependencies: ["PVStartCLI", "PVState", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVHeartbeatCLITests", dependencies: ["PVHeartbeatCLI", "PVHeartbeat"], swiftSettings: strict),
         .testTarget(name: "PVDiagnosticsCLITests", dependencies: ["PVDiagnosticsCLI"], swiftSettings: strict),
+        .testTarget(name: "PVMonitorCLITests", dependencies: ["PVMonitorCLI", "PVTestSupport"], swiftSettings: strict),
         // What every tool's entry prints (PVCLI), checked against each tool's own parser.
         .testTarget(
             name: "PVCLITests",

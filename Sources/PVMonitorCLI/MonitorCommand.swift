@@ -68,21 +68,25 @@ public struct MonitorCommand: ParsableCommand {
         @OptionGroup public var rootOptions: RootOptions
         public init() {}
         public func run() throws {
-            let path = MonitorRun.samplePath(rootOptions.resolve())
-            let output = OutputSink.standard
+            do { try execute(in: .live(root: rootOptions.resolve())) } catch { throw ErrorReporting.exit(error) }
+        }
+
+        func execute(in environment: AgentEnvironment) throws(PVError) {
+            // Only a valid configuration is worked with, as by every tool (exit 78 naming the line).
+            _ = try environment.configuration()
+            let path = MonitorRun.samplePath(environment.root)
             var shown = ""
             repeat {
                 let text: String
                 do { text = try FileIO.readText(path, limit: 16 << 20) } catch {
-                    throw ErrorReporting.exit(PVError(.notFound, "no sample yet (\(path))", hint: "start pv_monitor run and wait one interval",
-                                                      cause: error.message))
+                    throw PVError(.notFound, "no sample yet (\(path))", hint: "start pv_monitor run and wait one interval", cause: error.message)
                 }
                 if text != shown {
                     shown = text
                     // Home and clear, then the table: a terminal shows the newest interval in place.
-                    output.line((once ? "" : "\u{1B}[H\u{1B}[2J") + MonitorView.top(json: text, count: count))
+                    environment.output.line((once ? "" : "\u{1B}[H\u{1B}[2J") + MonitorView.top(json: text, count: count))
                 }
-                if !once { usleep(500_000) }
+                if !once { environment.clock.sleep(0.5) }
             } while !once
         }
     }
@@ -96,20 +100,24 @@ public struct MonitorCommand: ParsableCommand {
         @OptionGroup public var rootOptions: RootOptions
         public init() {}
         public func run() throws {
+            do { try execute(in: .live(root: rootOptions.resolve())) } catch { throw ErrorReporting.exit(error) }
+        }
+
+        func execute(in environment: AgentEnvironment) throws(PVError) {
             guard let wanted = RecordSearch.normalized(name) else {
-                throw ErrorReporting.exit(PVError(.usage, "'\(name)' is not a DNS name", hint: "name a record: pv_monitor record www.example.com"))
+                throw PVError(.usage, "'\(name)' is not a DNS name", hint: "name a record: pv_monitor record www.example.com")
             }
-            let path = MonitorHistory.path(rootOptions.resolve())
+            _ = try environment.configuration()
+            let path = MonitorHistory.path(environment.root)
             let answer: JSONValue
             do throws(PVError) {
                 let history = try MonitorHistory(path: path, readOnly: true)
                 answer = RecordSearch.answer(name: wanted, samples: try history.samples(named: wanted), searched: history.intervalCount())
             } catch {
-                throw ErrorReporting.exit(PVError(error.code, error.message, hint: "start pv_monitor run and wait one interval", cause: error.cause))
+                throw PVError(error.code, error.message, hint: "start pv_monitor run and wait one interval", cause: error.cause)
             }
-            let output = OutputSink.standard
-            if json { output.line(answer.rendered); return }
-            output.line(MonitorView.record(json: answer.rendered))
+            if json { environment.output.line(answer.rendered); return }
+            environment.output.line(MonitorView.record(json: answer.rendered))
         }
     }
 
@@ -120,16 +128,18 @@ public struct MonitorCommand: ParsableCommand {
         @OptionGroup public var rootOptions: RootOptions
         public init() {}
         public func run() throws {
-            let root = rootOptions.resolve()
-            let path = MonitorRun.samplePath(root)
+            do { try execute(in: .live(root: rootOptions.resolve())) } catch { throw ErrorReporting.exit(error) }
+        }
+
+        func execute(in environment: AgentEnvironment) throws(PVError) {
+            _ = try environment.configuration()
+            let path = MonitorRun.samplePath(environment.root)
             let text: String
             do { text = try FileIO.readText(path, limit: 16 << 20) } catch {
-                throw ErrorReporting.exit(PVError(.notFound, "no sample yet (\(path))", hint: "start pv_monitor run and wait one interval",
-                                                  cause: error.message))
+                throw PVError(.notFound, "no sample yet (\(path))", hint: "start pv_monitor run and wait one interval", cause: error.message)
             }
-            let output = OutputSink.standard
-            if json { output.partial(text); return }
-            output.line(MonitorView.table(json: text))
+            if json { environment.output.partial(text); return }
+            environment.output.line(MonitorView.table(json: text))
         }
     }
 }
