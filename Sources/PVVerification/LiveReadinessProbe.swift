@@ -23,19 +23,30 @@ public struct LiveReadinessProbe: ReadinessProbe {
             case .failure: return .notYet("no DNS answer on \(config.dnsVerifyServer) port \(config.dnsVerifyPort) yet")
             }
         case .dhcp:
-            return Self.holdsPacketSocket(pid: container?.pid ?? 0)
+            let interface = config.dhcpServerInterface ?? "pvv-srv"
+            return Self.holdsPacketSocket(pid: container?.pid ?? 0, interface: interface)
                 ? .ready("listening on its raw socket") : .notYet("the DHCP server has not opened its socket yet")
         case .monitoring:
             return container?.isRunning == true ? .ready("running") : .notYet("not running yet")
         }
     }
 
-    /// True when process `pid` (or one of its threads' shared fd table) has an AF_PACKET socket open.
-    static func holdsPacketSocket(pid: Int) -> Bool {
+    /// True when process `pid` has an AF_PACKET socket open. Only root (or the process's owner)
+    /// may read /proc/<pid>/fd: the agent's user, starting the component itself, cannot see Kea's
+    /// (a root process in its container), and then a packet socket bound to the DHCP server
+    /// interface answers it (/proc/net/packet's Iface column: nothing else binds one there, and
+    /// the component's previous container is gone before this one starts).
+    static func holdsPacketSocket(pid: Int, interface: String) -> Bool {
         guard pid > 0 else { return false }
-        let packetInodes = Set((try? FileIO.readText("/proc/net/packet", limit: 1 << 20))?
-            .split(separator: "\n").dropFirst().compactMap { $0.split(separator: " ").last.map(String.init) } ?? [])
-        guard !packetInodes.isEmpty, let fds = FileIO.listDirectory("/proc/\(pid)/fd") else { return false }
+        // sk RefCnt Type Proto Iface R Rmem User Inode
+        let sockets = ((try? FileIO.readText("/proc/net/packet", limit: 1 << 20)) ?? "")
+            .split(separator: "\n").dropFirst().map { $0.split(separator: " ") }.filter { $0.count >= 9 }
+        guard !sockets.isEmpty else { return false }
+        guard let fds = FileIO.listDirectory("/proc/\(pid)/fd") else {
+            let index = if_nametoindex(interface)
+            return index != 0 && sockets.contains { $0[4] == String(index) }
+        }
+        let packetInodes = Set(sockets.map { String($0[8]) })
         var buffer = [CChar](repeating: 0, count: 128)
         for name in fds {
             let n = readlink("/proc/\(pid)/fd/\(name)", &buffer, buffer.count - 1)
