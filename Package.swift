@@ -9,6 +9,8 @@ import PackageDescription
 // Scripts/test builds with PV_WARNINGS_AS_ERRORS=1, so that a warning fails CI; a developer's
 // build (and the static release build) only warns.
 let strict: [SwiftSetting] = Context.environment["PV_WARNINGS_AS_ERRORS"] == "1" ? [.unsafeFlags(["-warnings-as-errors"])] : []
+/// The same for the C of our own (Scripts/build-probe always compiles it with -Wall -Wextra -Werror).
+let strictC: [CSetting] = Context.environment["PV_WARNINGS_AS_ERRORS"] == "1" ? [.unsafeFlags(["-Wall", "-Wextra", "-Werror"])] : []
 
 /// A command leaf: its flags (ArgumentParser, PVCLI) over the operations it calls.
 func cli(_ name: String, _ operations: [Target.Dependency]) -> Target {
@@ -31,9 +33,12 @@ let package = Package(
         .executable(name: "pv_diagnostics", targets: ["pv_diagnostics"]),
         .executable(name: "pv_uninstall", targets: ["pv_uninstall"]),
         .executable(name: "pv_monitor", targets: ["pv_monitor"]),
-        .executable(name: "pv_dhcp_probe", targets: ["pv_dhcp_probe"]),
+        // pv_dhcp_probe, the DHCP check helper with cap_net_raw, is not a product: it is a C program
+        // with no language runtime (SwiftPM links every executable through swiftc, which adds the
+        // Swift runtime), built static against musl by Scripts/build-probe from
+        // Sources/pv_dhcp_probe/main.c and the CDHCP target's sources.
         // The parsers, for the fuzz targets in Tests/Fuzz (Scripts/fuzz).
-        .library(name: "ProvisionParsers", targets: ["PVCore", "PVDHCP", "PVArchive", "PVMonitor"]),
+        .library(name: "ProvisionParsers", targets: ["PVCore", "PVDHCP", "CDHCP", "PVArchive", "PVMonitor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -74,12 +79,14 @@ let package = Package(
 
         // One wrapper per C library / protocol.
         .target(name: "PVDNS", dependencies: ["PVCore", "CLDNS"], swiftSettings: strict),
-        .target(name: "CPacket", path: "Sources/CPacket"),
+        // The DHCP check in C, the one implementation of the exchange: linked by PVDHCP (in-process
+        // for root) and by the capability helper pv_dhcp_probe (Scripts/build-probe).
+        .target(name: "CDHCP", path: "Sources/CDHCP", cSettings: strictC),
         // The Docker CLI invocations, container names and labels.
         .target(name: "PVDocker", dependencies: ["PVCore"], swiftSettings: strict),
         // libarchive (tar, tar.gz; safe extraction) and SHA-256 for manifests (libcrypto).
         .target(name: "PVArchive", dependencies: ["PVCore", "CArchive", "CCrypto"], swiftSettings: strict),
-        .target(name: "PVDHCP", dependencies: ["PVCore", "CPacket"], swiftSettings: strict),
+        .target(name: "PVDHCP", dependencies: ["PVCore", "CDHCP"], swiftSettings: strict),
         .target(name: "PVHTTP", dependencies: ["PVCore", "CCurl"], swiftSettings: strict),
         // AMQP 0-9-1 login and channel through rabbitmq-c (the diagnostics' RabbitMQ check).
         .target(name: "PVAMQP", dependencies: ["PVCore", "CRabbitMQ"], swiftSettings: strict),
@@ -147,14 +154,12 @@ let package = Package(
         .executableTarget(name: "pv_diagnostics", dependencies: ["PVDiagnosticsCLI"], swiftSettings: strict),
         .executableTarget(name: "pv_uninstall", dependencies: ["PVUninstallCLI"], swiftSettings: strict),
         .executableTarget(name: "pv_monitor", dependencies: ["PVMonitorCLI"], swiftSettings: strict),
-        // The DHCP check with cap_net_raw, for the agent's user: arguments only (no ArgumentParser, no config).
-        .executableTarget(name: "pv_dhcp_probe", dependencies: ["PVDHCP"], swiftSettings: strict),
 
         // Tests: unit tests never touch the host; integration tests need the lab.
         // One unit test target per library, named after it. Unit tests never touch the host.
         .testTarget(name: "PVCoreTests", dependencies: ["PVCore"], swiftSettings: strict),
         .testTarget(name: "PVDNSTests", dependencies: ["PVDNS", "PVCore"], swiftSettings: strict),
-        .testTarget(name: "PVDHCPTests", dependencies: ["PVDHCP", "PVCore"], swiftSettings: strict),
+        .testTarget(name: "PVDHCPTests", dependencies: ["PVDHCP", "CDHCP", "PVCore"], swiftSettings: strict),
         .testTarget(name: "PVDockerTests", dependencies: ["PVDocker", "PVCore", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVArchiveTests", dependencies: ["PVArchive", "PVCore", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVRegistryTests", dependencies: ["PVRegistry", "PVHTTP", "PVCore", "PVTestSupport"], swiftSettings: strict),

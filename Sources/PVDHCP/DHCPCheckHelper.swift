@@ -1,19 +1,19 @@
+import CDHCP
 import PVCore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The DHCP check needs a packet socket (CAP_NET_RAW), and the agent runs as its own user.
 /// Instead of sudo for a tool in the agent's own tree (which that user could replace), the install
 /// puts one small static program, `pv_dhcp_probe`, in a directory chain owned by root and writable
 /// by no one else, outside the agent's tree, with the file capability cap_net_raw (no root, no
-/// sudo). It takes the interface and a timeout as arguments, reads no file and no environment, and
-/// writes one line to stdout: nothing the agent's user can write reaches it.
+/// sudo). It is C with no language runtime (Sources/pv_dhcp_probe/main.c says why), takes the
+/// interface and a timeout as arguments, opens nothing but its packet socket, reads no file and no
+/// environment variable, and writes one line to stdout: nothing the agent's user can write reaches
+/// it. The line is CDHCP's `pv_dhcp_format_line`; this side runs the helper and reads the line.
 public struct DHCPCheckHelper: Sendable {
     public static let installedPath = "/usr/libexec/provision/pv_dhcp_probe"
     public static let name = "pv_dhcp_probe"
     /// The first field of the helper's line: a helper of another format is not misread.
-    static let lineTag = "pv_dhcp_probe/1"
+    static let lineTag = PV_DHCP_LINE_TAG
 
     public var path: String
     public var runner: any ProcessRunner
@@ -23,7 +23,7 @@ public struct DHCPCheckHelper: Sendable {
         self.runner = runner
     }
 
-    /// The helper's arguments, validated before anything else runs in it.
+    /// The helper's arguments (it validates them itself: `pv_dhcp_parse_arguments`).
     public struct Arguments: Equatable, Sendable {
         public var interface: String
         public var timeoutSeconds: Double
@@ -33,53 +33,15 @@ public struct DHCPCheckHelper: Sendable {
             self.timeoutSeconds = timeoutSeconds
         }
 
-        public var argv: [String] { ["--interface", interface, "--timeout", String(timeoutSeconds)] }
-
-        public static let usage = "usage: pv_dhcp_probe --interface NAME [--timeout SECONDS]\n"
-            + "One DHCP lease from the verification pool on NAME (DISCOVER, OFFER, REQUEST, ACK, then RELEASE).\n"
-            + "Installed with the capability cap_net_raw, so the agent's user can run it; it reads no file.\n"
-            + "Prints one line; exit 0 leased, 1 failed, 64 usage."
-
-        /// A Linux interface name (1 to 15 of [A-Za-z0-9_.-], not "." or ".."), a timeout of 0.1 to 30 s.
-        public static func parse(_ argv: [String]) -> Result<Arguments, UsageError> {
-            var interface: String?
-            var timeout = 1.0
-            var i = 0
-            while i < argv.count {
-                let flag = argv[i]
-                guard flag == "--interface" || flag == "--timeout" else {
-                    return .failure(UsageError("unknown argument '\(flag.messageExcerpt())'"))
-                }
-                guard i + 1 < argv.count else { return .failure(UsageError("\(flag) needs a value")) }
-                let value = argv[i + 1]
-                if flag == "--interface" {
-                    guard Syntax.isInterfaceName(value) else { return .failure(UsageError("'\(value.messageExcerpt())' is not an interface name")) }
-                    interface = value
-                } else {
-                    guard let t = Double(value), t >= 0.1, t <= 30 else {
-                        return .failure(UsageError("--timeout must be 0.1 to 30 seconds (got '\(value.messageExcerpt())')"))
-                    }
-                    timeout = t
-                }
-                i += 2
-            }
-            guard let interface else { return .failure(UsageError("--interface is required")) }
-            return .success(Arguments(interface: interface, timeoutSeconds: timeout))
+        /// The timeout within the helper's range (0.1 to 30 s), in plain decimal to the millisecond.
+        public var argv: [String] {
+            let ms = Int((min(max(timeoutSeconds, PV_DHCP_TIMEOUT_MIN), PV_DHCP_TIMEOUT_MAX) * 1000).rounded())
+            let fraction = String(ms % 1000)
+            return ["--interface", interface, "--timeout", "\(ms / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"]
         }
     }
 
-    public struct UsageError: Error, Equatable, Sendable {
-        public var message: String
-        public init(_ message: String) { self.message = message }
-    }
-
-    /// The helper's one line: tag, status, milliseconds, detail, hint, separated by tabs.
-    public static func line(_ result: CheckResult) -> String {
-        func field(_ s: String?) -> String { String((s ?? "").map { $0 == "\t" || $0 == "\n" || $0 == "\r" ? " " : $0 }) }
-        let ms = result.milliseconds.map { String(($0 * 10).rounded() / 10) } ?? ""
-        return [lineTag, result.status.rawValue, ms, field(result.detail), field(result.hint)].joined(separator: "\t")
-    }
-
+    /// The helper's line: tag, status, milliseconds, detail, hint, separated by tabs.
     public static func parse(_ output: String) -> CheckResult? {
         guard let line = output.split(separator: "\n").last else { return nil }
         let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)

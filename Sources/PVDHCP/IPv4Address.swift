@@ -1,3 +1,5 @@
+import CDHCP
+
 /// An IPv4 address as a host-order integer, printable in dotted form.
 public struct IPv4Address: Hashable, Sendable, CustomStringConvertible, Comparable {
     public var value: UInt32
@@ -42,6 +44,6 @@ public struct IPv4Network: Sendable, Equatable, CustomStringConvertible {
     public func contains(_ a: IPv4Address) -> Bool { a.value & Self.mask(prefix) == base.value }
     public var description: String { "\(base)/\(prefix)" }
 
-    /// The verification pool of every managed server.
-    public static let verificationPool = IPv4Network("198.51.100.0/24")!
+    /// The verification pool of every managed server (198.51.100.0/24): CDHCP's, which judges a lease.
+    public static let verificationPool = IPv4Network("\(IPv4Address(PV_DHCP_POOL_BASE))/\(PV_DHCP_POOL_PREFIX)")!
 }

@@ -47,11 +47,13 @@ public struct Verifier: Sendable {
 
     public func dhcp() -> CheckResult {
         let interface = config.dhcpVerifyInterface
-        let (result, failure) = DHCPCheck.run(interface: interface, timeoutSeconds: timeoutSeconds)
-        // The agent's user has no CAP_NET_RAW: the root-owned helper with that capability does.
-        if case .noPermission = failure, let root {
+        let (result, lacksPermission) = DHCPCheck.run(interface: interface, timeoutSeconds: timeoutSeconds)
+        // The agent's user has no CAP_NET_RAW: the root-owned helper with that capability does. It
+        // ends within the timeout (plus the kernel's release of its socket); the rest of the bound
+        // is for starting a process on a loaded machine.
+        if lacksPermission, let root {
             let helper = DHCPCheckHelper(path: root.systemPath(DHCPCheckHelper.installedPath))
-            if let viaHelper = helper.run(.init(interface: interface, timeoutSeconds: timeoutSeconds), bound: timeoutSeconds * 4 + 5) {
+            if let viaHelper = helper.run(.init(interface: interface, timeoutSeconds: timeoutSeconds), bound: timeoutSeconds + 2) {
                 return viaHelper
             }
             var r = result

@@ -481,8 +481,8 @@ extension LabIntegration {
             let direct = try run("/usr/bin/setpriv", asNobody + [helper, "--interface", "pvt-cli"])
             #expect(direct.status == 0 && direct.stdout.hasPrefix("pv_dhcp_probe/1\tok\t"), "\(direct.output)")
 
-            // The Swift runtime's crash handler starts the program SWIFT_BACKTRACE names: never
-            // for a privileged helper (it would run with the helper's capability).
+            // A crash handler that starts the program SWIFT_BACKTRACE names (the Swift runtime's)
+            // would run it with the helper's capability: the helper, C with no runtime, has none.
             let marker = work + "/backtracer-ran"
             let backtracer = work + "/backtracer"
             try "#!/bin/sh\ntouch \(marker)\n".write(toFile: backtracer, atomically: true, encoding: .utf8)

@@ -31,6 +31,12 @@ enum Lab {
         }
         try instanceSetUp.withLock { done in
             if done { return }
+            // The DHCP check helper is C that SwiftPM does not build (Scripts/build-probe): beside
+            // the debug tools, so that a bundle made from them carries the helper as it ships.
+            if ProcessInfo.processInfo.environment["PV_BIN_DIR"] == nil {
+                let probe = try run(repo.path + "/Scripts/build-probe", [binDir])
+                guard probe.status == 0 else { throw LabError("Scripts/build-probe: \(probe.output)") }
+            }
             try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
             _ = FileManager.default.createFile(atPath: config, contents: Data(try configText().utf8), attributes: [.posixPermissions: 0o600])
             for component in ["dns", "dhcp", "monitoring"] {
