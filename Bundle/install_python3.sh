@@ -165,12 +165,14 @@ main() {
 
 run_installer() {  # pv_install, the bundle, the arguments
   local installer=$1 here=$2; shift 2
-  if [ "${1:-}" = "--prepare-only" ]; then
-    exec "$installer" --bundle "$here" --prepare-only
-  fi
+  # PVOK means installed and verified: never after --prepare-only, wherever it stands.
+  local prepare_only='' argument
+  for argument in "$@"; do [ "$argument" = "--prepare-only" ] && prepare_only=1; done
   "$installer" --bundle "$here" "$@"
   local rc=$?
-  if [ "$rc" -eq 0 ]; then
+  if [ "$rc" -eq 0 ] && [ -n "$prepare_only" ]; then
+    echo "prepared: the tools are in $here/bin; nothing was installed"
+  elif [ "$rc" -eq 0 ]; then
     echo "PVOK"
   else
     echo "install FAILED (exit $rc): see the step and the log named above"
