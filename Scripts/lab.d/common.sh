@@ -50,6 +50,11 @@ LINK_ADDR=198.51.100.1/24
 IT_SRV=pvt-srv
 IT_CLI=pvt-cli
 IT_ADDR=198.51.100.2/24
+# The demo's managed server (Scripts/demo: container prefix pvdemo-) has a link of its own too: one
+# install root per set of containers, so the lab's root keeps its pv-* and its pv_monitor's data.
+DEMO_SRV=pvd-srv
+DEMO_CLI=pvd-cli
+DEMO_ADDR=198.51.100.4/24
 
 export DOCKER_HOST=unix://$DOCKER_SOCK
 

@@ -21,6 +21,8 @@ links_up() {
     veth_up "$LINK_SRV" "$LINK_CLI" "$LINK_ADDR"
     # The integration tests' own verification link.
     veth_up "$IT_SRV" "$IT_CLI" "$IT_ADDR"
+    # The demo server's.
+    veth_up "$DEMO_SRV" "$DEMO_CLI" "$DEMO_ADDR"
 
     # The link for fake DHCP servers: the server end lives in its own network namespace.
     if ! ip netns list | grep -qx "$FAKE_NETNS\( (id: [0-9]*)\)\?"; then
@@ -36,7 +38,7 @@ links_up() {
     ip -n "$FAKE_NETNS" link set lo up
     ip -n "$FAKE_NETNS" link set "$FAKE_SRV" up
     ip link set "$FAKE_CLI" up
-    printf '%s\n' "veth $LINK_SRV" "veth $IT_SRV" "veth $FAKE_CLI" "netns $FAKE_NETNS" > "$STATE/links"
+    printf '%s\n' "veth $LINK_SRV" "veth $IT_SRV" "veth $DEMO_SRV" "veth $FAKE_CLI" "netns $FAKE_NETNS" > "$STATE/links"
 }
 
 links_ok() {
@@ -46,6 +48,8 @@ links_ok() {
     ip link show "$FAKE_CLI" 2>/dev/null | grep -q ',UP' || return 1
     ip -4 -o addr show dev "$IT_SRV" 2>/dev/null | grep -q " ${IT_ADDR%/*}/" || return 1
     ip link show "$IT_CLI" 2>/dev/null | grep -q ',UP' || return 1
+    ip -4 -o addr show dev "$DEMO_SRV" 2>/dev/null | grep -q " ${DEMO_ADDR%/*}/" || return 1
+    ip link show "$DEMO_CLI" 2>/dev/null | grep -q ',UP' || return 1
     ip -n "$FAKE_NETNS" -4 -o addr show dev "$FAKE_SRV" 2>/dev/null | grep -q " ${LINK_ADDR%/*}/" || return 1
     ip -n "$FAKE_NETNS" link show "$FAKE_SRV" 2>/dev/null | grep -q ',UP' || return 1
 }
