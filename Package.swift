@@ -94,7 +94,7 @@ let package = Package(
         .target(name: "PVRegistry", dependencies: ["PVCore", "PVHTTP"], swiftSettings: strict),
 
         // Start, stop, status, update and recovery of a component, over ports (Docker CLI, registry
-        // catalog, readiness, verification): no C library, so pv_stop and pv_status link none.
+        // catalog, readiness, verification): no C library (pv_status adds PVHTTP for the Engine API).
         .target(name: "PVComponents", dependencies: ["PVCore", "PVState", "PVDocker"], swiftSettings: strict),
         // The live checks behind those ports: DNS (ldns) and DHCP verification, readiness probes.
         .target(name: "PVVerification", dependencies: ["PVComponents", "PVDNS", "PVDHCP"], swiftSettings: strict),
@@ -133,7 +133,7 @@ let package = Package(
         cli("PVVerifyCLI", ["PVVerification"]),
         cli("PVStartCLI", ["PVComponents", "PVVerification", "PVRegistry", "PVHTTP"]),
         cli("PVStopCLI", ["PVComponents"]),
-        cli("PVStatusCLI", ["PVComponents"]),
+        cli("PVStatusCLI", ["PVComponents", "PVHTTP"]),
         cli("PVUpdateCLI", ["PVComponents", "PVVerification", "PVRegistry", "PVHTTP"]),
         cli("PVInstallCLI", ["PVInstall", "PVHTTP"]),
         cli("PVBundleCLI", ["PVBundle"]),

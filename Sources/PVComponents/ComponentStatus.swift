@@ -42,16 +42,42 @@ public struct ComponentStatusReport: Sendable, Equatable {
     }
 }
 
+/// Where pv_status learns what runs: the named containers and their images' registry digests.
+/// The tool asks the Docker Engine API over its socket (PVStatusCLI's `EngineContainerFacts`, no
+/// `docker` process); `DockerCLI` answers the same questions for the tests and tools that run the CLI.
+public protocol ContainerFacts: Sendable {
+    /// The containers of these names; a name with no container is left out.
+    func containers(_ names: [String]) throws(PVError) -> [ContainerInfo]
+    /// The registry digest (`repo@sha256:...`) of each image ID that has one.
+    func repoDigests(ofImages ids: [String]) throws(PVError) -> [String: String]
+}
+
+extension DockerCLI: ContainerFacts {
+    public func containers(_ names: [String]) throws(PVError) -> [ContainerInfo] { try inspect(names) }
+
+    public func repoDigests(ofImages ids: [String]) throws(PVError) -> [String: String] {
+        var digests: [String: String] = [:]
+        for id in ids where digests[id] == nil { if let digest = try repoDigest(ofImage: id) { digests[id] = digest } }
+        return digests
+    }
+}
+
 public struct ComponentStatus: Sendable {
     public var context: ComponentContext
-    public init(context: ComponentContext) { self.context = context }
+    public var facts: any ContainerFacts
+    /// `facts`: by default the context's Docker CLI.
+    public init(context: ComponentContext, facts: (any ContainerFacts)? = nil) {
+        self.context = context
+        self.facts = facts ?? context.docker
+    }
 
     public func report() throws(PVError) -> [ComponentStatusReport] {
         let now = Int(context.environment.clock.now())
         let enabled = context.config.enabledComponents
-        let containers = try context.docker.inspect(enabled.map(context.containerName))
+        let containers = try facts.containers(enabled.map(context.containerName))
+        let digests = containers.isEmpty ? [:] : try facts.repoDigests(ofImages: containers.map(\.imageID))
         let state = try context.state.load()
-        return try enabled.map { (component) throws(PVError) -> ComponentStatusReport in
+        return enabled.map { (component) -> ComponentStatusReport in
             let verified = state[component].verified?.description
             let recorded = state[component].running?.description
             guard let c = containers.first(where: { $0.name == context.containerName(component) }) else {
@@ -59,7 +85,7 @@ public struct ComponentStatus: Sendable {
             }
             let uptime = c.isRunning ? c.startedEpoch.map { max(0, now - $0) } : nil
             return ComponentStatusReport(component: component, state: c.isRunning ? "running" : "stopped", version: c.version,
-                                         uptimeSeconds: uptime, imageDigest: try context.docker.repoDigest(ofImage: c.imageID) ?? c.imageID,
+                                         uptimeSeconds: uptime, imageDigest: digests[c.imageID] ?? c.imageID,
                                          verified: verified, recorded: recorded)
         }
     }
@@ -69,7 +95,7 @@ public struct ComponentStatus: Sendable {
     public func leftovers() throws(PVError) -> [String] {
         let disabled = Component.allCases.filter { !context.config.isEnabled($0) }
         guard !disabled.isEmpty else { return [] }
-        return try context.docker.inspect(disabled.map(context.containerName)).map { c in
+        return try facts.containers(disabled.map(context.containerName)).map { c in
             "\(c.name) exists (\(c.isRunning ? "running" : "stopped")), but its component is not enabled (components = \(context.config.enabledComponents.map(\.rawValue).joined(separator: ", "))): pv_install removes it"
         }
     }

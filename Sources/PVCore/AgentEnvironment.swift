@@ -42,7 +42,7 @@ public struct AgentEnvironment: Sendable {
     public var isRoot: Bool { effectiveUserID == 0 }
 
     /// This process on this host. HTTP is the one seam a tool chooses: the tools that speak it
-    /// hand in PVHTTP's libcurl transport, and the others (pv_stop, pv_status) link no libcurl.
+    /// hand in PVHTTP's libcurl transport, and the others hand in none (NoHTTPTransport).
     public static func live(root: InstallRoot, http: any HTTPTransport = NoHTTPTransport()) -> AgentEnvironment {
         let uid = geteuid()
         let name = getpwuid(uid).map { String(cString: $0.pointee.pw_name) } ?? (uid == 0 ? "root" : String(uid))

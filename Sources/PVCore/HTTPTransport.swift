@@ -5,7 +5,7 @@ public protocol HTTPTransport: Sendable {
     func perform(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse
 }
 
-/// The transport of a tool that speaks no HTTP (pv_stop, pv_status): a request reaching it is a
+/// The transport of a tool that speaks no HTTP (pv_stop): a request reaching it is a
 /// bug in the tool, reported as an unusable request rather than a crash on an operator's server.
 public struct NoHTTPTransport: HTTPTransport {
     public init() {}

@@ -2,6 +2,7 @@ import ArgumentParser
 import PVCLI
 import PVCore
 import PVComponents
+import PVHTTP
 import PVState
 
 /// `pv_status`: each component's state, version, uptime and image digest.
@@ -18,13 +19,18 @@ public struct StatusCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        do { try execute(in: .live(root: rootOptions.resolve())) } catch { throw ErrorReporting.exit(error) }
+        do { try execute(in: .live(root: rootOptions.resolve(), http: LiveHTTPTransport(userAgent: "pv_status"))) } catch {
+            throw ErrorReporting.exit(error)
+        }
     }
 
     func execute(in environment: AgentEnvironment) throws(PVError) {
         let context = try ComponentContext.live(environment)
         let output = environment.output
-        let reports = try ComponentStatus(context: context).report()
+        // The Engine API over its socket, no docker process (issue 28).
+        let status = ComponentStatus(context: context, facts: try EngineContainerFacts(config: context.config, docker: context.docker,
+                                                                                      transport: environment.http))
+        let reports = try status.report()
         let monitor = MonitorHealth.read(environment.root, files: environment.files)
         let now = environment.clock.now()
         if json {
@@ -38,7 +44,7 @@ public struct StatusCommand: ParsableCommand {
                           (r.verified ?? "-").padding(10), r.imageDigest ?? "-"].joined(separator: " "))
         }
         for r in reports { if let note = r.disagreement { output.line("note: " + note) } }
-        for leftover in try ComponentStatus(context: context).leftovers() { output.line("note: " + leftover) }
+        for leftover in try status.leftovers() { output.line("note: " + leftover) }
         output.line("monitor: " + monitor.summary(now: now))
         for problem in monitor.problems where monitor.running { output.line("note: " + problem) }
     }

@@ -69,3 +69,36 @@ import PVTestSupport
         #expect(try engine.info() == DockerEngineInfo(dockerRootDir: "/var/lib/docker", serverVersion: "20.10.24"))
     }
 }
+
+/// pv_status's questions: one container by name (404: none) and the image list.
+@Suite struct DockerEngineInspectTests {
+    @Test func decodesOneContainerAndTakesA404ForNone() throws {
+        let body = #"""
+        {"Id":"abc","Name":"/pv-dns","RestartCount":2,"Image":"sha256:13f6",
+         "State":{"Status":"running","StartedAt":"2026-12-07T01:44:11.818440754Z","Pid":42,"ExitCode":0},
+         "Config":{"Image":"127.0.0.1:5000/pv-dns:1.1.0","Labels":{"org.provision.component":"dns","org.provision.version":"1.1.0"}}}
+        """#
+        let transport = FakeHTTPTransport([.success(HTTPResponse(status: 200, body: Array(body.utf8))),
+                                           .success(HTTPResponse(status: 404, body: Array(#"{"message":"No such container: pv-dhcp"}"#.utf8)))])
+        let engine = try DockerEngine(dockerHost: "unix:///d.sock", transport: transport)
+        let dns = try engine.container("pv-dns")
+        #expect(dns == DockerContainerDetails(name: "pv-dns", status: "running", startedAt: "2026-12-07T01:44:11.818440754Z", pid: 42,
+                                              restartCount: 2, imageID: "sha256:13f6", imageReference: "127.0.0.1:5000/pv-dns:1.1.0",
+                                              labels: ["org.provision.component": "dns", "org.provision.version": "1.1.0"]))
+        #expect(try engine.container("pv-dhcp") == nil)
+        #expect(transport.requests.map(\.url) == ["http://docker/containers/pv-dns/json", "http://docker/containers/pv-dhcp/json"])
+    }
+
+    @Test func anotherStatusIsAnError() throws {
+        let transport = FakeHTTPTransport([.success(HTTPResponse(status: 500, body: Array("boom".utf8)))])
+        #expect(throws: DockerEngineError.self) { try DockerEngine(dockerHost: "unix:///d.sock", transport: transport).container("pv-dns") }
+    }
+
+    @Test func decodesTheImageListsDigests() throws {
+        let body = #"[{"Id":"sha256:a","RepoDigests":["r/pv-dns@sha256:feed"],"RepoTags":["r/pv-dns:1.1.0"]},{"Id":"sha256:b","RepoDigests":null}]"#
+        let transport = FakeHTTPTransport([.success(HTTPResponse(status: 200, body: Array(body.utf8)))])
+        let images = try DockerEngine(dockerHost: "unix:///d.sock", transport: transport).images()
+        #expect(images == [DockerImageSummary(id: "sha256:a", repoDigests: ["r/pv-dns@sha256:feed"]), DockerImageSummary(id: "sha256:b", repoDigests: [])])
+        #expect(transport.requests.map(\.url) == ["http://docker/images/json"])
+    }
+}

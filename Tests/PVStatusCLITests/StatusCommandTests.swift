@@ -5,27 +5,60 @@ import PVState
 import PVTestSupport
 @testable import PVStatusCLI
 
-/// pv_status run in-process against a scripted docker.
+/// pv_status run in-process against a scripted Docker Engine API (no docker process: the
+/// environment's process runner fails any it is asked to start).
 @Suite struct StatusCommandTests {
-    /// dns runs 1.1.0 (started 100 s before the test clock's now), the others have no container.
-    func docker() -> FakeRunner {
-        FakeRunner { args in
-            switch args.first {
-            case "version": return ProcessOutput(status: 0, stdout: "20.10.24\n")
-            case "container":
-                let line = inspectLine(name: "pv-dns", version: "1.1.0").replacingOccurrences(of: "2026-11-26T01:00:00.5Z", with: "2026-11-18T11:21:40Z")
-                return ProcessOutput(status: 1, stdout: line + "\n", stderr: "Error: No such container: pv-dhcp\nError: No such container: pv-monitoring\n")
-            case "image": return ProcessOutput(status: 0, stdout: "127.0.0.1:5000/pv-dns@sha256:feed\n")
-            default: return ProcessOutput(status: 1, stderr: "unexpected docker \(args)\n")
-            }
+    static func answer(_ status: Int, _ body: String) -> Result<HTTPResponse, HTTPError> {
+        .success(HTTPResponse(status: status, body: Array(body.utf8)))
+    }
+
+    /// dns runs 1.1.0 (started 100 s before the test clock's now), the others have no container;
+    /// then the image list, whose entry for dns's image carries the registry digest.
+    static func engine() -> FakeHTTPTransport {
+        let dns = #"{"Name":"/pv-dns","RestartCount":0,"Image":"sha256:13f6","State":{"Status":"running","StartedAt":"2026-11-18T11:21:40Z","Pid":42,"ExitCode":0},"#
+            + #""Config":{"Image":"127.0.0.1:5000/pv-dns:1.1.0","Labels":{"org.provision.component":"dns","org.provision.version":"1.1.0"}}}"#
+        let missing = #"{"message":"No such container"}"#
+        let images = #"[{"Id":"sha256:aaaa","RepoDigests":[]},{"Id":"sha256:13f6","RepoDigests":["127.0.0.1:5000/pv-dns@sha256:feed"],"RepoTags":["127.0.0.1:5000/pv-dns:1.1.0"]}]"#
+        return FakeHTTPTransport([answer(200, dns), answer(404, missing), answer(404, missing), answer(200, images)])
+    }
+
+    /// The scratch root's real files (pv_monitor's lock and sample), the scripted engine.
+    func environment(_ root: String, _ output: RecordedOutput, http: FakeHTTPTransport = engine()) -> AgentEnvironment {
+        var environment = AgentEnvironment.test(root: root, processes: FakeRunner { args in
+            Issue.record("pv_status started a process: docker \(args)")
+            return ProcessOutput(status: 1)
+        }, output: output)
+        environment.files = LiveFileSystem()
+        environment.http = http
+        return environment
+    }
+
+    /// One request per enabled component and one for every image's digest, over the configured socket.
+    @Test func asksTheEngineAPIOnceForEachComponentAndOnceForTheImages() throws {
+        try withScratchRoot { root in
+            let http = Self.engine()
+            try StatusCommand.parse([]).execute(in: environment(root, RecordedOutput(), http: http))
+            #expect(http.requests.map(\.url) == ["http://docker/containers/pv-dns/json", "http://docker/containers/pv-dhcp/json",
+                                                 "http://docker/containers/pv-monitoring/json", "http://docker/images/json"])
+            #expect(http.requests.allSatisfy { $0.unixSocketPath == "/tmp/fake.sock" && $0.method == "GET" })
         }
     }
 
-    /// The scratch root's real files (pv_monitor's lock and sample), the scripted docker.
-    func environment(_ root: String, _ output: RecordedOutput) -> AgentEnvironment {
-        var environment = AgentEnvironment.test(root: root, processes: docker(), output: output)
-        environment.files = LiveFileSystem()
-        return environment
+    /// An engine that does not answer: the error pv_status always gave (exit 69, the hint to start it).
+    @Test func anEngineThatDoesNotAnswerIsExit69WithItsHint() throws {
+        try withScratchRoot { root in
+            let http = FakeHTTPTransport([.failure(HTTPError(.connectFailed, detail: "Could not connect to /tmp/fake.sock"))])
+            let command = try StatusCommand.parse([])
+            do throws(PVError) {
+                try command.execute(in: environment(root, RecordedOutput(), http: http))
+                Issue.record("pv_status succeeded without an engine")
+            } catch {
+                #expect(error.code == .unavailable)
+                #expect(error.message == "the Docker engine at unix:///tmp/fake.sock is not running")
+                #expect(error.hint?.hasPrefix("start it (systemctl start docker") == true)
+                #expect(error.cause?.contains("Could not connect") == true)
+            }
+        }
     }
 
     @Test func theTableShowsEachComponentAndNamesADisagreementWithTheStateFile() throws {
