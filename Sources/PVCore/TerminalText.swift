@@ -11,11 +11,18 @@ extension Unicode.Scalar {
 
 extension String {
     /// Each terminal control as a visible `\x1B`; everything else unchanged.
-    public var escapingTerminalControls: String {
-        guard unicodeScalars.contains(where: \.isTerminalControl) else { return self }
+    public var escapingTerminalControls: String { escaping(where: \.isTerminalControl) }
+
+    /// Every control character, line feed and tab included, as a visible `\x0A`: text a peer
+    /// controls (a sender's content type, a Knot or Kea answer) shown inside one line of output,
+    /// where a raw line feed would let it forge a line of its own.
+    public var escapingControlsInline: String { escaping { $0.isTerminalControl || $0 == "\n" || $0 == "\t" } }
+
+    func escaping(where isEscaped: (Unicode.Scalar) -> Bool) -> String {
+        guard unicodeScalars.contains(where: isEscaped) else { return self }
         var out = String.UnicodeScalarView()
         for scalar in unicodeScalars {
-            if scalar.isTerminalControl {
+            if isEscaped(scalar) {
                 let hex = String(scalar.value, radix: 16, uppercase: true)
                 out.append(contentsOf: ("\\x" + (hex.count < 2 ? "0" : "") + hex).unicodeScalars)
             } else {

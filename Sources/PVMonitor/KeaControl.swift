@@ -15,32 +15,56 @@ public enum KeaControl {
     public static let command = #"{ "command": "statistic-get-all", "arguments": { } }"#
 
     /// The statistics by name, or why there are none (said as "no monitoring data from dhcp: ...").
+    /// The whole exchange (connect, request, answer) within `timeout` seconds, however the bytes
+    /// come: a Kea that sends a byte every 1.5 s, or nothing, is a timeout naming its socket.
     public static func statistics(socket path: String, timeout: Double = 2) -> Result<[String: Int64], PVError> {
         guard path.utf8.count < 108 else { return .failure(PVError(.usage, "the Kea control socket path is too long")) }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let deadline = Deadline(secondsFromNow: timeout)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { return .failure(PVError(.osError, "socket: \(String(cString: strerror(errno)))")) }
         defer { close(fd) }
-        var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        func timedOut(_ what: String) -> PVError {
+            PVError(.unavailable, "Kea's control socket \(path) did not \(what) within \(KnotControl.seconds(timeout)) s")
+        }
+        // A Unix socket connects at once or not at all (EAGAIN: its backlog is full).
         let connected = UnixSocketAddress.with(path) { connect(fd, $0, $1) }
         guard connected == 0 else {
             return .failure(PVError(.unavailable, "cannot connect to Kea's control socket \(path): \(String(cString: strerror(errno)))"))
         }
-        let request = Array(command.utf8)
-        guard request.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == request.count else {
-            return .failure(PVError(.unavailable, "cannot send to Kea's control socket \(path)"))
+        var request = Array(command.utf8)[...]
+        while !request.isEmpty {
+            guard wait(fd, for: POLLOUT, until: deadline) else { return .failure(timedOut("take statistic-get-all")) }
+            let n = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && (errno == EAGAIN || errno == EINTR) { continue }
+            guard n > 0 else { return .failure(PVError(.unavailable, "cannot send to Kea's control socket \(path): \(String(cString: strerror(errno)))")) }
+            request = request.dropFirst(n)
         }
-        // Kea answers and closes; bounded, in case it does not.
+        // Kea answers and closes: read until then, or until the answer parses, at most 8 MiB.
         var answer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while answer.count < 8 << 20 {
+            guard wait(fd, for: POLLIN, until: deadline) else {
+                return .failure(timedOut(answer.isEmpty ? "answer statistic-get-all" : "finish its answer to statistic-get-all (\(answer.count) bytes by then)"))
+            }
             let n = read(fd, &chunk, chunk.count)
+            if n < 0 && (errno == EAGAIN || errno == EINTR) { continue }
             if n <= 0 { break }
             answer += chunk[0..<n]
             if (try? JSONDecoder().decode(Answer.self, from: Data(answer))) != nil { break }
         }
         return parse(answer)
+    }
+
+    /// Waits until `fd` is ready for `event` or the deadline passes (false).
+    static func wait(_ fd: Int32, for event: Int32, until deadline: Deadline) -> Bool {
+        while true {
+            let remaining = deadline.remainingMilliseconds
+            guard remaining > 0 else { return false }
+            var entry = pollfd(fd: fd, events: Int16(event), revents: 0)
+            let ready = poll(&entry, 1, Int32(clamping: remaining))
+            if ready > 0 { return true }
+            if ready < 0 && errno != EINTR { return true }  // the read or write says what is wrong
+        }
     }
 
     struct Answer: Decodable {
@@ -63,7 +87,8 @@ public enum KeaControl {
             return .failure(PVError(.unavailable, "Kea's answer to statistic-get-all is not its JSON (\(bytes.count) bytes)"))
         }
         guard answer.result == 0 else {
-            return .failure(PVError(.unavailable, "Kea refused statistic-get-all (result \(answer.result): \(answer.text ?? ""))"))
+            // Kea's own words, escaped and cut: they end up in pv_status and pv_diagnostics lines.
+            return .failure(PVError(.unavailable, "Kea refused statistic-get-all (result \(answer.result): \(String((answer.text ?? "").prefix(200)).escapingControlsInline))"))
         }
         var figures: [String: Int64] = [:]
         for (name, samples) in answer.arguments ?? [:] {

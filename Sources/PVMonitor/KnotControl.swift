@@ -1,5 +1,6 @@
 import CKnot
 import PVCore
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,19 +48,45 @@ public enum KnotControl {
         return out
     }
 
-    /// One command and its whole answer (at most `maxRows` items), bounded by `timeout` per read.
+    /// One command and its whole answer (at most `maxRows` items), all of it within `timeout`
+    /// seconds: libknot bounds each read (set to the same), a `RequestDeadline` the whole (a peer
+    /// that sends a row every 1.5 s would otherwise hold the interval loop for ever).
     /// `force`: the F flag, which for the stats commands also lists the counters that are zero,
     /// so a quiet server says 0, not nothing.
     public static func request(_ command: String, socket path: String, timeout: Double = 2, force: Bool = true,
                                maxRows: Int = 200_000) -> Result<[Row], PVError> {
+        // One at a time: the deadline finds the request's socket as the one client socket that
+        // appeared while libknot connected.
+        requests.withLock { _ in requestAlone(command, socket: path, timeout: timeout, force: force, maxRows: maxRows) }
+    }
+
+    static let requests = Mutex(())
+
+    static func requestAlone(_ command: String, socket path: String, timeout: Double, force: Bool, maxRows: Int) -> Result<[Row], PVError> {
         guard let ctx = knot_ctl_alloc() else { return .failure(PVError(.osError, "knot_ctl_alloc failed")) }
-        defer { knot_ctl_free(ctx) }
-        knot_ctl_set_timeout(ctx, Int32(timeout * 1000))
+        let deadline = RequestDeadline(seconds: timeout)
+        let result = exchange(ctx, command, socket: path, timeout: timeout, force: force, maxRows: maxRows, deadline: deadline)
+        // Ended before its socket is closed (by knot_ctl_free), so that the deadline never shuts
+        // down a descriptor that has become another's.
+        deadline.finish()
+        knot_ctl_free(ctx)
+        return result
+    }
+
+    static func exchange(_ ctx: OpaquePointer, _ command: String, socket path: String, timeout: Double, force: Bool, maxRows: Int,
+                         deadline: RequestDeadline) -> Result<[Row], PVError> {
+        func timedOut(_ received: Int) -> PVError {
+            PVError(.unavailable, "Knot's control socket \(path) did not answer \(command) within \(Self.seconds(timeout)) s"
+                    + (received > 0 ? " (\(received) rows by then)" : ""))
+        }
+        knot_ctl_set_timeout(ctx, Int32(max(1, timeout * 1000)))
+        let before = ClientSockets.connectedUnnamed()
         let connected = knot_ctl_connect(ctx, path)
         guard connected == KNOT_EOK.rawValue else {
             return .failure(PVError(.unavailable, "cannot connect to Knot's control socket \(path): \(describe(connected))"))
         }
-        defer { knot_ctl_close(ctx) }
+        let appeared = ClientSockets.connectedUnnamed().subtracting(before)
+        if appeared.count == 1, let fd = appeared.first { deadline.watch(fd) }
         let commandText = strdup(command), flags = strdup(force ? "F" : "")
         defer { free(commandText); free(flags) }
         var request: knot_ctl_data_t = (nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
@@ -67,14 +94,17 @@ public enum KnotControl {
         request.1 = UnsafePointer(flags)
         guard knot_ctl_send(ctx, KNOT_CTL_TYPE_DATA, &request) == KNOT_EOK.rawValue,
               knot_ctl_send(ctx, KNOT_CTL_TYPE_BLOCK, nil) == KNOT_EOK.rawValue else {
-            return .failure(PVError(.unavailable, "cannot send to Knot's control socket \(path)"))
+            return .failure(deadline.expired ? timedOut(0) : PVError(.unavailable, "cannot send to Knot's control socket \(path)"))
         }
         var rows: [Row] = []
         while rows.count < maxRows {
+            // Between rows too: where the socket could not be found, the reads' own bound is all.
+            if deadline.expired { return .failure(timedOut(rows.count)) }
             var type = KNOT_CTL_TYPE_END
             var data: knot_ctl_data_t = (nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
             let received = knot_ctl_receive(ctx, &type, &data)
             guard received == KNOT_EOK.rawValue else {
+                if deadline.expired || received == KNOT_ETIMEOUT.rawValue { return .failure(timedOut(rows.count)) }
                 return .failure(PVError(.unavailable, "Knot's control socket \(path): \(describe(received))"))
             }
             if type == KNOT_CTL_TYPE_BLOCK || type == KNOT_CTL_TYPE_END { break }
@@ -82,12 +112,17 @@ public enum KnotControl {
             if let error = text(data.2) {
                 // A zone's own error (a zone without mod-stats) leaves the others' answer whole.
                 if data.6 != nil { continue }
-                return .failure(PVError(.unavailable, "Knot refused \(command): \(error)"))
+                return .failure(PVError(.unavailable, "Knot refused \(command): \(String(error.prefix(200)).escapingControlsInline)"))
             }
             rows.append(Row(zone: text(data.6), section: text(data.3), item: text(data.4), id: text(data.5), value: text(data.10)))
         }
         _ = knot_ctl_send(ctx, KNOT_CTL_TYPE_END, nil)
         return .success(rows)
+    }
+
+    /// Seconds as the messages say them: 2, 0.5.
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String((value * 100).rounded() / 100)
     }
 
     /// libknot's error code as text, without knot_strerror: that one's object also names LMDB's

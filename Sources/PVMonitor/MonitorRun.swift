@@ -117,11 +117,16 @@ public struct MonitorRun: Sendable {
             sample.system = system
             sample.pull = pull
             previousCPU = cpu ?? previousCPU
+            // Knot's and Kea's answers, each component within its own budget whatever its socket
+            // does, so that the interval ends on time (and a stop soon).
+            let budget = Self.controlBudget(interval: config.monitorInterval, stopping: Interruption.signal != nil)
             if config.isEnabled(.dns) {
+                let knotDeadline = Deadline(secondsFromNow: budget)
+                func remaining() -> Double { Double(knotDeadline.remainingMilliseconds) / 1000 }
                 var knot = Self.knotSocketPath(root)
                 var firstError: String? = nil
-                for candidate in Self.knotSockets(root) {
-                    switch KnotControl.stats(socket: candidate) {
+                for candidate in Self.knotSockets(root) where remaining() > 0 {
+                    switch KnotControl.stats(socket: candidate, timeout: remaining()) {
                     case .success(let counters): sample.dnsAggregate = counters; knot = candidate
                     case .failure(let error): firstError = firstError ?? error.message
                     }
@@ -131,8 +136,8 @@ public struct MonitorRun: Sendable {
                 if sample.dnsAggregateProblem == nil {
                     // The zones, asked each interval (a zone added in ProVision shows at the next one);
                     // when Knot does not answer, the last known ones still place the records.
-                    if case .success(let served) = KnotControl.zones(socket: knot) { zones = ZoneMatcher(zones: served) }
-                    if case .success(let perZone) = KnotControl.zoneStats(socket: knot) { sample.zoneAggregates = perZone }
+                    if remaining() > 0, case .success(let served) = KnotControl.zones(socket: knot, timeout: remaining()) { zones = ZoneMatcher(zones: served) }
+                    if remaining() > 0, case .success(let perZone) = KnotControl.zoneStats(socket: knot, timeout: remaining()) { sample.zoneAggregates = perZone }
                 }
             }
             sample.dns.records = sample.dns.records.map { record in
@@ -141,7 +146,7 @@ public struct MonitorRun: Sendable {
                 return placed
             }
             if config.isEnabled(.dhcp) {
-                switch KeaControl.statistics(socket: Self.keaSocketPath(root)) {
+                switch KeaControl.statistics(socket: Self.keaSocketPath(root), timeout: budget) {
                 case .success(let figures): sample.dhcp = figures
                 case .failure(let error): sample.dhcpProblem = "no monitoring data from dhcp: \(error.message)"
                 }
@@ -187,6 +192,12 @@ public struct MonitorRun: Sendable {
 }
 
 extension MonitorRun {
+    /// How long Knot's requests together, and Kea's, may take in one interval: 2 s, or a fifth
+    /// of a shorter interval (so that both leave most of it), and at a stop at most half a second.
+    static func controlBudget(interval: Int, stopping: Bool) -> Double {
+        min(stopping ? 0.5 : 2, max(0.2, Double(interval) / 5))
+    }
+
     /// The publisher side, when `monitor_push` is on: the spool under the root and a publisher to
     /// `rabbitmq_uri` (opened when there is something to deliver). Why not, when it cannot be.
     static func delivery(_ config: ServerConfig, root: InstallRoot, clock: AgentClock) -> Result<MonitorDelivery, PVError>? {

@@ -16,6 +16,12 @@ import Testing
         if case .failure(let e) = KeaControl.parse(Array("<html>".utf8)) { #expect(e.message.contains("not its JSON")) } else { Issue.record("garbage parsed") }
     }
 
+    /// Kea's refusal text ends up in pv_status and pv_diagnostics lines: escaped, never a line of its own.
+    @Test func aRefusalsTextIsEscaped() {
+        guard case .failure(let e) = KeaControl.parse(Array(#"{ "result": 1, "text": "no\nforged line" }"#.utf8)) else { Issue.record("parsed"); return }
+        #expect(!e.message.contains("\n") && e.message.contains(#"no\x0Aforged line"#), "\(e.message)")
+    }
+
     @Test func aNameThatIsNotPrintableIsLeftOut() throws {
         let answer = #"{ "result": 0, "arguments": { "pkt4-sent": [ [ 4, "t" ] ], "bad\nname": [ [ 1, "t" ] ], "caf\u00e9": [ [ 2, "t" ] ] } }"#
         #expect(try KeaControl.parse(Array(answer.utf8)).get() == ["pkt4-sent": 4])
