@@ -87,6 +87,11 @@ public final class DirectoryHandle {
         guard fchown(fd, uid, gid) == 0 else { throw PVError(.cantCreate, "cannot chown \(path)", cause: String(cString: strerror(errno))) }
     }
 
+    /// chmod of the directory itself (through its descriptor).
+    public func changeMode(_ mode: mode_t) throws(PVError) {
+        guard fchmod(fd, mode) == 0 else { throw PVError(.cantCreate, "cannot chmod \(path)", cause: String(cString: strerror(errno))) }
+    }
+
     /// A new, empty file `name` for writing (what was there, a link included, is removed first,
     /// never followed). Returns its descriptor, which the caller closes; -1 when it cannot be made.
     public func createFile(_ name: String, mode: mode_t) -> Int32 {

@@ -128,7 +128,11 @@ public enum Steps {
             try root.changeOwner(uid: owner.uid, gid: owner.gid)
             for name in agentDirectories { try subdirectories[name]!.changeOwner(uid: owner.uid, gid: owner.gid) }
             try installLogs.changeOwner(uid: owner.uid, gid: owner.gid)
-            try monitorSockets.changeOwner(uid: owner.uid, gid: owner.gid)
+            // Group root and setgid: pv_monitor's dnstap socket (0660) is then the agent's and
+            // group root's, which the DNS component's Knot is (root in its container, without
+            // the capability to override file modes); no other local user may connect to it.
+            try monitorSockets.changeOwner(uid: owner.uid, gid: 0)
+            try monitorSockets.changeMode(0o2755)
             // The install's own lock, made before this step by root: the agent's pv_update takes it next.
             _ = try subdirectories["state"]!.setModeAndOwner(of: "update.lock", mode: 0o644, owner: owner)
         }

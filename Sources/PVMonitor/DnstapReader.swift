@@ -19,8 +19,11 @@ public final class DnstapReader: Sendable {
     let thread: Mutex<pthread_t?> = Mutex(nil)
 
     /// Starts reading `listener` (handed over: only the reader's thread uses it from now on).
+    /// `onSender` and `onProblem` run on the reading thread: whatever they do (a journal line)
+    /// must not wait on anything slow.
     public init(listener: DnstapListener, clock: AgentClock, maxNames: Int,
-                onSender: @escaping @Sendable (DnstapListener.SenderEvent) -> Void) {
+                onSender: @escaping @Sendable (DnstapListener.SenderEvent) -> Void,
+                onProblem: @escaping @Sendable (String) -> Void = { _ in }) {
         path = listener.path
         self.clock = clock
         self.maxNames = maxNames
@@ -33,13 +36,14 @@ public final class DnstapReader: Sendable {
                                         let now = record.time ?? clock.now()
                                         self.counter.withLock { $0.add(record, receivedAt: now) }
                                     },
-                                    onDrop: { reason in self.counter.withLock { $0.drop(reason) } },
+                                    onDrop: { reason in self.counter.withLock { $0.drop(reason.key) } },
                                     onSender: { event in
                                         switch event {
-                                        case .connected(let n), .disconnected(let n, _): self.senders.store(n, ordering: .relaxed)
+                                        case .connected(let n, _), .disconnected(let n, _, _): self.senders.store(n, ordering: .relaxed)
                                         }
                                         onSender(event)
-                                    })
+                                    },
+                                    onProblem: onProblem)
         }
         let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
         var id = pthread_t()

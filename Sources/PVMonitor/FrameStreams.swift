@@ -43,6 +43,17 @@ public struct FrameStreamsReceiver: Sendable {
             case .dataBeforeStart: return "a data frame before START"
             }
         }
+
+        /// The fixed kind a sample counts it under: the description names what the sender sent
+        /// (its content types), which must never become a key of its own.
+        public var kind: DnstapStreamDrop {
+            switch self {
+            case .contentTypeNotOffered: return .otherContentType
+            case .unexpectedControl, .unknownControl, .controlTooLong, .malformedControl: return .badControlFrame
+            case .frameTooLong: return .frameTooLong
+            case .dataBeforeStart: return .dataBeforeStart
+            }
+        }
     }
 
     enum State: Sendable { case awaitingReady, awaitingStart, streaming, finished }
@@ -53,6 +64,11 @@ public struct FrameStreamsReceiver: Sendable {
     public let maxFrame: Int
 
     public init(maxFrame: Int = 1 << 20) { self.maxFrame = maxFrame }
+
+    /// The handshake is done (READY answered, START read) and the stream not ended.
+    public var isStreaming: Bool { state == .streaming }
+    /// Part of a frame has come and the rest not: a sender that goes silent now is stuck.
+    public var hasPartialFrame: Bool { buffer.count > offset }
 
     /// Takes what the socket read; returns what it completes, in order. A failure ends the stream
     /// (the caller closes the connection and counts the reason).

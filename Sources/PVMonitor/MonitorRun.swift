@@ -57,17 +57,26 @@ public struct MonitorRun: Sendable {
             throw PVError(.tempFail, "another pv_monitor runs for \(root.path) (lock \(lockPath))")
         }
         lock.write("pid \(getpid())\n")
-        let listener = try DnstapListener(path: Self.socketPath(root), mode: 0o666)
+        let listener = try DnstapListener(path: Self.socketPath(root), mode: 0o660)
         environment.handleSignals()
         environment.output.line("pv_monitor: listening for dnstap on \(listener.path), interval \(config.monitorInterval) s")
+        let socketProblem = Self.componentAccess(listener.path)
+        if let socketProblem { environment.output.error("warning: \(socketProblem)") }
         let output = environment.output
-        let reader = DnstapReader(listener: listener, clock: clock, maxNames: config.monitorMaxNames) { event in
+        // Lines any writer can provoke (connects, refusals, closed connections): limited; Knot's
+        // restart is two of them.
+        let journal = JournalLimiter(subject: "dnstap connection lines", perWindow: 30, window: 60, now: clock.monotonic())
+        let reader = DnstapReader(listener: listener, clock: clock, maxNames: config.monitorMaxNames, onSender: { event in
+            let line: String
             switch event {
-            case .connected(let n): output.line("pv_monitor: a dnstap sender connected (\(n) connected)")
-            case .disconnected(let n, let finished):
-                output.line("pv_monitor: a dnstap sender \(finished ? "ended its stream" : "closed its connection") (\(n) connected)")
+            case .connected(let n, let peer): line = "pv_monitor: a dnstap sender connected (\(n) connected): \(peer)"
+            case .disconnected(let n, let peer, let finished):
+                line = "pv_monitor: a dnstap sender \(finished ? "ended its stream" : "closed its connection") (\(n) connected): \(peer)"
             }
-        }
+            for admitted in journal.admit(line, now: clock.monotonic()) { output.line(admitted) }
+        }, onProblem: { problem in
+            for admitted in journal.admit("pv_monitor: " + problem, now: clock.monotonic()) { output.error(admitted) }
+        })
         defer { reader.stop() }
         let pull = onReady(config)
         // The kept intervals: a restarted daemon goes on from the last sequence (so a consumer can
@@ -110,9 +119,11 @@ public struct MonitorRun: Sendable {
             let ended = clock.now()
             let counter = reader.takeInterval(now: ended)
             let connections = reader.connectionCount
+            for line in journal.flush(now: clock.monotonic()) { output.line(line) }
             var sample = MonitorSample(resourceID: config.resourceID, sequence: sequence, start: counter.started, end: ended,
                                        dns: counter.sample(ended: ended, top: 100), dnstapConnections: connections,
-                                       dnsProblem: connections == 0 ? "no monitoring data from dns: no dnstap sender is connected to \(reader.path)" : nil)
+                                       dnsProblem: connections == 0 ? "no monitoring data from dns: no dnstap sender is connected to \(reader.path)"
+                                           + (socketProblem.map { " (\($0))" } ?? "") : nil)
             let (system, cpu) = SystemFigures.collect(from: system, previousCPU: previousCPU, disks: [("root", "/"), ("install root", root.path)])
             sample.system = system
             sample.pull = pull
@@ -196,6 +207,16 @@ extension MonitorRun {
     /// of a shorter interval (so that both leave most of it), and at a stop at most half a second.
     static func controlBudget(interval: Int, stopping: Bool) -> Double {
         min(stopping ? 0.5 : 2, max(0.2, Double(interval) / 5))
+    }
+
+    /// Why the DNS component's Knot (root in its container, without the capability to override
+    /// file modes) cannot connect to the 0660 socket, if it cannot: neither its owner nor its
+    /// group is root's, which create_dirs sees to (the directory setgid, group root).
+    static func componentAccess(_ path: String) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0, st.st_uid != 0, st.st_gid != 0 else { return nil }
+        return "the DNS component's Knot cannot connect to \(path): the socket is 0660, owner \(st.st_uid), group \(st.st_gid), not root's "
+            + "(its directory must be group root and setgid: as root run pv_install -e create_dirs)"
     }
 
     /// The publisher side, when `monitor_push` is on: the spool under the root and a publisher to

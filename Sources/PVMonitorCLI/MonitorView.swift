@@ -3,9 +3,15 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import PVCore
 
 /// The last sample as a developer reads it on a terminal: the interval, then records by hits.
+/// Every text in it may have come from a peer (a name asked by anyone, a zone or a message from
+/// Knot's or Kea's socket, a dnstap sender's drop): each is shown escaped on its own line's part,
+/// control characters and line feeds as `\x0A`, so that none can forge a line.
 enum MonitorView {
+    static func inline(_ text: String) -> String { text.escapingControlsInline }
+
     /// `pv_monitor top`: the last interval's records by RPS, the busiest first, at most `count`.
     static func top(json: String, count: Int) -> String {
         struct Sample: Decodable {
@@ -15,13 +21,13 @@ enum MonitorView {
         }
         guard let s = try? JSONDecoder().decode(Sample.self, from: Data(json.utf8)) else { return "the sample does not parse" }
         let rows = s.dns.records.sorted { ($0.rps, $1.name) > ($1.rps, $0.name) }.prefix(max(1, count))
-        var lines = ["pv_monitor top: interval #\(s.sequence) ended \(s.end), \(s.dns.queries) queries"]
-        if let problem = s.dns.problem { lines.append(problem) }
+        var lines = ["pv_monitor top: interval #\(s.sequence) ended \(inline(s.end)), \(s.dns.queries) queries"]
+        if let problem = s.dns.problem { lines.append(inline(problem)) }
         lines.append("RPS       HITS      TYPE    NAME (ZONE)  LAST ACCESS")
         for r in rows {
             lines.append([String(format: "%-9.2f", r.rps), String(r.hits).padding(toLength: 9, withPad: " ", startingAt: 0),
-                          r.type.padding(toLength: 7, withPad: " ", startingAt: 0),
-                          "\(r.name) (\(r.zone.isEmpty ? "-" : r.zone))  \(r.last_access ?? "-")"].joined(separator: " "))
+                          inline(r.type).padding(toLength: 7, withPad: " ", startingAt: 0),
+                          "\(inline(r.name)) (\(r.zone.isEmpty ? "-" : inline(r.zone)))  \(inline(r.last_access ?? "-"))"].joined(separator: " "))
         }
         if rows.isEmpty { lines.append("(no queries in this interval)") }
         return lines.joined(separator: "\n")
@@ -35,15 +41,15 @@ enum MonitorView {
             var name: String; var found: Bool; var intervals_searched: Int; var hits: Int; var intervals: [Interval]
         }
         guard let a = try? JSONDecoder().decode(Answer.self, from: Data(json.utf8)) else { return "the answer does not parse" }
-        guard a.found else { return "\(a.name): not among the top records in any of the \(a.intervals_searched) kept intervals" }
-        var lines = ["\(a.name): \(a.hits) hits in \(a.intervals.count) of the \(a.intervals_searched) kept intervals",
+        guard a.found else { return "\(inline(a.name)): not among the top records in any of the \(a.intervals_searched) kept intervals" }
+        var lines = ["\(inline(a.name)): \(a.hits) hits in \(a.intervals.count) of the \(a.intervals_searched) kept intervals",
                      "INTERVAL  ENDED                     TYPE    HITS      RPS       ZONE"]
         for interval in a.intervals {
             for r in interval.records {
                 lines.append([("#" + String(interval.sequence)).padding(toLength: 9, withPad: " ", startingAt: 0),
-                              interval.end.padding(toLength: 25, withPad: " ", startingAt: 0), r.type.padding(toLength: 7, withPad: " ", startingAt: 0),
+                              inline(interval.end).padding(toLength: 25, withPad: " ", startingAt: 0), inline(r.type).padding(toLength: 7, withPad: " ", startingAt: 0),
                               String(r.hits).padding(toLength: 9, withPad: " ", startingAt: 0), String(format: "%-9.2f", r.rps),
-                              r.zone.isEmpty ? "-" : r.zone].joined(separator: " "))
+                              r.zone.isEmpty ? "-" : inline(r.zone)].joined(separator: " "))
             }
         }
         return lines.joined(separator: "\n")
@@ -62,21 +68,21 @@ enum MonitorView {
             var start: String; var end: String; var dns: DNS; var push: Push?
         }
         guard let s = try? JSONDecoder().decode(Sample.self, from: Data(json.utf8)) else { return "the sample does not parse" }
-        var lines = ["interval \(s.start) .. \(s.end): \(s.dns.queries) queries, \(s.dns.connections) dnstap sender(s)"]
-        if let problem = s.dns.problem { lines.append(problem) }
+        var lines = ["interval \(inline(s.start)) .. \(inline(s.end)): \(s.dns.queries) queries, \(s.dns.connections) dnstap sender(s)"]
+        if let problem = s.dns.problem { lines.append(inline(problem)) }
         if let push = s.push, let broker = push.broker {
-            lines.append("published to \(broker): last confirm \(push.last_confirm ?? "never"), \(push.spool_depth) waiting in the spool"
+            lines.append("published to \(inline(broker)): last confirm \(inline(push.last_confirm ?? "never")), \(push.spool_depth) waiting in the spool"
                          + (push.dropped > 0 ? ", \(push.dropped) dropped (spool full)" : ""))
         }
-        if let problem = s.push?.problem { lines.append(problem) }
+        if let problem = s.push?.problem { lines.append(inline(problem)) }
         lines.append("HITS      RPS      TYPE    NAME (ZONE)")
         for r in s.dns.records {
             lines.append([String(r.hits).padding(toLength: 9, withPad: " ", startingAt: 0),
-                          String(format: "%-8.2f", r.rps), r.type.padding(toLength: 7, withPad: " ", startingAt: 0),
-                          "\(r.name) (\(r.zone.isEmpty ? "-" : r.zone))"].joined(separator: " "))
+                          String(format: "%-8.2f", r.rps), inline(r.type).padding(toLength: 7, withPad: " ", startingAt: 0),
+                          "\(inline(r.name)) (\(r.zone.isEmpty ? "-" : inline(r.zone)))"].joined(separator: " "))
         }
         if s.dns.other > 0 { lines.append("\(s.dns.other) more queries beyond the kept names") }
-        for (reason, n) in s.dns.drops.sorted(by: { $0.key < $1.key }) { lines.append("dropped \(n): \(reason)") }
+        for (reason, n) in s.dns.drops.sorted(by: { $0.key < $1.key }) { lines.append("dropped \(n): \(inline(reason))") }
         return lines.joined(separator: "\n")
     }
 }

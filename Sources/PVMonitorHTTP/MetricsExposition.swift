@@ -1,3 +1,4 @@
+import PVCore
 import PVMonitor
 import PVSystem
 import Prometheus
@@ -89,8 +90,10 @@ public struct MetricsExposition {
         registry.makeGauge(descriptor: Self.descriptor(name, help), labels: labels).set(to: value)
     }
 
+    /// The help text escaped inline: it may carry what Knot's socket named a counter, and the
+    /// library escapes a backslash in it but not a line feed (a forged series).
     static func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
-        MetricNameDescriptor(metricName: metricName(name), unitName: "", helpText: help)
+        MetricNameDescriptor(metricName: metricName(name), unitName: "", helpText: help.escapingControlsInline)
     }
 
     /// Whether a series may join its family: the same kind, label names and help as the family's

@@ -142,13 +142,14 @@ final class Server {
     /// The line that matched in waitForLine.
     var lastLine = ""
 
-    init(_ name: String, _ path: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+    /// `withStandardError`: its stderr (a daemon's warnings, the journal's other half) read with stdout.
+    init(_ name: String, _ path: String, _ arguments: [String], environment: [String: String]? = nil, withStandardError: Bool = false) throws {
         self.name = name
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         if let environment { process.environment = environment }
         process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
+        process.standardError = withStandardError ? stdout : FileHandle.nullDevice
         try process.run()
     }
 

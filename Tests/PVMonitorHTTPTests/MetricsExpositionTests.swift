@@ -35,6 +35,15 @@ import Testing
         #expect(text.contains("# TYPE kea_dhcp4_pkt4_received gauge"))
     }
 
+    /// What Knot's control socket names (a counter, a zone, a type) never starts a line of its own.
+    @Test func aKnotNameWithALineFeedForgesNoLine() {
+        var sample = Self.sample()
+        sample.dnsAggregate = ["mod-stats.forged\npv_monitor_forged 1\n.x[udp4\nforged 1]": 1]
+        sample.zoneAggregates = ["example.\nforged 1": ["mod-stats.query-type[A]": 1]]
+        let text = MetricsExposition(sample: sample).text()
+        #expect(!text.split(separator: "\n").contains { $0.hasPrefix("pv_monitor_forged") || $0.hasPrefix("forged") }, "\(text)")
+    }
+
     @Test func theTopRecordsAndTheDropsAreThere() {
         let text = MetricsExposition(sample: Self.sample()).text()
         #expect(Self.value(text, #"pv_monitor_record_hits{zone="example.com.",name="www.example.com.",type="A"}"#) == "20.0")

@@ -34,6 +34,14 @@ import Testing
         }
     }
 
+    /// However many content types senders offer, a refusal is counted under one fixed kind.
+    @Test func eachFailureHasAFixedKind() {
+        #expect(R.Failure.contentTypeNotOffered(["a\nb"]).kind == .otherContentType)
+        #expect(R.Failure.contentTypeNotOffered([]).kind == .otherContentType)
+        #expect(R.Failure.unknownControl(99).kind == .badControlFrame && R.Failure.controlTooLong(600).kind == .badControlFrame)
+        #expect(R.Failure.frameTooLong(1 << 30).kind == .frameTooLong && R.Failure.dataBeforeStart.kind == .dataBeforeStart)
+    }
+
     @Test func dataBeforeStartAndOversizedFramesAreRefused() {
         var early = R()
         #expect(throws: R.Failure.dataBeforeStart) { try early.feed(R.control(.ready, contentType: R.dnstapContentType) + R.dataFrame([1])) }
