@@ -4,10 +4,13 @@ public struct DNSAnswer: Sendable, Equatable {
     public var rcode: UInt8
     /// Each TXT record owned by the query name, as its list of character strings.
     public var txtRecords: [[String]]
+    /// The reply over UDP was truncated (TC), and this is the one asked again over TCP.
+    public var overTCP: Bool
 
-    public init(rcode: UInt8, txtRecords: [[String]]) {
+    public init(rcode: UInt8, txtRecords: [[String]], overTCP: Bool = false) {
         self.rcode = rcode
         self.txtRecords = txtRecords
+        self.overTCP = overTCP
     }
 
     public static func rcodeName(_ rcode: UInt8) -> String {
@@ -30,4 +33,6 @@ public enum DNSQueryError: Error, Sendable, Equatable {
     /// ID, no QR bit, another question, unparseable): forged or stray, never taken as the answer.
     case timeout(tries: Int, seconds: Double, ignored: Int = 0)
     case network(String)
+    /// The reply over UDP was truncated (TC) and the retry over TCP gave no answer: why.
+    case truncated(String)
 }

@@ -9,7 +9,9 @@ import Glibc
 /// port, passed as the answer. Here the UDP socket is connected to the server (the kernel then
 /// delivers only datagrams from that address and port), and a reply counts only with the query's
 /// ID, the QR bit and the same question; anything else is ignored (and counted) while waiting
-/// for the real one until the deadline. A fresh socket and ID for every attempt.
+/// for the real one until the deadline. A fresh socket and ID for every attempt. A reply with
+/// the TC bit (truncated: the answer did not fit a datagram) is asked again over TCP within the
+/// same attempt's time, as kdig does; when TCP gives no answer, that is the failure.
 public struct LDNSResolver: Sendable {
     public var server: String
     public var port: UInt16
@@ -41,47 +43,109 @@ public struct LDNSResolver: Sendable {
     }
 
     private func once(_ name: String) -> Result<DNSAnswer, DNSQueryError> {
-        var v4 = in_addr(), v6 = in6_addr()
-        let rdfType: ldns_rdf_type
-        if inet_pton(AF_INET, server, &v4) == 1 { rdfType = LDNS_RDF_TYPE_A }
-        else if inet_pton(AF_INET6, server, &v6) == 1 { rdfType = LDNS_RDF_TYPE_AAAA }
-        else { return .failure(.invalidServer("'\(server)' is not an IP address")) }
-
+        let address: Address
+        switch Address.parse(server, port: port) {
+        case .some(let parsed): address = parsed
+        case .none: return .failure(.invalidServer("'\(server)' is not an IP address"))
+        }
         guard let qname = ldns_dname_new_frm_str(name) else {
             return .failure(.invalidServer("'\(name)' is not a domain name"))
         }
         defer { ldns_rdf_deep_free(qname) }
+        let deadline = Monotonic.nanoseconds() + UInt64(timeoutSeconds * 1e9)
+
+        var packet: UnsafeMutablePointer<ldns_pkt>
+        switch udpExchange(address, qname: qname, deadline: deadline) {
+        case .failure(let error): return .failure(error)
+        case .success(let reply): packet = reply
+        }
+        var overTCP = false
+        if ldns_pkt_tc(packet) {
+            // Truncated (TC): the answer did not fit a datagram and is not in this one. As kdig
+            // does, ask again over TCP, within what is left of this attempt's time.
+            ldns_pkt_free(packet)
+            switch tcpExchange(address, qname: qname, deadline: deadline) {
+            case .failure(let failure): return .failure(.truncated(failure.why))
+            case .success(let reply): packet = reply
+            }
+            overTCP = true
+        }
+        defer { ldns_pkt_free(packet) }
+
+        let rcode = UInt8(ldns_pkt_get_rcode(packet).rawValue)
+        var records: [[String]] = []
+        if let answers = ldns_pkt_answer(packet) {
+            for i in 0..<ldns_rr_list_rr_count(answers) {
+                guard let rr = ldns_rr_list_rr(answers, i), ldns_rr_get_type(rr) == LDNS_RR_TYPE_TXT,
+                      let owner = ldns_rr_owner(rr), ldns_dname_compare(owner, qname) == 0 else { continue }
+                var strings: [String] = []
+                for j in 0..<ldns_rr_rd_count(rr) {
+                    guard let rdf = ldns_rr_rdf(rr, j) else { continue }
+                    strings.append(Self.characterString(rdf))
+                }
+                records.append(strings)
+            }
+        }
+        return .success(DNSAnswer(rcode: rcode, txtRecords: records, overTCP: overTCP))
+    }
+
+    /// Why the TCP exchange gave no answer.
+    struct Failure: Error {
+        var why: String
+        init(_ why: String) { self.why = why }
+    }
+
+    /// The server's address as a socket address.
+    struct Address {
+        var family: Int32
+        var storage = sockaddr_storage()
+        var length: socklen_t
+
+        static func parse(_ server: String, port: UInt16) -> Address? {
+            var v4 = in_addr(), v6 = in6_addr()
+            if inet_pton(AF_INET, server, &v4) == 1 {
+                var sa = sockaddr_in()
+                sa.sin_family = sa_family_t(AF_INET)
+                sa.sin_port = port.bigEndian
+                sa.sin_addr = v4
+                var address = Address(family: AF_INET, length: socklen_t(MemoryLayout<sockaddr_in>.size))
+                withUnsafeMutableBytes(of: &address.storage) { $0.copyBytes(from: withUnsafeBytes(of: sa) { Array($0) }) }
+                return address
+            }
+            if inet_pton(AF_INET6, server, &v6) == 1 {
+                var sa = sockaddr_in6()
+                sa.sin6_family = sa_family_t(AF_INET6)
+                sa.sin6_port = port.bigEndian
+                sa.sin6_addr = v6
+                var address = Address(family: AF_INET6, length: socklen_t(MemoryLayout<sockaddr_in6>.size))
+                withUnsafeMutableBytes(of: &address.storage) { $0.copyBytes(from: withUnsafeBytes(of: sa) { Array($0) }) }
+                return address
+            }
+            return nil
+        }
+
+        func connect(_ fd: Int32) -> Int32 {
+            withUnsafeBytes(of: storage) { Glibc.connect(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), length) }
+        }
+    }
+
+    /// The query over UDP, on a socket connected to the server, and the first reply that answers
+    /// it (the caller frees it).
+    private func udpExchange(_ address: Address, qname: UnsafeMutablePointer<ldns_rdf>,
+                             deadline: UInt64) -> Result<UnsafeMutablePointer<ldns_pkt>, DNSQueryError> {
         let id = UInt16.random(in: 0...UInt16.max)
         guard let query = Self.queryWire(qname: qname, id: id) else { return .failure(.network("cannot build the query")) }
-
-        let family = rdfType == LDNS_RDF_TYPE_A ? AF_INET : AF_INET6
-        let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(address.family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .failure(.network("socket: \(String(cString: strerror(errno)))")) }
         defer { close(fd) }
-        let connected: Int32
-        if family == AF_INET {
-            var sa = sockaddr_in()
-            sa.sin_family = sa_family_t(AF_INET)
-            sa.sin_port = port.bigEndian
-            sa.sin_addr = v4
-            connected = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        } else {
-            var sa = sockaddr_in6()
-            sa.sin6_family = sa_family_t(AF_INET6)
-            sa.sin6_port = port.bigEndian
-            sa.sin6_addr = v6
-            connected = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
-        }
-        guard connected == 0 else { return .failure(.network("connect to \(server) port \(port): \(String(cString: strerror(errno)))")) }
+        guard address.connect(fd) == 0 else { return .failure(.network("connect to \(server) port \(port): \(String(cString: strerror(errno)))")) }
         guard query.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == query.count else {
             return .failure(.network("send to \(server) port \(port): \(String(cString: strerror(errno)))"))
         }
 
-        let deadline = Monotonic.nanoseconds() + UInt64(timeoutSeconds * 1e9)
         var ignored = 0
         var buffer = [UInt8](repeating: 0, count: 65535)
-        var packet: UnsafeMutablePointer<ldns_pkt>? = nil
-        while packet == nil {
+        while true {
             let now = Monotonic.nanoseconds()
             guard now < deadline else { return .failure(.timeout(tries: 1, seconds: timeoutSeconds, ignored: ignored)) }
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -102,26 +166,86 @@ public struct LDNSResolver: Sendable {
                 ignored += 1
                 continue
             }
-            packet = reply
+            return .success(reply)
         }
-        guard let packet else { return .failure(.network("no reply")) }
-        defer { ldns_pkt_free(packet) }
+    }
 
-        let rcode = UInt8(ldns_pkt_get_rcode(packet).rawValue)
-        var records: [[String]] = []
-        if let answers = ldns_pkt_answer(packet) {
-            for i in 0..<ldns_rr_list_rr_count(answers) {
-                guard let rr = ldns_rr_list_rr(answers, i), ldns_rr_get_type(rr) == LDNS_RR_TYPE_TXT,
-                      let owner = ldns_rr_owner(rr), ldns_dname_compare(owner, qname) == 0 else { continue }
-                var strings: [String] = []
-                for j in 0..<ldns_rr_rd_count(rr) {
-                    guard let rdf = ldns_rr_rdf(rr, j) else { continue }
-                    strings.append(Self.characterString(rdf))
-                }
-                records.append(strings)
+    /// The query over TCP (RFC 1035 4.2.2: each message after its two-byte length), a fresh
+    /// connection and ID, bounded by `deadline`: the reply, which must answer the query, or why
+    /// there is none (the caller frees the reply).
+    private func tcpExchange(_ address: Address, qname: UnsafeMutablePointer<ldns_rdf>,
+                             deadline: UInt64) -> Result<UnsafeMutablePointer<ldns_pkt>, Failure> {
+        let id = UInt16.random(in: 0...UInt16.max)
+        guard let query = Self.queryWire(qname: qname, id: id) else { return .failure(Failure("cannot build the query")) }
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { return .failure(Failure("socket: \(String(cString: strerror(errno)))")) }
+        defer { close(fd) }
+        let target = "TCP \(server) port \(port)"
+
+        /// Waits until `fd` is ready for `events`; false when the deadline passed first.
+        func wait(_ events: Int32) -> Bool {
+            while true {
+                let now = Monotonic.nanoseconds()
+                guard now < deadline else { return false }
+                var pfd = pollfd(fd: fd, events: Int16(events), revents: 0)
+                let ready = poll(&pfd, 1, Int32(max(1, (deadline - now) / 1_000_000)))
+                if ready > 0 { return true }
+                if ready < 0 && errno != EINTR { return true }  // the next call says what is wrong
             }
         }
-        return .success(DNSAnswer(rcode: rcode, txtRecords: records))
+        let timedOut = "no answer over \(target) within the attempt's \(timeoutSeconds) s"
+
+        if address.connect(fd) != 0 {
+            guard errno == EINPROGRESS else { return .failure(Failure("connect to \(target): \(String(cString: strerror(errno)))")) }
+            guard wait(POLLOUT) else { return .failure(Failure(timedOut)) }
+            var soError: Int32 = 0
+            var size = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &size)
+            guard soError == 0 else { return .failure(Failure("connect to \(target): \(String(cString: strerror(soError)))")) }
+        }
+
+        var outgoing = [UInt8(query.count >> 8), UInt8(query.count & 0xff)] + query
+        while !outgoing.isEmpty {
+            let n = outgoing.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n > 0 { outgoing.removeFirst(n); continue }
+            guard n < 0, errno == EAGAIN || errno == EINTR else { return .failure(Failure("send to \(target): \(String(cString: strerror(errno)))")) }
+            guard wait(POLLOUT) else { return .failure(Failure(timedOut)) }
+        }
+
+        /// Exactly `count` bytes, or why not.
+        func receive(_ count: Int) -> Result<[UInt8], Failure> {
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: count)
+            while bytes.count < count {
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, count - bytes.count, 0) }
+                if n > 0 { bytes.append(contentsOf: buffer[0..<n]); continue }
+                if n == 0 { return .failure(Failure("\(target) closed the connection before its reply was whole")) }
+                guard errno == EAGAIN || errno == EINTR else { return .failure(Failure("recv from \(target): \(String(cString: strerror(errno)))")) }
+                guard wait(POLLIN) else { return .failure(Failure(timedOut)) }
+            }
+            return .success(bytes)
+        }
+        let length: Int
+        switch receive(2) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let prefix): length = Int(prefix[0]) << 8 | Int(prefix[1])
+        }
+        let wire: [UInt8]
+        switch receive(length) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let bytes): wire = bytes
+        }
+        var parsed: UnsafeMutablePointer<ldns_pkt>? = nil
+        let status = wire.withUnsafeBufferPointer { ldns_wire2pkt(&parsed, $0.baseAddress, $0.count) }
+        guard status == LDNS_STATUS_OK, let reply = parsed else {
+            if let parsed { ldns_pkt_free(parsed) }
+            return .failure(Failure("the reply over \(target) does not parse"))
+        }
+        guard Self.answers(reply, id: id, qname: qname) else {
+            ldns_pkt_free(reply)
+            return .failure(Failure("the reply over \(target) does not answer the query (another ID, no QR bit or another question)"))
+        }
+        return .success(reply)
     }
 
     /// The query in wire format: ID `id`, one question (qname, TXT, IN), no recursion wanted.

@@ -11,8 +11,9 @@ public enum TXTVerification {
     public static func evaluate(_ outcome: Result<DNSAnswer, DNSQueryError>, server: String, port: UInt16,
                                 expected: String = expected, milliseconds: Double? = nil) -> CheckResult {
         let target = "\(server) port \(port)"
+        var via = ""
         func fail(_ detail: String, _ hint: String) -> CheckResult {
-            CheckResult(name: "dns", status: .fail, detail: detail, hint: hint, milliseconds: milliseconds)
+            CheckResult(name: "dns", status: .fail, detail: detail + via, hint: hint, milliseconds: milliseconds)
         }
         let answer: DNSAnswer
         switch outcome {
@@ -26,9 +27,14 @@ public enum TXTVerification {
             return fail("query to \(target) failed: \(why)", "check that the DNS component runs and listens on \(target)")
         case .failure(.invalidServer(let why)):
             return fail("bad DNS verification target: \(why)", "fix dns_verify_server / dns_verify_port in the configuration")
+        case .failure(.truncated(let why)):
+            return fail("the reply from \(target) was truncated (TC) over UDP, and asking again over TCP failed: \(why)",
+                        "let the DNS component answer over TCP on \(target) as well (a firewall may pass only UDP)")
         case .success(let a):
             answer = a
         }
+        // What was said over TCP after a truncated UDP reply says so: each finding below is then TCP's.
+        via = answer.overTCP ? " (over TCP: the UDP reply was truncated)" : ""
         guard answer.rcode == 0 else {
             return fail("\(name) answered \(DNSAnswer.rcodeName(answer.rcode)) by \(target)",
                         "the DNS component does not serve the verification zone; check its zone files")
@@ -49,7 +55,7 @@ public enum TXTVerification {
             return fail("\(name) TXT is \(quoted(strings[0])), expected \(quoted(expected))",
                         "the DNS component serves a wrong verification record; this version may be broken")
         }
-        return CheckResult(name: "dns", status: .ok, detail: "TXT \(name) = \(quoted(expected)) from \(target)",
+        return CheckResult(name: "dns", status: .ok, detail: "TXT \(name) = \(quoted(expected)) from \(target)" + via,
                            milliseconds: milliseconds)
     }
 

@@ -20,6 +20,8 @@ public struct LiveReadinessProbe: ReadinessProbe {
             let r = LDNSResolver(server: config.dnsVerifyServer, port: config.dnsVerifyPort, timeoutSeconds: 0.05, attempts: 1)
             switch r.queryTXT("pvverify.test.") {
             case .success(let a): return .ready("answers on \(config.dnsVerifyServer) port \(config.dnsVerifyPort) (\(DNSAnswer.rcodeName(a.rcode)))")
+            // A truncated reply over UDP is an answer too (TCP's is verification's to judge).
+            case .failure(.truncated): return .ready("answers on \(config.dnsVerifyServer) port \(config.dnsVerifyPort) (truncated over UDP)")
             case .failure: return .notYet("no DNS answer on \(config.dnsVerifyServer) port \(config.dnsVerifyPort) yet")
             }
         case .dhcp:

@@ -35,6 +35,10 @@ extension LabIntegration {
             ("two records", "pvverify.test.", ["@ TXT \"PVOK\"", "@ TXT \"PVOK2\""], "has 2 TXT records",
              "remove the extra TXT records"),
             ("no TXT", "pvverify.test.", [], "has no TXT record", "the verification zone lacks its TXT record"),
+            // Seven records of about 200 bytes: Knot's UDP reply (no EDNS: 512 bytes) is truncated and
+            // empty; over TCP the seven are read and named.
+            ("truncated", "pvverify.test.", ["@ TXT \"PVOK\""] + (1...6).map { "@ TXT \"\(String(repeating: "x", count: 200))\($0)\"" },
+             "has 7 TXT records at 127.0.0.1 port", "remove the extra TXT records"),
             ("NXDOMAIN", "test.", ["other TXT \"PVOK\""], "answered NXDOMAIN", "the DNS component does not serve the verification zone"),
         ])
         func brokenDNSServersFail(name: String, origin: String, records: [String], expected: String, nextStep: String) throws {
@@ -46,6 +50,7 @@ extension LabIntegration {
             let lines = r.stdout.split(separator: "\n").map(String.init)
             let failed = try #require(lines.firstIndex { $0.hasPrefix("dns ") && $0.contains("FAIL") }, "\(name): \(r.stdout)")
             #expect(lines[failed].contains(expected), "\(name): \(r.stdout)")
+            #expect(lines[failed].contains("(over TCP: the UDP reply was truncated)") == (name == "truncated"), "\(name): \(r.stdout)")
             #expect(lines[failed + 1].trimmingCharacters(in: .whitespaces).hasPrefix("next step: " + nextStep), "\(name): \(r.stdout)")
         }
 
