@@ -164,8 +164,10 @@ public struct InstallRun: Sendable {
     func extractionDirectory(root: InstallRoot) throws(PVError) -> String {
         guard environment.isRoot else { return root.join("bundle") }
         let parent = root.systemPath(RootOwnedPaths.extractedBundleParent)
-        close(try PrivilegedInstall.openRootOwnedDirectory(parent))
-        chmod(parent, 0o700)
+        let fd = try PrivilegedInstall.openRootOwnedDirectory(parent)
+        // Root's alone to read too: a bundle holds the server's configuration.
+        fchmod(fd, 0o700)
+        close(fd)
         return root.systemPath(RootOwnedPaths.extractedBundle)
     }
 
