@@ -71,10 +71,16 @@ public struct DockerEngine: Sendable {
     }
 
     func send(_ request: HTTPRequest) throws(DockerEngineError) -> HTTPResponse {
+        try send(request, notFoundIsNil: false)!
+    }
+
+    /// `notFoundIsNil`: a 404 (no such container or image) is an answer, nil, not an error.
+    func send(_ request: HTTPRequest, notFoundIsNil: Bool) throws(DockerEngineError) -> HTTPResponse? {
         let response: HTTPResponse
         do { response = try transport.perform(request) } catch {
             throw DockerEngineError(dockerHost: dockerHost, problem: .unreachable(error))
         }
+        if notFoundIsNil && response.status == 404 { return nil }
         guard (200..<300).contains(response.status) else {
             throw DockerEngineError(dockerHost: dockerHost, problem: .status(response.status, String(response.bodyText.prefix(200))))
         }

@@ -9,14 +9,7 @@ extension DockerEngine {
     /// `GET /containers/{name}/json`: one container's state, start time, image and labels; nil
     /// when the engine has no container of that name (404).
     public func container(_ name: String) throws(DockerEngineError) -> DockerContainerDetails? {
-        let response: HTTPResponse
-        do { response = try transport.perform(request("/containers/" + PercentEncoding.encode(name) + "/json")) } catch {
-            throw DockerEngineError(dockerHost: dockerHost, problem: .unreachable(error))
-        }
-        if response.status == 404 { return nil }
-        guard (200..<300).contains(response.status) else {
-            throw DockerEngineError(dockerHost: dockerHost, problem: .status(response.status, String(response.bodyText.prefix(200))))
-        }
+        guard let response = try send(request("/containers/" + PercentEncoding.encode(name) + "/json"), notFoundIsNil: true) else { return nil }
         return try decode(DockerContainerDetails.self, from: response)
     }
 
