@@ -42,7 +42,7 @@ public struct InstallContext: Sendable {
     public func config() throws(PVError) -> ServerConfig {
         let fromBundle = bundle + "/provision.conf"
         if !FileIO.exists(root.configFile) && FileIO.exists(fromBundle) {
-            do { return try ConfigParser.parse(try FileIO.readText(fromBundle, limit: 1 << 20), file: fromBundle) } catch let error as ConfigError {
+            do { return try ConfigParser.parse(try FileIO.readText(fromBundle, limit: 1 << 20, followLinks: false), file: fromBundle) } catch let error as ConfigError {
                 throw error.asPVError
             } catch {
                 throw PVError(.config, "cannot read \(fromBundle)")

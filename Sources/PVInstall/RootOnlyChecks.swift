@@ -81,7 +81,7 @@ struct RootOnlyChecks {
 
     static func configuration(bundle: String, root: InstallRoot) -> ServerConfig? {
         let fromBundle = bundle + "/provision.conf"
-        if let text = try? FileIO.readText(fromBundle, limit: 1 << 20), let config = try? ConfigParser.parse(text, file: fromBundle) {
+        if let text = try? FileIO.readText(fromBundle, limit: 1 << 20, followLinks: false), let config = try? ConfigParser.parse(text, file: fromBundle) {
             return config
         }
         return try? ConfigParser.load(root: root)
