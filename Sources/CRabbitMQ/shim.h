@@ -9,12 +9,27 @@
 // Before rabbitmq-c initialises OpenSSL: never read an openssl.cnf (see CCurl's shim). 1 on success.
 static inline int pv_amqp_openssl_init_without_config(void) { return OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL); }
 
-// amqp_login is variadic (the SASL method's arguments), which Swift cannot
-// call: a typed wrapper for the PLAIN method, the only one RabbitMQ offers by default.
+// amqp_login_with_properties is variadic (the SASL method's arguments), which Swift cannot call: a
+// typed wrapper for the PLAIN method, the only one RabbitMQ offers by default. The client
+// properties announce the connection.blocked capability (rabbitmq-c merges it into its own
+// capabilities): without it RabbitMQ never says that it blocks a publisher, it only stops reading.
 static inline amqp_rpc_reply_t pv_amqp_login_plain(amqp_connection_state_t state, const char *vhost,
                                                    int channel_max, int frame_max, int heartbeat,
                                                    const char *user, const char *password) {
-    return amqp_login(state, vhost, channel_max, frame_max, heartbeat, AMQP_SASL_METHOD_PLAIN, user, password);
+    amqp_table_entry_t capability;
+    capability.key = amqp_cstring_bytes("connection.blocked");
+    capability.value.kind = AMQP_FIELD_KIND_BOOLEAN;
+    capability.value.value.boolean = 1;
+    amqp_table_entry_t property;
+    property.key = amqp_cstring_bytes("capabilities");
+    property.value.kind = AMQP_FIELD_KIND_TABLE;
+    property.value.value.table.num_entries = 1;
+    property.value.value.table.entries = &capability;
+    amqp_table_t properties;
+    properties.num_entries = 1;
+    properties.entries = &property;
+    return amqp_login_with_properties(state, vhost, channel_max, frame_max, heartbeat, &properties, AMQP_SASL_METHOD_PLAIN,
+                                      user, password);
 }
 
 // The reply of a server-side close carries a decoded method whose type Swift
@@ -48,12 +63,21 @@ static inline int pv_amqp_server_property(amqp_connection_state_t state, const c
     return 0;
 }
 
-// Publisher confirms (confirm.select): what a frame on the channel says about published messages.
-// 1 basic.ack, 2 basic.nack (with the delivery tag and whether it covers every tag up to it),
-// 3 basic.return (a mandatory message no queue took), 4 channel.close or connection.close, 0 other.
-static inline int pv_amqp_frame_confirm(const amqp_frame_t *frame, uint64_t *tag, int *multiple) {
+// Publisher confirms (confirm.select): what a frame says about published messages and the
+// connection. 1 basic.ack, 2 basic.nack (with the delivery tag and whether it covers every tag up
+// to it), 3 basic.return (a mandatory message no queue took), 4 channel.close or connection.close,
+// 5 connection.blocked (with the broker's reason: "low on memory", "low on disk"), 6
+// connection.unblocked, 7 channel.close-ok, 0 other.
+static inline int pv_amqp_frame_confirm(const amqp_frame_t *frame, uint64_t *tag, int *multiple,
+                                        const char **reason, size_t *reason_len) {
     if (frame->frame_type != AMQP_FRAME_METHOD) return 0;
     switch (frame->payload.method.id) {
+    case AMQP_CONNECTION_BLOCKED_METHOD: {
+        const amqp_connection_blocked_t *m = (const amqp_connection_blocked_t *)frame->payload.method.decoded;
+        *reason = (const char *)m->reason.bytes; *reason_len = m->reason.len; return 5;
+    }
+    case AMQP_CONNECTION_UNBLOCKED_METHOD: return 6;
+    case AMQP_CHANNEL_CLOSE_OK_METHOD: return 7;
     case AMQP_BASIC_ACK_METHOD: {
         const amqp_basic_ack_t *m = (const amqp_basic_ack_t *)frame->payload.method.decoded;
         *tag = m->delivery_tag; *multiple = m->multiple; return 1;
@@ -81,6 +105,33 @@ static inline int pv_amqp_declare_publisher(amqp_connection_state_t state, amqp_
     if (amqp_queue_bind(state, channel, amqp_cstring_bytes(queue), amqp_cstring_bytes(exchange), amqp_cstring_bytes(routing_key),
                         amqp_empty_table) == NULL) return 4;
     return 0;
+}
+
+// Sends channel.close without waiting for its close-ok (amqp_channel_close waits its whole RPC
+// bound, which a broker that stopped reading would use up): the caller reads the answer itself.
+static inline int pv_amqp_send_channel_close(amqp_connection_state_t state, amqp_channel_t channel) {
+    amqp_channel_close_t m;
+    memset(&m, 0, sizeof m);
+    m.reply_code = AMQP_REPLY_SUCCESS;
+    m.reply_text = amqp_cstring_bytes("");
+    return amqp_send_method(state, channel, AMQP_CHANNEL_CLOSE_METHOD, &m);
+}
+
+// The answer to a channel.close the broker sent (a probe it refused, say), so that the connection can close politely.
+static inline int pv_amqp_send_channel_close_ok(amqp_connection_state_t state, amqp_channel_t channel) {
+    amqp_channel_close_ok_t m;
+    memset(&m, 0, sizeof m);
+    return amqp_send_method(state, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &m);
+}
+
+// An empty message to the default exchange under a routing key no queue has (not mandatory: the
+// broker drops it). The diagnostics' probe: a broker under a resource alarm blocks a connection
+// only once it publishes.
+static inline int pv_amqp_publish_probe(amqp_connection_state_t state, amqp_channel_t channel, const char *routing_key) {
+    amqp_bytes_t empty;
+    empty.bytes = NULL;
+    empty.len = 0;
+    return amqp_basic_publish(state, channel, amqp_empty_bytes, amqp_cstring_bytes(routing_key), 0, 0, NULL, empty);
 }
 
 // One persistent JSON message (delivery mode 2), mandatory (a message no queue takes comes back).

@@ -20,6 +20,8 @@ public struct AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
         case channelFailed = "channel failed"
         /// The broker closed the connection or sent something unexpected.
         case connectionLost = "connection lost"
+        /// The broker blocks publishing (connection.blocked: a memory or disk alarm); the connection stays.
+        case blocked = "blocked"
         case other = "failed"
     }
 

@@ -12,18 +12,23 @@ public struct AMQPSession: Sendable, Equatable {
     /// False when channel.close or connection.close did not complete (the check still passed).
     public var closedCleanly: Bool
     public var milliseconds: Double
+    /// The broker's alarm ("memory", "disk") when it blocked the check's probe publish: it takes
+    /// no messages until the alarm clears.
+    public var blockedBy: String?
 
-    public init(product: String?, version: String?, closedCleanly: Bool, milliseconds: Double) {
+    public init(product: String?, version: String?, closedCleanly: Bool, milliseconds: Double, blockedBy: String? = nil) {
         self.product = product
         self.version = version
         self.closedCleanly = closedCleanly
         self.milliseconds = milliseconds
+        self.blockedBy = blockedBy
     }
 }
 
 /// One AMQP 0-9-1 round trip through rabbitmq-c: TCP (or TLS) connect with a
-/// connect timeout, login with PLAIN, open channel 1, close the channel and
-/// the connection. Every phase is bounded by what is left of `totalTimeout`:
+/// connect timeout, login with PLAIN, open channel 1, publish an empty message to nowhere (a broker
+/// under a resource alarm blocks a connection only once it publishes, and then says so), close the
+/// channel and the connection. Every phase is bounded by what is left of `totalTimeout`:
 /// rabbitmq-c's own defaults are 12 s for the handshake and no limit at all
 /// for RPCs. Nothing is shared between calls, so this is safe on any thread.
 public struct AMQPLogin: Sendable {
@@ -47,10 +52,12 @@ public struct AMQPLogin: Sendable {
         switch AMQPConnection.open(endpoint, connectTimeout: connectTimeout, totalTimeout: totalTimeout, caFile: caFile, trustStore: trustStore) {
         case .failure(let error): return .failure(error)
         case .success(let connection):
-            // Close politely; a failure here does not undo a good login.
-            let closed = connection.close(within: max(0.001, Double(deadline.remainingMilliseconds) / 1000))
+            let probe = connection.probeBlocked(within: max(0.001, Double(deadline.remainingMilliseconds) / 1000))
+            // Close politely; a failure here does not undo a good login. A broker that blocks reads nothing: not waited for.
+            let closed = probe.blockedBy == nil
+                && connection.close(within: max(0.001, Double(deadline.remainingMilliseconds) / 1000), channelOpen: !probe.channelClosed)
             return .success(AMQPSession(product: connection.product, version: connection.version, closedCleanly: closed,
-                                        milliseconds: Monotonic.milliseconds(since: start)))
+                                        milliseconds: Monotonic.milliseconds(since: start), blockedBy: probe.blockedBy))
         }
     }
 

@@ -17,6 +17,10 @@ public enum RabbitMQCheck {
             var broker = ""
             if let product = session.product { broker = " (\(product)\(session.version.map { " " + $0 } ?? ""))" }
             let detail = "logged in as '\(endpoint.user)' to \(endpoint.display)\(broker), opened channel 1"
+            if let alarm = session.blockedBy {
+                return CheckResult(name: name, status: .fail, detail: detail + ", but the broker blocks publishers (its alarm: \(alarm))",
+                                   hint: blockedHint(alarm))
+            }
             if !session.closedCleanly {
                 return CheckResult(name: name, status: .warn, detail: detail + ", but the connection did not close cleanly",
                                    hint: "read the broker's log")
@@ -28,8 +32,15 @@ public enum RabbitMQCheck {
         }
     }
 
+    /// What to do about a broker that blocks publishers (a resource alarm: it takes no message until it clears).
+    static func blockedHint(_ alarm: String) -> String {
+        "the broker is short of \(alarm) and takes no messages until its alarm clears: free \(alarm) on the broker's host "
+            + "(rabbitmqctl status lists the alarms); pv_monitor keeps its samples in its spool meanwhile and sends them then"
+    }
+
     static func hint(_ error: AMQPError, endpoint: AMQPEndpoint, configFile: String) -> String {
         switch error.kind {
+        case .blocked: return blockedHint("memory or disk")
         case .invalidURI: return "fix rabbitmq_uri in \(configFile)"
         case .resolveFailed: return "check the host name in rabbitmq_uri (\(configFile)) and this server's DNS resolver"
         case .refused:

@@ -181,10 +181,10 @@ public struct MonitorRun: Sendable {
                 sample.push = PushStatus(broker: nil, problem: error.message)
             case .some(.success(let delivery)):
                 // The spool delivered oldest first on the delivery's own queue: this sample too.
-                // Waited for briefly (and at the stop, for the round's own bounds), so that the
-                // sample written says how it went when the broker answers at once.
+                // Waited for briefly (at the stop too: a stop ends within seconds whatever the
+                // broker does), so that the sample written says how it went when the broker answers at once.
                 let stopping = Interruption.signal != nil
-                delivery.wake(resourceID: config.resourceID, wait: stopping ? 10 : min(1, Double(config.monitorInterval) / 4))
+                delivery.wake(resourceID: config.resourceID, wait: stopping ? 1 : min(1, Double(config.monitorInterval) / 4))
                 sample.push = delivery.status
                 if let pushProblem { sample.push.problem = pushProblem }
             }
@@ -232,8 +232,9 @@ extension MonitorRun {
             return .failure(PVError(.cantCreate, "samples are not published: \(error.messageAndCause)"))
         }
         let destination = AMQPDestination(exchange: config.monitorExchange, queue: config.monitorQueue, routingKey: config.resourceID)
-        return .success(MonitorDelivery(spool: spool, broker: endpoint.display, clock: clock) {
-            AMQPPublisher.open(endpoint, destination: destination, caFile: config.rabbitmqCAFile).map { $0 as any SamplePublishing }
+        return .success(MonitorDelivery(spool: spool, broker: endpoint.display, clock: clock) { socketGuard in
+            AMQPPublisher.open(endpoint, destination: destination, caFile: config.rabbitmqCAFile, socketGuard: socketGuard)
+                .map { $0 as any SamplePublishing }
         })
     }
 }

@@ -2,8 +2,10 @@
 """A TCP gate in front of a server (the lab's RabbitMQ), for tests of a client that must live
 through the server going away: listens on 127.0.0.1 (a free port, printed as "ready PORT") and
 forwards to 127.0.0.1:TARGET while the control file says "open". "closed": new connections are
-refused (closed at once) and open ones cut, as a broker that stops. "silent": connections are
-accepted and never answered, as a broker that accepts TCP and never speaks.
+refused (closed at once) and open ones cut, as a broker that stops. "refused": no listener at all
+(a connect gets a TCP reset) and open ones cut, as a host where nothing listens on the port; the
+same port listens again on the next mode. "silent": connections are accepted and never answered,
+as a broker that accepts TCP and never speaks.
 
     tcp_gate.py TARGET_PORT CONTROL_FILE
 """
@@ -44,7 +46,7 @@ def pump(a, b):
 def watchdog():
     while True:
         time.sleep(0.2)
-        if mode() == "closed":
+        if mode() in ("closed", "refused"):
             with lock:
                 for s in live:
                     try:
@@ -54,15 +56,34 @@ def watchdog():
                 live.clear()
 
 
-listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-listener.bind(("127.0.0.1", 0))
-listener.listen(16)
-print("ready %d" % listener.getsockname()[1], flush=True)
+def listen(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(16)
+    s.settimeout(0.1)
+    return s
+
+
+listener = listen(0)
+port = listener.getsockname()[1]
+print("ready %d" % port, flush=True)
 threading.Thread(target=watchdog, daemon=True).start()
 silent = []
 while True:
-    client, _ = listener.accept()
+    if mode() == "refused":
+        if listener is not None:
+            listener.close()
+            listener = None
+        time.sleep(0.1)
+        continue
+    if listener is None:
+        listener = listen(port)
+    try:
+        client, _ = listener.accept()
+    except socket.timeout:
+        continue
+    client.settimeout(None)
     m = mode()
     if m == "closed":
         client.close()

@@ -72,6 +72,14 @@ final class PrivateBroker {
         try server.waitForLine("Starting broker... completed", timeout: 90)
     }
 
+    /// rabbitmqctl against this node (its own cookie, under its HOME): `set_vm_memory_high_watermark
+    /// 0.0001` raises a memory alarm, as a broker short of memory does; `list_connections` shows who is connected.
+    func ctl(_ arguments: [String], timeout: Double = 30) throws -> RunResult {
+        try run("/usr/lib/rabbitmq/bin/rabbitmqctl", ["-n", node] + arguments,
+                environment: ["HOME": dir + "/home", "ERL_EPMD_ADDRESS": "127.0.0.1", "ERL_EPMD_PORT": "4369",
+                              "RABBITMQ_CONF_ENV_FILE": dir + "/rabbitmq-env.conf"], timeout: timeout)
+    }
+
     /// Signals the broker (its Erlang VM).
     func signal(_ number: Int32) {
         if let server, server.process.isRunning { kill(server.process.processIdentifier, number) }

@@ -381,6 +381,15 @@ import Glibc
         #expect(r.detail == "logged in as 'pvlab' to amqp://pvlab@127.0.0.1:5672/%2F (RabbitMQ 3.10.8), opened channel 1 and closed it")
     }
 
+    @Test func aBrokerThatBlocksPublishersFailsWithItsAlarm() {
+        let r = RabbitMQCheck.evaluate(uri: uri, configFile: "c") { _ in
+            .success(AMQPSession(product: "RabbitMQ", version: "3.10.8", closedCleanly: false, milliseconds: 2, blockedBy: "memory"))
+        }
+        #expect(r.status == .fail)
+        #expect(r.detail.hasSuffix("opened channel 1, but the broker blocks publishers (its alarm: memory)"), "\(r.detail)")
+        #expect(r.hint?.contains("rabbitmqctl status") == true, "\(r.hint ?? "")")
+    }
+
     @Test func brokerCloseCodesAreClassified() throws {
         let e = try AMQPEndpoint.parse(uri)
         #expect(AMQPLogin.classify(serverCode: 403, text: "ACCESS_REFUSED", phase: .login, endpoint: e, target: "t").kind == .authFailed)

@@ -53,7 +53,16 @@ import PVTestSupport
         var delivered: [String] = []
         /// How many of the next batch to confirm before failing (nil: all).
         var confirmOnly: Int?
+        /// The broker blocks publishers: each call confirms nothing and says so (after `blockedCall`, when set).
+        var blocked = false
+        var blockedCall: (() -> Void)?
+        var calls = 0
         func publish(_ messages: [(id: String, body: [UInt8])], timeout: Double) -> (confirmed: Int, error: AMQPError?) {
+            calls += 1
+            if blocked {
+                blockedCall?()
+                return (0, AMQPError(.blocked, phase: .channel, "the broker blocks publishers (its alarm: memory)"))
+            }
             if let n = confirmOnly {
                 delivered += messages.prefix(n).map(\.id)
                 return (min(n, messages.count), AMQPError(.timedOut, phase: .channel, "t did not confirm"))
@@ -77,9 +86,9 @@ import PVTestSupport
         var up = false
         var opens = 0
         let delivery = MonitorDelivery(spool: try MonitorSpool(directory: dir, maxBytes: 1 << 20), broker: "amqp://u@h:5672/%2F",
-                                       clock: clock.agentClock, batchSize: 2, jitter: { 1 }) {
+                                       clock: clock.agentClock, batchSize: 2, jitter: { 1 }) { _ in
             opens += 1
-            return up ? .success(broker) : .failure(AMQPError(.refused, phase: .connect, "nothing accepts connections on h:5672"))
+            return up ? .success(broker) : .failure(AMQPError(.authFailed, phase: .login, "h:5672 refused the login of user 'u'"))
         }
         for n: UInt64 in 1...3 {
             try delivery.record(sample(n), host: "h")
@@ -88,7 +97,7 @@ import PVTestSupport
         }
         // Tried at 1000 s, then waits 1 s, 2 s: tries at 1001 (fails), not at 1002.
         #expect(opens == 2 && delivery.spool.depth == 3)
-        #expect(delivery.status.problem?.contains("nothing accepts connections on h:5672") == true, "\(delivery.status)")
+        #expect(delivery.status.problem?.contains("refused the login of user 'u'") == true, "\(delivery.status)")
         #expect(delivery.status.spoolDepth == 3 && delivery.status.lastConfirm == nil)
         up = true
         clock.advance(2)
@@ -105,7 +114,7 @@ import PVTestSupport
         let broker = ScriptedPublisher()
         broker.confirmOnly = 1
         let delivery = MonitorDelivery(spool: try MonitorSpool(directory: dir, maxBytes: 1 << 20), broker: "b",
-                                       clock: clock.agentClock, jitter: { 1 }) { .success(broker) }
+                                       clock: clock.agentClock, jitter: { 1 }) { _ in .success(broker) }
         for n: UInt64 in 1...3 { try delivery.record(sample(n), host: "h") }
         delivery.deliver(budget: 5, resourceID: "rid")
         #expect(delivery.spool.entries.map(\.sequence) == [2, 3], "one confirmed, two kept")
@@ -113,6 +122,76 @@ import PVTestSupport
         clock.advance(1.5)
         delivery.deliver(budget: 5, resourceID: "rid")
         #expect(broker.delivered == ["rid-1", "rid-2", "rid-3"] && delivery.spool.depth == 0)
+    }
+
+    /// A broker that cannot be reached is tried every second (a TCP connect), however long it is
+    /// away: one that comes back is used at once. Once it answers TCP and then fails, the backoff
+    /// starts over from 1 s.
+    @Test func aBrokerThatCannotBeReachedIsTriedEverySecondAndItsReturnStartsTheBackoffOver() throws {
+        let dir = scratchDirectory()
+        defer { removeTree(dir) }
+        let clock = TestClock()
+        var answer: AMQPError = AMQPError(.refused, phase: .connect, "nothing accepts connections on h:5672")
+        var attempts: [Double] = []
+        let delivery = MonitorDelivery(spool: try MonitorSpool(directory: dir, maxBytes: 1 << 20), broker: "amqp://u@h:5672/%2F",
+                                       clock: clock.agentClock, jitter: { 1 }) { _ in
+            attempts.append(clock.agentClock.monotonic())
+            return .failure(answer)
+        }
+        try delivery.record(sample(1), host: "h")
+        let start = clock.agentClock.monotonic()
+        for _ in 0..<120 {
+            delivery.deliver(budget: 5, resourceID: "rid")
+            clock.advance(0.5)
+        }
+        // A minute away: a try every second, never the backoff's 60 s.
+        #expect(attempts.count == 60 && attempts.last! - start == 59, "\(attempts.count) tries")
+        #expect(delivery.status.problem?.contains("next try in 1 s") == true, "\(String(describing: delivery.status.problem))")
+        // Back (TCP), but the login fails: 1 s, then 2 s, 4 s, as for any broker that answers.
+        answer = AMQPError(.authFailed, phase: .login, "h:5672 refused the login of user 'u'")
+        attempts.removeAll()
+        let back = clock.agentClock.monotonic()
+        for _ in 0..<20 {
+            delivery.deliver(budget: 5, resourceID: "rid")
+            clock.advance(0.5)
+        }
+        #expect(attempts.map { $0 - back } == [0, 1, 3, 7], "\(attempts.map { $0 - back })")
+    }
+
+    /// A broker that blocks publishers keeps the one connection (no new one is opened, no backoff)
+    /// and the status says why; once it lifts the block the samples go on that connection.
+    @Test func aBrokerThatBlocksKeepsTheOneConnectionAndSaysSo() throws {
+        let dir = scratchDirectory()
+        defer { removeTree(dir) }
+        let clock = TestClock()
+        let broker = ScriptedPublisher()
+        broker.blocked = true
+        // Each call of a blocked publisher waits (up to its bound) for the block to lift.
+        broker.blockedCall = { clock.advance(5) }
+        var opens = 0
+        let delivery = MonitorDelivery(spool: try MonitorSpool(directory: dir, maxBytes: 1 << 20), broker: "amqp://u@h:5672/%2F",
+                                       clock: clock.agentClock, jitter: { 1 }) { _ in
+            opens += 1
+            return .success(broker)
+        }
+        for n: UInt64 in 1...3 { try delivery.record(sample(n), host: "h") }
+        delivery.deliver(budget: 30, resourceID: "rid")
+        #expect(opens == 1 && broker.calls == 6 && delivery.spool.depth == 3, "opens \(opens), calls \(broker.calls)")
+        let problem = delivery.status.problem ?? ""
+        #expect(problem.contains("the broker blocks publishers (its alarm: memory)") && problem.contains("3 waiting"), "\(problem)")
+        delivery.deliver(budget: 10, resourceID: "rid")
+        #expect(opens == 1, "still the one connection")
+        broker.blocked = false
+        delivery.deliver(budget: 10, resourceID: "rid")
+        #expect(opens == 1 && broker.delivered == ["rid-1", "rid-2", "rid-3"] && delivery.status.problem == nil)
+    }
+
+    @Test func aBlockedReasonNamesTheAlarm() {
+        #expect(AMQPConnection.alarm("low on memory") == "memory")
+        #expect(AMQPConnection.alarm("low on disk") == "disk")
+        #expect(AMQPConnection.alarm("low on memory & disk") == "memory and disk")
+        #expect(AMQPConnection.alarm("") == "not named")
+        #expect(AMQPConnection.alarm("odd\nreason") == "oddreason")
     }
 
     @Test func theMessageCarriesTheFiguresAndTheDroppedCountNotTheDaemonsOwnState() throws {
