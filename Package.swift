@@ -44,9 +44,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // dnstap's protobuf (issue 14): the runtime only; the code is generated once (Scripts/gen-dnstap).
         .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
-        // pv_monitor's pull endpoint (issue 14): a small HTTP server on its own sockets (no SwiftNIO,
-        // so the static daemon stays small and the build short), and the Prometheus text format.
-        .package(url: "https://github.com/swhitty/FlyingFox", exact: "0.27.1"),
+        // pv_monitor's /metrics in the Prometheus text format. Its HTTP server is the project's own
+        // (PVMonitorHTTP/PullServer.swift, POSIX sockets): FlyingFox linked FoundationNetworking and
+        // libcurl into the static daemon (issue 28).
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
     ],
     targets: [
@@ -119,8 +119,8 @@ let package = Package(
         .target(name: "PVMonitor", dependencies: ["PVCore", "PVState", "PVDNS", "PVSystem", "PVAMQP", "CKnot", "CSQLite", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["dnstap.proto"], swiftSettings: strict),
         // pv_monitor's /metrics and /api/v1/rps over HTTP.
-        .target(name: "PVMonitorHTTP", dependencies: ["PVMonitor", "PVCore", "PVSystem", .product(name: "FlyingFox", package: "FlyingFox"),
-                                                      .product(name: "Prometheus", package: "swift-prometheus")], swiftSettings: strict),
+        .target(name: "PVMonitorHTTP", dependencies: ["PVMonitor", "PVCore", "PVSystem", .product(name: "Prometheus", package: "swift-prometheus")],
+                swiftSettings: strict),
         // Delete Managed Server: containers, units, sudoers, helper, root (after an archive), user.
         .target(name: "PVUninstall", dependencies: ["PVCore", "PVState", "PVDocker", "PVArchive", "PVDHCP"], swiftSettings: strict),
 
@@ -175,7 +175,7 @@ let package = Package(
         .testTarget(name: "PVSystemTests", dependencies: ["PVSystem", "PVState", "PVCore", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVMonitorTests", dependencies: ["PVMonitor", "PVDNS", "PVCore", "PVAMQP", "PVTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     swiftSettings: strict),
-        .testTarget(name: "PVMonitorHTTPTests", dependencies: ["PVMonitorHTTP", "PVMonitor"], swiftSettings: strict),
+        .testTarget(name: "PVMonitorHTTPTests", dependencies: ["PVMonitorHTTP", "PVMonitor", "PVCore"], swiftSettings: strict),
         .testTarget(name: "PVUninstallTests", dependencies: ["PVUninstall", "PVArchive", "PVTestSupport"], swiftSettings: strict),
         // The command leaves, run in-process against a test environment.
         .testTarget(name: "PVInstallCLITests", dependencies: ["PVInstallCLI", "PVTestSupport"], swiftSettings: strict),

@@ -61,8 +61,10 @@ public enum MonitorCheck {
         } ?? ""
         guard h.problems.isEmpty else {
             let pushOnly = h.problems.allSatisfy { $0.hasPrefix("samples are not") }
+            let diskFull = h.problems.contains { $0.hasPrefix("the spool's disk is full") }
             return CheckResult(name: name, status: .warn, detail: h.summary(now: f.now) + spool + ": " + h.problems.joined(separator: "; "),
-                               hint: pushOnly ? "the broker of rabbitmq_uri (see the rabbitmq check); the samples wait in <root>/spool/monitoring and are sent once it answers"
+                               hint: diskFull ? "free space on the file system of <root>/spool (df), or set monitor_spool_mb below what it has free"
+                                   : pushOnly ? "the broker of rabbitmq_uri (see the rabbitmq check); the samples wait in <root>/spool/monitoring and are sent once it answers"
                                               : "the components' contract (README, \"Monitoring data\"): each component's sockets in <root>/run/monitor")
         }
         return CheckResult(name: name, status: .ok, detail: h.summary(now: f.now) + spool + "; DNS, DNS aggregate and DHCP data present")

@@ -210,6 +210,10 @@ public final class MonitorDelivery: @unchecked Sendable {
             s.spoolDepth = spool.depth
             s.spoolBytes = spool.totalBytes
             s.dropped = spool.droppedTotal
+            if let full = spool.diskFull {
+                s.spoolProblem = "the spool's disk is full (\(spool.directory): \(full)): the oldest samples make room for the newest, "
+                    + "\(spool.droppedTotal) dropped so far and counted in the next message"
+            }
         }
         return s
     }

@@ -8,7 +8,8 @@ import Glibc
 /// fsync, rename, fsync of the directory: once `add` returns, a kill -9 or a power cut keeps it).
 /// Read back oldest first; removed only once confirmed. At most `maxBytes`: past that the oldest
 /// go, and how many is carried by the next sample made (`dropped`), or by what is left when that
-/// one goes too, so the count reaches the consumer whatever happens.
+/// one goes too, so the count reaches the consumer whatever happens. A full disk (ENOSPC, EDQUOT)
+/// is the same: the oldest samples make room for the newest, counted, and `diskFull` says so.
 public final class MonitorSpool {
     public struct Entry: Sendable, Equatable {
         public var sequence: UInt64
@@ -26,6 +27,9 @@ public final class MonitorSpool {
     public private(set) var dropped: UInt64 = 0
     /// Every sample dropped since this spool was opened (for the status).
     public private(set) var droppedTotal: UInt64 = 0
+    /// Why the last sample needed room its disk did not have ("No space left on device"); nil
+    /// once one is written without.
+    public private(set) var diskFull: String?
 
     public static func directory(_ root: InstallRoot) -> String { root.join("spool", "monitoring") }
 
@@ -61,9 +65,33 @@ public final class MonitorSpool {
     /// caller read `dropped` when making it); the oldest go if the spool is then over its size.
     public func add(sequence: UInt64, carried: UInt64, body: [UInt8]) throws(PVError) {
         let entry = Entry(sequence: sequence, carried: carried, bytes: body.count)
-        do { try FileIO.writeAtomically(directory + "/" + entry.name, body, mode: 0o600) } catch {
-            throw PVError(.cantCreate, "cannot spool sample #\(sequence)", cause: error.message)
+        // What the next sample carries: what was dropped after this one's message was made, and what goes now.
+        var count = dropped - min(dropped, carried)
+        var full: String? = nil
+        while true {
+            do {
+                try FileIO.writeAtomically(directory + "/" + entry.name, body, mode: 0o600)
+                break
+            } catch {
+                guard error.errno == ENOSPC || error.errno == EDQUOT else {
+                    throw PVError(.cantCreate, "cannot spool sample #\(sequence)", cause: error.message)
+                }
+                full = String(cString: strerror(error.errno))
+                // The oldest sample makes room for this newer one (as when the spool is over its size).
+                guard let i = entries.firstIndex(where: { $0.sequence != sequence }) else {
+                    // Nothing left to make room with: this sample is the one dropped, counted all the same.
+                    droppedTotal += 1
+                    diskFull = full
+                    setDropped(count + 1 + carried)
+                    return
+                }
+                let oldest = entries.remove(at: i)
+                unlink(directory + "/" + oldest.name)
+                count += 1 + oldest.carried
+                droppedTotal += 1
+            }
         }
+        diskFull = full
         // A restarted daemon may write a sequence again (the last one it had kept): replace it.
         if let i = entries.firstIndex(where: { $0.sequence == sequence }) {
             if entries[i].name != entry.name { unlink(directory + "/" + entries[i].name) }
@@ -71,7 +99,6 @@ public final class MonitorSpool {
         }
         entries.append(entry)
         entries.sort { $0.sequence < $1.sequence }
-        var count = dropped - min(dropped, carried)
         while totalBytes > maxBytes, entries.count > 1 {
             let oldest = entries.removeFirst()
             unlink(directory + "/" + oldest.name)

@@ -10,8 +10,10 @@ public struct PushStatus: Sendable, Equatable {
     public var lastConfirm: Double?
     public var spoolDepth = 0
     public var spoolBytes = 0
-    /// Samples dropped from the full spool since pv_monitor started.
+    /// Samples dropped from the full spool (or its full disk) since pv_monitor started.
     public var dropped: UInt64 = 0
+    /// The spool's disk is full: the oldest samples make room for the newest (nil otherwise).
+    public var spoolProblem: String?
 
     public init(broker: String? = nil, problem: String? = nil) {
         self.broker = broker
@@ -21,6 +23,7 @@ public struct PushStatus: Sendable, Equatable {
     public var json: JSONValue {
         .object([("broker", broker.map(JSONValue.string) ?? .null), ("problem", problem.map(JSONValue.string) ?? .null),
                  ("last_confirm", lastConfirm.map { .string(RFC3339.format($0)) } ?? .null),
-                 ("spool_depth", .int(spoolDepth)), ("spool_bytes", .int(spoolBytes)), ("dropped", .int(Int(clamping: dropped)))])
+                 ("spool_depth", .int(spoolDepth)), ("spool_bytes", .int(spoolBytes)), ("dropped", .int(Int(clamping: dropped))),
+                 ("spool_problem", spoolProblem.map(JSONValue.string) ?? .null)])
     }
 }

@@ -66,6 +66,7 @@ public struct MonitorHealth: Sendable, Equatable {
         }
         struct PushPart: Decodable {
             var broker: String?; var problem: String?; var last_confirm: String?; var spool_depth: Int?; var dropped: Int?
+            var spool_problem: String?
         }
         guard let sample = try? JSONDecoder().decode(Sample.self, from: Data(text.utf8)), let end = RFC3339.parse(sample.end) else {
             health.unreadable = "\(samplePath(root)) does not parse as a pv_monitor sample"
@@ -77,7 +78,7 @@ public struct MonitorHealth: Sendable, Equatable {
             health.push = Push(spoolDepth: push.spool_depth ?? 0, lastConfirm: push.last_confirm.flatMap(RFC3339.parse), dropped: push.dropped ?? 0)
         }
         health.problems = [sample.dns.problem, sample.dns_aggregate.problem, sample.dhcp.problem, sample.pull?.problem, sample.history?.problem,
-                           sample.push?.problem].compactMap { $0 }
+                           sample.push?.problem, sample.push?.spool_problem].compactMap { $0 }
         return health
     }
 

@@ -3,7 +3,8 @@ import Testing
 
 /// pv_monitor's publishing under what production brings (issue 27): a broker that blocks
 /// publishers (a memory alarm on a RabbitMQ node of the test's own), a broker that comes back
-/// after a long outage (the lab's, behind a TCP gate that stops listening). Every sequence is counted
+/// after a long outage (the lab's, behind a TCP gate that stops listening), a spool disk that fills
+/// up (a real 256 KiB tmpfs). Every sequence is counted
 /// at the consumer; the figures each test measured are printed as one `figures:` line.
 extension LabIntegration.MonitorPushIntegrationTests {
     func problem(_ sample: [String: Any]?) -> String { ((sample?["push"] as? [String: Any])?["problem"] as? String) ?? "" }
@@ -160,5 +161,54 @@ extension LabIntegration.MonitorPushIntegrationTests {
         #expect(got.sequences == Array(1...max(1, last)), "sequences at the consumer: \(got.sequences), last \(last)")
         print("figures: delivered \(fmt(deliveredAfter)) s after the broker was back (\(spoolDepth(away ?? [:])) spooled); "
               + "SIGTERM to exit \(fmt(stopSeconds)) s; \(got.sequences.count) of \(last) sequences, \(got.duplicates) duplicates")
+    }
+
+    /// The spool on a full disk (a 256 KiB tmpfs; monitor_spool_mb far above it), the broker away,
+    /// samples of 33 kB: the oldest spooled make room for the newest, each counted; pv_status names
+    /// the full disk; the first message after the gap tells the consumer how many; the newest arrive.
+    @Test func aFullSpoolDiskDropsTheOldestCountsThemAndTheConsumerIsTold() throws {
+        let (queue, exchange) = names()
+        let base = try labURI()
+        let gate = try Gate()
+        let root = try pushRoot("push-disk-full", queue: queue, exchange: exchange, uri: uri(base, port: gate.port))
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let spool = root + "/spool"
+        try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true)
+        let mounted = try run("/bin/mount", ["-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", spool])
+        try #require(mounted.status == 0, "\(mounted.output)")
+        defer { _ = try? run("/bin/umount", [spool]) }
+        let monitor = try Server("pv_monitor", Lab.binDir + "/pv_monitor", ["run", "--root", root])
+        defer { monitor.stop() }
+        try monitor.waitForLine("listening for dnstap")
+        waitForSample(root) { ($0["push"] as? [String: Any])?["last_confirm"] is String }
+        try gate.set("closed")
+        let sender = try Server("dnstap_sender", "/usr/bin/python3", [Lab.repo.path + "/Scripts/dnstap_sender.py", root + "/run/monitor/dnstap.sock",
+                                                                      "40000", "100", "400", "3"])
+        defer { sender.stop() }
+        var largest = 0
+        let full = waitForSample(root, timeout: 45) { s in
+            largest = max(largest, (s["push"] as? [String: Any])?["spool_bytes"] as? Int ?? 0)
+            return self.dropped(s) >= 5
+        }
+        #expect(dropped(full) >= 5, "\(String(describing: full?["push"]))")
+        let status = try tool("pv_status", ["--root", root])
+        #expect(status.output.contains("the spool's disk is full"), "\(status.output)")
+        sender.stop()
+        let newest = sequence(lastSample(root))
+        try gate.set("open")
+        waitForSample(root, timeout: 60) { self.delivered($0) && self.sequence($0) > newest }
+        let stopSeconds = secondsToStop(monitor)
+        let last = sequence(lastSample(root))
+        let droppedInAll = dropped(lastSample(root))
+        let got = try consume(base, queue: queue, count: last - droppedInAll, timeout: 60, deleteExchange: exchange)
+        let missing = Set(1...max(1, last)).subtracting(got.sequences).sorted()
+        #expect(droppedInAll >= 5 && missing.count == droppedInAll && got.droppedSamples == droppedInAll,
+                "missing \(missing), told \(got.droppedSamples), pv_monitor dropped \(droppedInAll)")
+        // The oldest spooled went (one run of sequences after the last confirmed), the newest arrived.
+        #expect(missing.count > 0 && missing.last! - missing.first! == missing.count - 1, "\(missing)")
+        #expect(got.sequences.contains(newest) && got.sequences.contains(newest - 1), "the newest spooled (#\(newest)) arrived: \(got.sequences)")
+        #expect(got.sequences == got.sequences.sorted() && got.invalid.isEmpty, "\(got.sequences) \(got.invalid)")
+        print("figures: spool at most \(largest) bytes on 256 KiB; \(missing.count) of \(last) samples missing (\(missing.first ?? 0)...\(missing.last ?? 0)), "
+              + "pv_monitor counted \(droppedInAll), the consumer was told \(got.droppedSamples); SIGTERM to exit \(fmt(stopSeconds)) s")
     }
 }
