@@ -64,6 +64,7 @@ enum MonitorView {
             }
             struct Push: Decodable {
                 var broker: String?; var problem: String?; var last_confirm: String?; var spool_depth: Int; var dropped: Int
+                var spool_problem: String?
             }
             var start: String; var end: String; var dns: DNS; var push: Push?
         }
@@ -75,6 +76,7 @@ enum MonitorView {
                          + (push.dropped > 0 ? ", \(push.dropped) dropped (spool full)" : ""))
         }
         if let problem = s.push?.problem { lines.append(inline(problem)) }
+        if let problem = s.push?.spool_problem { lines.append(inline(problem)) }
         lines.append("HITS      RPS      TYPE    NAME (ZONE)")
         for r in s.dns.records {
             lines.append([String(r.hits).padding(toLength: 9, withPad: " ", startingAt: 0),
