@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 // The on-host agent suite of a ProVision managed DNS/DHCP server.
 //
 // Shape: C libraries as system library targets, one thin Swift wrapper target
@@ -43,7 +43,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // dnstap's protobuf (issue 14): the runtime only; the code is generated once (Scripts/gen-dnstap).
-        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        // No traits: the default BinaryDelimitedStreams imports full Foundation, which links ICU's data
+        // into the static pv_monitor (issue 28); dnstap needs neither it nor FieldMaskUtilities.
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0", traits: []),
         // pv_monitor's /metrics in the Prometheus text format. Its HTTP server is the project's own
         // (PVMonitorHTTP/PullServer.swift, POSIX sockets): FlyingFox linked FoundationNetworking and
         // libcurl into the static daemon (issue 28).

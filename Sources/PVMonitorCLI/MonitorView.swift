@@ -25,8 +25,8 @@ enum MonitorView {
         if let problem = s.dns.problem { lines.append(inline(problem)) }
         lines.append("RPS       HITS      TYPE    NAME (ZONE)  LAST ACCESS")
         for r in rows {
-            lines.append([String(format: "%-9.2f", r.rps), String(r.hits).padding(toLength: 9, withPad: " ", startingAt: 0),
-                          inline(r.type).padding(toLength: 7, withPad: " ", startingAt: 0),
+            lines.append([fixed2(r.rps, width: 9), String(r.hits).padded(9),
+                          inline(r.type).padded(7),
                           "\(inline(r.name)) (\(r.zone.isEmpty ? "-" : inline(r.zone)))  \(inline(r.last_access ?? "-"))"].joined(separator: " "))
         }
         if rows.isEmpty { lines.append("(no queries in this interval)") }
@@ -46,9 +46,9 @@ enum MonitorView {
                      "INTERVAL  ENDED                     TYPE    HITS      RPS       ZONE"]
         for interval in a.intervals {
             for r in interval.records {
-                lines.append([("#" + String(interval.sequence)).padding(toLength: 9, withPad: " ", startingAt: 0),
-                              inline(interval.end).padding(toLength: 25, withPad: " ", startingAt: 0), inline(r.type).padding(toLength: 7, withPad: " ", startingAt: 0),
-                              String(r.hits).padding(toLength: 9, withPad: " ", startingAt: 0), String(format: "%-9.2f", r.rps),
+                lines.append([("#" + String(interval.sequence)).padded(9),
+                              inline(interval.end).padded(25), inline(r.type).padded(7),
+                              String(r.hits).padded(9), fixed2(r.rps, width: 9),
                               r.zone.isEmpty ? "-" : inline(r.zone)].joined(separator: " "))
             }
         }
@@ -79,12 +79,30 @@ enum MonitorView {
         if let problem = s.push?.spool_problem { lines.append(inline(problem)) }
         lines.append("HITS      RPS      TYPE    NAME (ZONE)")
         for r in s.dns.records {
-            lines.append([String(r.hits).padding(toLength: 9, withPad: " ", startingAt: 0),
-                          String(format: "%-8.2f", r.rps), inline(r.type).padding(toLength: 7, withPad: " ", startingAt: 0),
+            lines.append([String(r.hits).padded(9),
+                          fixed2(r.rps, width: 8), inline(r.type).padded(7),
                           "\(inline(r.name)) (\(r.zone.isEmpty ? "-" : inline(r.zone)))"].joined(separator: " "))
         }
         if s.dns.other > 0 { lines.append("\(s.dns.other) more queries beyond the kept names") }
         for (reason, n) in s.dns.drops.sorted(by: { $0.key < $1.key }) { lines.append("dropped \(n): \(inline(reason))") }
         return lines.joined(separator: "\n")
     }
+}
+
+extension String {
+    /// Cut or padded with spaces to `length` characters (Foundation's `padding(toLength:withPad:startingAt:)`,
+    /// which needs full Foundation, and with it ICU in the static pv_monitor: issue 28).
+    func padded(_ length: Int) -> String {
+        count >= length ? String(prefix(length)) : self + String(repeating: " ", count: length - count)
+    }
+}
+
+/// `String(format: "%-W.2f", value)` without Foundation: two decimals, left-aligned in `width`.
+func fixed2(_ value: Double, width: Int) -> String {
+    let scaled = (value * 100).rounded()
+    guard scaled.isFinite, scaled.magnitude < 9e18 else { return "\(value)".padded(max(width, "\(value)".count)) }
+    let cents = Int(scaled)
+    let digits = String(cents.magnitude % 100)
+    let text = (cents < 0 ? "-" : "") + String(cents.magnitude / 100) + "." + (digits.count == 1 ? "0" + digits : digits)
+    return text.count >= width ? text : text.padded(width)
 }
