@@ -159,7 +159,7 @@ let package = Package(
 
         // Tests: unit tests never touch the host; integration tests need the lab.
         // One unit test target per library, named after it. Unit tests never touch the host.
-        .testTarget(name: "PVCoreTests", dependencies: ["PVCore"], swiftSettings: strict),
+        .testTarget(name: "PVCoreTests", dependencies: ["PVCore", "PVTestSupport"], swiftSettings: strict),
         .testTarget(name: "PVDNSTests", dependencies: ["PVDNS", "PVCore"], swiftSettings: strict),
         .testTarget(name: "PVDHCPTests", dependencies: ["PVDHCP", "CDHCP", "PVCore"], swiftSettings: strict),
         .testTarget(name: "PVDockerTests", dependencies: ["PVDocker", "PVCore", "PVTestSupport"], swiftSettings: strict),

@@ -101,6 +101,13 @@ public struct LDNSResolver: Sendable {
         var storage = sockaddr_storage()
         var length: socklen_t
 
+        /// `sa` (a sockaddr_in or sockaddr_in6) copied into the storage.
+        init<SocketAddress>(_ family: Int32, _ sa: SocketAddress) {
+            self.family = family
+            length = socklen_t(MemoryLayout<SocketAddress>.size)
+            withUnsafeMutableBytes(of: &storage) { $0.copyBytes(from: withUnsafeBytes(of: sa) { Array($0) }) }
+        }
+
         static func parse(_ server: String, port: UInt16) -> Address? {
             var v4 = in_addr(), v6 = in6_addr()
             if inet_pton(AF_INET, server, &v4) == 1 {
@@ -108,18 +115,14 @@ public struct LDNSResolver: Sendable {
                 sa.sin_family = sa_family_t(AF_INET)
                 sa.sin_port = port.bigEndian
                 sa.sin_addr = v4
-                var address = Address(family: AF_INET, length: socklen_t(MemoryLayout<sockaddr_in>.size))
-                withUnsafeMutableBytes(of: &address.storage) { $0.copyBytes(from: withUnsafeBytes(of: sa) { Array($0) }) }
-                return address
+                return Address(AF_INET, sa)
             }
             if inet_pton(AF_INET6, server, &v6) == 1 {
                 var sa = sockaddr_in6()
                 sa.sin6_family = sa_family_t(AF_INET6)
                 sa.sin6_port = port.bigEndian
                 sa.sin6_addr = v6
-                var address = Address(family: AF_INET6, length: socklen_t(MemoryLayout<sockaddr_in6>.size))
-                withUnsafeMutableBytes(of: &address.storage) { $0.copyBytes(from: withUnsafeBytes(of: sa) { Array($0) }) }
-                return address
+                return Address(AF_INET6, sa)
             }
             return nil
         }

@@ -28,7 +28,7 @@ public enum BundleTools {
         let manifestPath = bundle + "/" + manifestName
         guard FileIO.exists(manifestPath) else { return nil }
         let text: String
-        do { text = try FileIO.readText(manifestPath, limit: 1 << 16) } catch {
+        do { text = try FileIO.readText(manifestPath, limit: 1 << 16, followLinks: false) } catch {
             throw PVError(.dataError, "cannot read \(manifestPath)", hint: "download the bundle again", cause: error.message)
         }
         let manifest = try Manifest.parse(text)

@@ -1,25 +1,12 @@
 import Foundation
 import Testing
 @testable import PVCore
+import PVTestSupport
 
 /// `<root>/etc/provision.conf` is read one way by every tool (ConfigFile.read): never through a
 /// link, a regular file only, its mode from the descriptor read.
 @Suite struct ConfigFileTests {
-    static let valid = """
-        resource_id = t1
-        management_url = http://127.0.0.1:1
-        management_token = tok
-        registry = 127.0.0.1:5000
-        image_dns = pv-dns
-        image_dhcp = pv-dhcp
-        image_monitoring = pv-monitoring
-        docker_host = unix:///tmp/fake.sock
-        dns_verify_server = 127.0.0.1
-        dns_verify_port = 5353
-        dhcp_verify_interface = pvv-cli
-        rabbitmq_uri = amqp://u:p@127.0.0.1:5672/%2F
-
-        """
+    static var valid: String { testConfigText }
 
     /// A scratch root with `etc/`, removed afterwards.
     func withRoot(_ body: (InstallRoot) throws -> Void) throws {
